@@ -1,0 +1,175 @@
+//! The cluster's shared state: objects, runtime, identities, policy and test controls.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{ClusterSpec, ContainerState, PodSpec};
+use crate::rbac::{Identity, Policy};
+use crate::runtime::{ContainerKey, ProcessInfo, Runtime};
+use crate::store::{EventType, Store, StoreError};
+
+pub struct Cluster {
+    pub spec: ClusterSpec,
+    pub store: Store,
+    pub runtime: Runtime,
+    pub policy: Policy,
+    tokens: HashMap<String, Identity>,
+    pub admin_token: String,
+    latency_ms: AtomicU64,
+    exec_cut: Mutex<CancellationToken>,
+    restart: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Duration>>>,
+    pub bookmark_interval: Duration,
+}
+
+impl Cluster {
+    pub fn new(
+        spec: ClusterSpec,
+        dir: &Path,
+        admin_token: String,
+        bookmark_interval: Duration,
+    ) -> Result<Self, String> {
+        spec.validate()?;
+        let store = Store::new();
+        for ns in &spec.namespaces {
+            store
+                .add_namespace(ns)
+                .map_err(|e| format!("namespace {}: {e:?}", ns.name))?;
+        }
+        for pod in &spec.pods {
+            store
+                .put_pod(pod.clone())
+                .map_err(|e| format!("pod {}: {e:?}", pod.name))?;
+        }
+        let tokens = spec
+            .users
+            .iter()
+            .filter_map(|u| Some((u.token.clone()?, Identity::new(&u.name, u.groups.clone()))))
+            .collect();
+        Ok(Self {
+            policy: Policy::new(spec.policy.clone()),
+            runtime: Runtime::new(dir),
+            spec,
+            store,
+            tokens,
+            admin_token,
+            latency_ms: AtomicU64::new(0),
+            exec_cut: Mutex::new(CancellationToken::new()),
+            restart: Mutex::new(None),
+            bookmark_interval,
+        })
+    }
+
+    pub fn identity_for_token(&self, token: &str) -> Option<Identity> {
+        self.tokens.get(token).cloned()
+    }
+
+    pub fn latency(&self) -> Duration {
+        Duration::from_millis(self.latency_ms.load(Ordering::Relaxed))
+    }
+
+    /// Delays every API request (and exec setup) by this much.
+    pub fn set_latency(&self, latency: Duration) {
+        self.latency_ms
+            .store(latency.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// A token that is cancelled when exec connections are cut.
+    pub fn exec_cut_token(&self) -> CancellationToken {
+        self.exec_cut
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Drops every exec connection at once, as a failing API server or network would.
+    pub fn cut_exec_connections(&self) {
+        let mut token = self.exec_cut.lock().unwrap_or_else(|e| e.into_inner());
+        token.cancel();
+        *token = CancellationToken::new();
+    }
+
+    /// Where restart requests go (the server's listener loop).
+    pub fn set_restart_channel(&self, tx: tokio::sync::mpsc::UnboundedSender<Duration>) {
+        *self.restart.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+    }
+
+    /// Asks the server to stop listening and listen again on the same port after `down`.
+    pub fn request_restart(&self, down: Duration) -> Result<(), String> {
+        let restart = self.restart.lock().unwrap_or_else(|e| e.into_inner());
+        restart
+            .as_ref()
+            .ok_or("no listener to restart")?
+            .send(down)
+            .map_err(|_| "the listener is shut down".to_string())
+    }
+
+    /// Creates or replaces a pod; containers that stop running lose their processes.
+    pub fn put_pod(&self, pod: PodSpec) -> Result<EventType, String> {
+        self.spec.validate_pod(&pod)?;
+        let previous = self.store.pod_spec(&pod.namespace, &pod.name);
+        let event = self.store.put_pod(pod.clone()).map_err(store_error)?;
+        if let Some(previous) = previous {
+            for old in previous.containers {
+                let still_running = pod.containers.iter().any(|c| {
+                    c.name == old.name && c.image == old.image && c.state == ContainerState::Running
+                }) && pod.phase == crate::config::Phase::Running;
+                if !still_running {
+                    self.runtime.stop(&ContainerKey {
+                        namespace: pod.namespace.clone(),
+                        pod: pod.name.clone(),
+                        container: old.name,
+                    });
+                }
+            }
+        }
+        Ok(event)
+    }
+
+    pub fn update_pod(
+        &self,
+        namespace: &str,
+        name: &str,
+        change: impl FnOnce(&mut PodSpec),
+    ) -> Result<(), String> {
+        let mut spec = self
+            .store
+            .pod_spec(namespace, name)
+            .ok_or_else(|| format!("pod {namespace}/{name} not found"))?;
+        change(&mut spec);
+        spec.namespace = namespace.to_string();
+        spec.name = name.to_string();
+        self.put_pod(spec).map(|_| ())
+    }
+
+    /// Deletes a pod and ends all its processes, as the kubelet would.
+    pub fn delete_pod(&self, namespace: &str, name: &str) -> Result<(), String> {
+        self.store
+            .delete_pod(namespace, name)
+            .map_err(store_error)?;
+        self.runtime.stop_pod(namespace, name);
+        Ok(())
+    }
+
+    pub async fn processes(&self, namespace: &str, pod: &str, container: &str) -> Vec<ProcessInfo> {
+        self.runtime
+            .processes(&ContainerKey {
+                namespace: namespace.to_string(),
+                pod: pod.to_string(),
+                container: container.to_string(),
+            })
+            .await
+    }
+}
+
+fn store_error(e: StoreError) -> String {
+    match e {
+        StoreError::NotFound => "not found".into(),
+        StoreError::AlreadyExists => "already exists".into(),
+        StoreError::NoNamespace(ns) => format!("namespace {ns:?} does not exist"),
+    }
+}

@@ -1,0 +1,385 @@
+//! The declarative state file: users, policy, images, namespaces and pods.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::names;
+
+/// The whole cluster as a state file describes it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterSpec {
+    /// Cluster name, used for the kubeconfig's cluster and context names.
+    #[serde(default = "default_cluster_name")]
+    pub name: String,
+    /// What happens to an exec's processes when its client goes away.
+    #[serde(default)]
+    pub disconnect: DisconnectMode,
+    /// Image references and the root filesystem each one runs in.
+    #[serde(default)]
+    pub images: BTreeMap<String, ImageSpec>,
+    #[serde(default)]
+    pub users: Vec<UserSpec>,
+    #[serde(default)]
+    pub policy: Vec<PolicyRule>,
+    #[serde(default)]
+    pub namespaces: Vec<NamespaceSpec>,
+    #[serde(default)]
+    pub pods: Vec<PodSpec>,
+}
+
+fn default_cluster_name() -> String {
+    "testcluster".into()
+}
+
+/// `linger` keeps an exec's processes running after its client disconnects, as real
+/// container runtimes do; `hangup` closes the PTY, sends SIGHUP, then SIGKILL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DisconnectMode {
+    #[default]
+    Linger,
+    Hangup,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ImageSpec {
+    pub rootfs: RootfsKind,
+}
+
+/// `host`: the machine's own tree, read-only (bash, coreutils, python...).
+/// `busybox`: a tree holding only Debian's static busybox and its applets (sh, no bash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RootfsKind {
+    Host,
+    Busybox,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserSpec {
+    pub name: String,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Bearer token; a user without one authenticates with a client certificate.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Also issue a client certificate (CN = user, O = groups) for this user.
+    #[serde(default)]
+    pub client_certificate: bool,
+    /// The namespace of this user's kubeconfig context.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// One grant: these subjects may use these verbs on these resources.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PolicyRule {
+    /// `user:NAME`, `group:NAME`, or `*` for every authenticated caller.
+    pub subjects: Vec<String>,
+    /// Namespaces the rule applies in; empty or `*` means cluster-wide.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    /// `namespaces`, `pods`, `pods/exec`, `users`, `groups`, `selfsubjectaccessreviews` or `*`.
+    pub resources: Vec<String>,
+    /// `get`, `list`, `watch`, `create`, `impersonate`, ... or `*`.
+    pub verbs: Vec<String>,
+    /// Restrict to these object names (e.g. which users may be impersonated).
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamespaceSpec {
+    pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodSpec {
+    pub name: String,
+    pub namespace: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// The node the pod is scheduled on; `null` leaves it unscheduled.
+    #[serde(default = "default_node")]
+    pub node: Option<String>,
+    #[serde(default = "default_phase")]
+    pub phase: Phase,
+    /// How long ago the pod was created, like `45s`, `3m`, `2h` or `5d`.
+    #[serde(default, with = "duration_text")]
+    pub age: Duration,
+    pub containers: Vec<ContainerSpec>,
+}
+
+fn default_node() -> Option<String> {
+    Some("node-1".into())
+}
+
+fn default_phase() -> Phase {
+    Phase::Running
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum Phase {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pending => "Pending",
+            Phase::Running => "Running",
+            Phase::Succeeded => "Succeeded",
+            Phase::Failed => "Failed",
+            Phase::Unknown => "Unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    /// The container's main process (PID 1); defaults to an idle loop.
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub state: ContainerState,
+    /// Reason for a waiting or terminated container, e.g. `CrashLoopBackOff`.
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    #[serde(default = "default_true")]
+    pub ready: bool,
+    #[serde(default)]
+    pub restarts: i32,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContainerState {
+    #[default]
+    Running,
+    Waiting,
+    Terminated,
+}
+
+impl ClusterSpec {
+    /// Reads a state file (YAML or JSON) and checks it.
+    pub fn from_yaml(text: &str) -> Result<Self, String> {
+        let spec: ClusterSpec =
+            serde_yaml::from_str(text).map_err(|e| format!("state file: {e}"))?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// The demo shipped with the crate: several namespaces, pods in every phase, two images.
+    pub fn demo() -> Self {
+        Self::from_yaml(include_str!("../demo.yaml")).expect("the shipped demo state is valid")
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let mut seen_users = std::collections::BTreeSet::new();
+        for user in &self.users {
+            if user.name.is_empty() {
+                return Err("a user has an empty name".into());
+            }
+            if !seen_users.insert(&user.name) {
+                return Err(format!("user {:?} is declared twice", user.name));
+            }
+            if user.token.is_none() && !user.client_certificate {
+                return Err(format!(
+                    "user {:?} has neither a token nor clientCertificate: true",
+                    user.name
+                ));
+            }
+        }
+        for rule in &self.policy {
+            for subject in &rule.subjects {
+                if subject != "*" && !subject.starts_with("user:") && !subject.starts_with("group:")
+                {
+                    return Err(format!(
+                        "policy subject {subject:?} must be user:NAME, group:NAME or *"
+                    ));
+                }
+            }
+        }
+        let mut namespaces = std::collections::BTreeSet::new();
+        for ns in &self.namespaces {
+            names::validate_label(&ns.name).map_err(|e| format!("namespace {:?}: {e}", ns.name))?;
+            if !namespaces.insert(ns.name.as_str()) {
+                return Err(format!("namespace {:?} is declared twice", ns.name));
+            }
+        }
+        let mut pods = std::collections::BTreeSet::new();
+        for pod in &self.pods {
+            if !namespaces.contains(pod.namespace.as_str()) {
+                return Err(format!(
+                    "pod {:?} is in namespace {:?}, which is not declared under namespaces",
+                    pod.name, pod.namespace
+                ));
+            }
+            if !pods.insert((pod.namespace.as_str(), pod.name.as_str())) {
+                return Err(format!(
+                    "pod {}/{} is declared twice",
+                    pod.namespace, pod.name
+                ));
+            }
+            self.validate_pod(pod)?;
+        }
+        Ok(())
+    }
+
+    /// Checks one pod against this cluster's images (used for pods added at run time too).
+    pub fn validate_pod(&self, pod: &PodSpec) -> Result<(), String> {
+        names::validate_subdomain(&pod.name).map_err(|e| format!("pod {:?}: {e}", pod.name))?;
+        if pod.containers.is_empty() {
+            return Err(format!("pod {:?} has no containers", pod.name));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &pod.containers {
+            names::validate_label(&c.name)
+                .map_err(|e| format!("pod {:?}, container {:?}: {e}", pod.name, c.name))?;
+            if !seen.insert(c.name.as_str()) {
+                return Err(format!(
+                    "pod {:?} has two containers named {:?}",
+                    pod.name, c.name
+                ));
+            }
+            if !self.images.contains_key(&c.image) {
+                return Err(format!(
+                    "pod {:?}, container {:?}: image {:?} is not declared under images",
+                    pod.name, c.name, c.image
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn rootfs_of(&self, image: &str) -> RootfsKind {
+        self.images
+            .get(image)
+            .map(|i| i.rootfs)
+            .unwrap_or(RootfsKind::Host)
+    }
+}
+
+/// `45s`, `3m`, `2h`, `5d` (and `0`) as a duration.
+pub mod duration_text {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn parse(text: &str) -> Result<Duration, String> {
+        let text = text.trim();
+        if text == "0" {
+            return Ok(Duration::ZERO);
+        }
+        let (digits, unit) = text.split_at(
+            text.find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(text.len()),
+        );
+        let n: u64 = digits
+            .parse()
+            .map_err(|_| format!("{text:?} is not a duration like 45s, 3m, 2h or 5d"))?;
+        let secs = match unit {
+            "s" => n,
+            "m" => n * 60,
+            "h" => n * 3600,
+            "d" => n * 86400,
+            _ => return Err(format!("{text:?} is not a duration like 45s, 3m, 2h or 5d")),
+        };
+        Ok(Duration::from_secs(secs))
+    }
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{}s", d.as_secs()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_is_valid_and_covers_the_required_cases() {
+        let demo = ClusterSpec::demo();
+        assert!(demo.namespaces.len() >= 3);
+        let phases: Vec<_> = demo.pods.iter().map(|p| p.phase).collect();
+        for phase in [Phase::Running, Phase::Pending, Phase::Succeeded] {
+            assert!(phases.contains(&phase), "demo lacks a {phase:?} pod");
+        }
+        assert!(demo.pods.iter().any(|p| {
+            p.containers
+                .iter()
+                .any(|c| c.reason.as_deref() == Some("CrashLoopBackOff"))
+        }));
+        assert!(demo.pods.iter().any(|p| p.containers.len() > 1));
+        assert!(demo.pods.iter().any(|p| {
+            p.annotations
+                .contains_key("kubectl.kubernetes.io/default-container")
+        }));
+        let kinds: Vec<_> = demo.images.values().map(|i| i.rootfs).collect();
+        assert!(kinds.contains(&RootfsKind::Host) && kinds.contains(&RootfsKind::Busybox));
+    }
+
+    #[test]
+    fn bad_files_get_clear_errors() {
+        let err = ClusterSpec::from_yaml("namespaces: [{name: Bad_Name}]").unwrap_err();
+        assert!(err.contains("Bad_Name"), "{err}");
+        let err = ClusterSpec::from_yaml(
+            "namespaces: [{name: a}]\npods: [{name: p, namespace: b, containers: [{name: c, image: x}]}]",
+        )
+        .unwrap_err();
+        assert!(err.contains("not declared under namespaces"), "{err}");
+        let err = ClusterSpec::from_yaml(
+            "namespaces: [{name: a}]\npods: [{name: p, namespace: a, containers: [{name: c, image: x}]}]",
+        )
+        .unwrap_err();
+        assert!(err.contains("image \"x\""), "{err}");
+        let err = ClusterSpec::from_yaml("bogus: 1").unwrap_err();
+        assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            duration_text::parse("45s").unwrap(),
+            Duration::from_secs(45)
+        );
+        assert_eq!(
+            duration_text::parse("5d").unwrap(),
+            Duration::from_secs(5 * 86400)
+        );
+        assert!(duration_text::parse("5y").is_err());
+        assert!(duration_text::parse("h").is_err());
+    }
+}

@@ -1,0 +1,564 @@
+//! `pods/exec`: request checks in the API server's order, then a WebSocket session relaying
+//! the process's PTY or pipes.
+
+pub mod protocol;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{
+    Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, watch};
+
+use crate::cluster::Cluster;
+use crate::config::{ContainerState, DisconnectMode};
+use crate::rbac::{Attributes, Identity};
+use crate::runtime::{ContainerKey, ContainerTarget, ExecError, ExecIo, ExecProcess, Runtime};
+use crate::status::ApiError;
+use protocol::{Protocol, ResizeDecoder};
+
+/// Largest WebSocket message accepted from a client.
+pub const MAX_MESSAGE: usize = 16 << 20;
+const READ_CHUNK: usize = 32 * 1024;
+/// How long output may keep trickling in after the command exited.
+const DRAIN_IDLE: Duration = Duration::from_millis(150);
+const HANGUP_GRACE: Duration = Duration::from_secs(2);
+
+/// What the query string asks for.
+#[derive(Debug, Default)]
+pub struct ExecRequest {
+    pub command: Vec<String>,
+    pub container: Option<String>,
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+    pub tty: bool,
+}
+
+impl ExecRequest {
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let mut req = ExecRequest::default();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let flag = || match value.as_ref() {
+                "true" | "True" | "1" => Ok(true),
+                "false" | "False" | "0" | "" => Ok(false),
+                other => Err(ApiError::bad_request(format!(
+                    "invalid value {other:?} for {key}: want true or false"
+                ))),
+            };
+            match key.as_ref() {
+                "command" => req.command.push(value.into_owned()),
+                "container" => req.container = Some(value.into_owned()).filter(|c| !c.is_empty()),
+                "stdin" => req.stdin = flag()?,
+                "stdout" => req.stdout = flag()?,
+                "stderr" => req.stderr = flag()?,
+                "tty" => req.tty = flag()?,
+                _ => {}
+            }
+        }
+        Ok(req)
+    }
+}
+
+/// Handles GET (WebSocket) and POST (SPDY) exec requests alike up to the transport choice.
+pub async fn handle(
+    cluster: Arc<Cluster>,
+    caller: Identity,
+    method: Method,
+    namespace: String,
+    pod_name: String,
+    query: String,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    offered_protocols: String,
+) -> Response {
+    match prepare(&cluster, &caller, &method, &namespace, &pod_name, &query) {
+        Err(e) => e.into_response(),
+        Ok(_) if method == Method::POST => ApiError::bad_request(
+            "testcluster supports exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); SPDY is not supported",
+        )
+        .into_response(),
+        Ok(session) => {
+            let protocol_name = match protocol::negotiate(&offered_protocols) {
+                Ok(p) => p,
+                Err(e) => return ApiError::bad_request(e).into_response(),
+            };
+            let Ok(upgrade) = upgrade else {
+                return ApiError::bad_request("Upgrade request required").into_response();
+            };
+            let protocol = Protocol::from_name(protocol_name).expect("negotiated protocols are known");
+            let upgrade = if protocol_name.is_empty() { upgrade } else { upgrade.protocols([protocol_name]) };
+            upgrade
+                .max_message_size(MAX_MESSAGE)
+                .max_frame_size(MAX_MESSAGE)
+                .on_upgrade(move |socket| run(cluster, session, protocol, socket))
+        }
+    }
+}
+
+/// A checked exec: who may run what where.
+struct Session {
+    request: ExecRequest,
+    target: ContainerTarget,
+    running: bool,
+}
+
+fn prepare(
+    cluster: &Cluster,
+    caller: &Identity,
+    method: &Method,
+    namespace: &str,
+    pod_name: &str,
+    query: &str,
+) -> Result<Session, ApiError> {
+    // A WebSocket exec is a GET, authorized as get and (since 1.35) create; SPDY's POST as create.
+    let verbs: &[&str] = if method == Method::GET {
+        &["get", "create"]
+    } else {
+        &["create"]
+    };
+    for verb in verbs {
+        cluster.policy.check(
+            caller,
+            &Attributes {
+                verb,
+                resource: "pods",
+                subresource: Some("exec"),
+                api_group: "",
+                namespace: Some(namespace),
+                name: Some(pod_name),
+            },
+        )?;
+    }
+    let mut request = ExecRequest::parse(query)?;
+    let spec = cluster
+        .store
+        .pod_spec(namespace, pod_name)
+        .ok_or_else(|| ApiError::not_found("pods", pod_name))?;
+    let uid = cluster
+        .store
+        .get(crate::store::Kind::Pod, namespace, pod_name)
+        .and_then(|p| p["metadata"]["uid"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    let container = match &request.container {
+        Some(name) => spec
+            .containers
+            .iter()
+            .find(|c| &c.name == name)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("container {name} is not valid for pod {pod_name}"))
+            })?,
+        None if spec.containers.len() == 1 => &spec.containers[0],
+        None => {
+            let names: Vec<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
+            return Err(ApiError::bad_request(format!(
+                "a container name must be specified for pod {pod_name}, choose one of: [{}]",
+                names.join(" ")
+            )));
+        }
+    };
+    if spec.node.is_none() {
+        return Err(ApiError::bad_request(format!(
+            "pod {pod_name} does not have a host assigned"
+        )));
+    }
+    if request.command.is_empty() {
+        return Err(ApiError::bad_request(
+            "you must specify at least one command for the container",
+        ));
+    }
+    if !(request.stdin || request.stdout || request.stderr) {
+        return Err(ApiError::bad_request(
+            "you must specify at least 1 of stdin, stdout, stderr",
+        ));
+    }
+    if request.tty {
+        // The kubelet merges stderr into the terminal.
+        request.stderr = false;
+    }
+    let target = ContainerTarget {
+        key: ContainerKey {
+            namespace: namespace.to_string(),
+            pod: pod_name.to_string(),
+            container: container.name.clone(),
+        },
+        pod_uid: uid,
+        rootfs: cluster.spec.rootfs_of(&container.image),
+        env: container
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        main: container.command.clone(),
+    };
+    let running =
+        container.state == ContainerState::Running && spec.phase == crate::config::Phase::Running;
+    Ok(Session {
+        request,
+        target,
+        running,
+    })
+}
+
+type Sink = SplitSink<WebSocket, Message>;
+
+async fn send(
+    sink: &mut Sink,
+    protocol: Protocol,
+    channel: u8,
+    payload: &[u8],
+) -> Result<(), axum::Error> {
+    let (bytes, text) = protocol::encode(protocol, channel, payload);
+    let message = if text {
+        Message::Text(String::from_utf8(bytes).unwrap_or_default().into())
+    } else {
+        Message::Binary(Bytes::from(bytes))
+    };
+    sink.send(message).await
+}
+
+async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket: WebSocket) {
+    let cut = cluster.exec_cut_token();
+    let (mut sink, stream) = socket.split();
+    let request = &session.request;
+    let first = if request.stdout {
+        protocol::STDOUT
+    } else if request.stderr {
+        protocol::STDERR
+    } else {
+        protocol::ERROR
+    };
+    if send(&mut sink, protocol, first, b"").await.is_err() {
+        return;
+    }
+    if !session.running {
+        let status = protocol::container_not_found(protocol, &session.target.key.container);
+        finish(sink, protocol, Some(status)).await;
+        return;
+    }
+    let size = if request.tty { Some((80, 24)) } else { None };
+    let process = match cluster
+        .runtime
+        .exec(&session.target, &request.command, size)
+        .await
+    {
+        Ok(p) => p,
+        Err(ExecError::NotFound(message) | ExecError::Failed(message)) => {
+            tracing::info!(container = ?session.target.key, "exec failed: {message}");
+            finish(
+                sink,
+                protocol,
+                Some(protocol::internal_error(protocol, &message)),
+            )
+            .await;
+            return;
+        }
+    };
+    let ExecProcess {
+        mut child,
+        io,
+        session: sid,
+    } = process;
+    tracing::info!(container = ?session.target.key, command = ?request.command, tty = request.tty, "exec started");
+
+    let (input_tx, input_rx) = mpsc::channel::<Input>(64);
+    let (exited_tx, exited_rx) = watch::channel(false);
+    let (client_gone_tx, mut client_gone) = mpsc::channel::<()>(1);
+    let mut resize_target = None;
+    let (pump, stdin_task) = match io {
+        ExecIo::Tty(master) => {
+            resize_target = Some(master.clone());
+            let pump = tokio::spawn(pump_tty(
+                master.clone(),
+                sink,
+                protocol,
+                exited_rx,
+                request.stdout,
+            ));
+            let stdin_task = tokio::spawn(stdin_tty(master, input_rx));
+            (pump, stdin_task)
+        }
+        ExecIo::Pipes {
+            stdin,
+            stdout,
+            stderr,
+        } => {
+            let stdin = if request.stdin { stdin } else { None };
+            let pump = tokio::spawn(pump_pipes(
+                stdout,
+                stderr,
+                sink,
+                protocol,
+                exited_rx,
+                request.stdout,
+                request.stderr,
+            ));
+            let stdin_task = tokio::spawn(stdin_pipe(stdin, input_rx));
+            (pump, stdin_task)
+        }
+    };
+    let reader = tokio::spawn(read_client(
+        stream,
+        protocol,
+        input_tx,
+        resize_target,
+        client_gone_tx,
+    ));
+
+    enum End {
+        Exited(i32),
+        ClientGone,
+        Cut,
+    }
+    let end = tokio::select! {
+        status = child.wait() => End::Exited(status.map(exit_code).unwrap_or(1)),
+        _ = client_gone.recv() => End::ClientGone,
+        _ = cut.cancelled() => End::Cut,
+    };
+    match end {
+        End::Exited(code) => {
+            let _ = exited_tx.send(true);
+            reader.abort();
+            stdin_task.abort();
+            let sink = pump.await.ok().flatten();
+            tracing::info!(container = ?session.target.key, code, "exec finished");
+            if let Some(sink) = sink {
+                finish(
+                    sink,
+                    protocol,
+                    protocol::exit_status(protocol, code, &request.command),
+                )
+                .await;
+            }
+        }
+        End::ClientGone | End::Cut => {
+            reader.abort();
+            pump.abort();
+            stdin_task.abort();
+            // Let the aborted tasks drop their handles on the PTY before deciding its fate.
+            let (pump_result, _, _) = tokio::join!(pump, stdin_task, reader);
+            drop(pump_result);
+            let mode = cluster.spec.disconnect;
+            tracing::info!(container = ?session.target.key, ?mode, "exec client went away");
+            disconnect(mode, child, sid);
+        }
+    }
+}
+
+/// The processes of a dropped exec: left running (`linger`, like real runtimes), or hung up.
+fn disconnect(mode: DisconnectMode, mut child: tokio::process::Child, session: i32) {
+    if mode == DisconnectMode::Hangup {
+        Runtime::hang_up(session, HANGUP_GRACE);
+    }
+    // Reap it whenever it ends.
+    tokio::spawn(async move {
+        let _ = child.wait().await;
+    });
+}
+
+/// Sends the final status (if any) and a normal close. The client may already be gone.
+async fn finish(mut sink: Sink, protocol: Protocol, status: Option<Vec<u8>>) {
+    if let Some(status) = status {
+        let _ = send(&mut sink, protocol, protocol::ERROR, &status).await;
+    }
+    let _ = sink
+        .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+            code: 1000,
+            reason: "".into(),
+        })))
+        .await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+}
+
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
+enum Input {
+    Data(Bytes),
+    Close,
+}
+
+/// Reads client frames: stdin goes to the input task, resizes to the PTY, close to stdin.
+async fn read_client(
+    mut stream: SplitStream<WebSocket>,
+    protocol: Protocol,
+    input: mpsc::Sender<Input>,
+    pty: Option<Arc<crate::runtime::PtyMaster>>,
+    gone: mpsc::Sender<()>,
+) {
+    let mut resize = ResizeDecoder::default();
+    while let Some(Ok(message)) = stream.next().await {
+        let data: Bytes = match message {
+            Message::Binary(b) => b,
+            Message::Text(t) => Bytes::copy_from_slice(t.as_str().as_bytes()),
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        let Some(frame) = protocol::decode(protocol, &data) else {
+            continue;
+        };
+        match frame.channel {
+            protocol::STDIN => {
+                if !frame.payload.is_empty()
+                    && input
+                        .send(Input::Data(Bytes::from(frame.payload)))
+                        .await
+                        .is_err()
+                {
+                    // stdin is closed; further input is dropped, as the kubelet does
+                }
+            }
+            protocol::RESIZE => {
+                for (cols, rows) in resize.feed(&frame.payload) {
+                    if let Some(pty) = &pty
+                        && let Err(e) = pty.resize(cols, rows)
+                    {
+                        tracing::debug!("resize failed: {e}");
+                    }
+                }
+            }
+            protocol::CLOSE if protocol.v5 => {
+                if frame.payload.len() != 1 {
+                    tracing::info!("protocol error: a close message must be exactly 2 bytes");
+                    break;
+                }
+                if frame.payload[0] == protocol::STDIN {
+                    let _ = input.send(Input::Close).await;
+                }
+            }
+            _ => {}
+        }
+    }
+    let _ = gone.send(()).await;
+}
+
+async fn stdin_tty(master: Arc<crate::runtime::PtyMaster>, mut input: mpsc::Receiver<Input>) {
+    while let Some(item) = input.recv().await {
+        let bytes: &[u8] = match &item {
+            Input::Data(data) => data,
+            // A terminal has no half-close: end-of-file is the EOF character.
+            Input::Close => b"\x04",
+        };
+        if master.write_all(bytes).await.is_err() {
+            break;
+        }
+    }
+}
+
+async fn stdin_pipe(
+    mut stdin: Option<tokio::process::ChildStdin>,
+    mut input: mpsc::Receiver<Input>,
+) {
+    while let Some(item) = input.recv().await {
+        match item {
+            Input::Data(data) => {
+                if let Some(pipe) = stdin.as_mut()
+                    && pipe.write_all(&data).await.is_err()
+                {
+                    stdin = None;
+                }
+            }
+            Input::Close => stdin = None,
+        }
+    }
+}
+
+/// Relays PTY output; after the command exits, drains what is left. Returns the sink.
+async fn pump_tty(
+    master: Arc<crate::runtime::PtyMaster>,
+    mut sink: Sink,
+    protocol: Protocol,
+    mut exited: watch::Receiver<bool>,
+    forward: bool,
+) -> Option<Sink> {
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut draining = false;
+    loop {
+        let n = if draining {
+            match tokio::time::timeout(DRAIN_IDLE, master.read(&mut buf)).await {
+                Ok(r) => r,
+                Err(_) => break,
+            }
+        } else {
+            tokio::select! {
+                r = master.read(&mut buf) => r,
+                _ = exited.wait_for(|e| *e) => { draining = true; continue; }
+            }
+        };
+        match n {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if forward
+                    && send(&mut sink, protocol, protocol::STDOUT, &buf[..n])
+                        .await
+                        .is_err()
+                {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(sink)
+}
+
+async fn pump_pipes(
+    mut stdout: tokio::process::ChildStdout,
+    mut stderr: tokio::process::ChildStderr,
+    mut sink: Sink,
+    protocol: Protocol,
+    mut exited: watch::Receiver<bool>,
+    want_stdout: bool,
+    want_stderr: bool,
+) -> Option<Sink> {
+    let (mut out_buf, mut err_buf) = (vec![0u8; READ_CHUNK], vec![0u8; READ_CHUNK]);
+    let (mut out_open, mut err_open, mut draining) = (true, true, false);
+    while out_open || err_open {
+        let idle = async {
+            if draining {
+                tokio::time::sleep(DRAIN_IDLE).await
+            } else {
+                let _ = exited.wait_for(|e| *e).await;
+            }
+        };
+        let (channel, result) = tokio::select! {
+            r = stdout.read(&mut out_buf), if out_open => (protocol::STDOUT, r),
+            r = stderr.read(&mut err_buf), if err_open => (protocol::STDERR, r),
+            _ = idle => {
+                if draining { break; }
+                draining = true;
+                continue;
+            }
+        };
+        let n = match result {
+            Ok(0) | Err(_) => {
+                if channel == protocol::STDOUT {
+                    out_open = false
+                } else {
+                    err_open = false
+                }
+                continue;
+            }
+            Ok(n) => n,
+        };
+        let (buf, wanted) = if channel == protocol::STDOUT {
+            (&out_buf, want_stdout)
+        } else {
+            (&err_buf, want_stderr)
+        };
+        if wanted && send(&mut sink, protocol, channel, &buf[..n]).await.is_err() {
+            return None;
+        }
+    }
+    Some(sink)
+}
