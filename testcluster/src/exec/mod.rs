@@ -263,7 +263,7 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
     let ExecProcess {
         mut child,
         io,
-        session: sid,
+        entered,
     } = process;
     tracing::info!(container = ?session.target.key, command = ?request.command, tty = request.tty, "exec started");
 
@@ -346,14 +346,16 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
             drop(pump_result);
             let mode = cluster.spec.disconnect;
             tracing::info!(container = ?session.target.key, ?mode, "exec client went away");
-            disconnect(mode, child, sid);
+            disconnect(mode, child, entered);
         }
     }
 }
 
 /// The processes of a dropped exec: left running (`linger`, like real runtimes), or hung up.
-fn disconnect(mode: DisconnectMode, mut child: tokio::process::Child, session: i32) {
-    if mode == DisconnectMode::Hangup {
+fn disconnect(mode: DisconnectMode, mut child: tokio::process::Child, entered: bool) {
+    if mode == DisconnectMode::Hangup
+        && let Some(session) = crate::runtime::session_of(&child, entered)
+    {
         Runtime::hang_up(session, HANGUP_GRACE);
     }
     // Reap it whenever it ends.

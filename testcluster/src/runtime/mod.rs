@@ -1,6 +1,7 @@
 //! The container runtime: each container gets its own PID, mount, UTS and IPC namespaces
 //! (when running as root), a root filesystem, and exec'd processes on their own PTYs.
 
+mod enter;
 pub mod procs;
 pub mod pty;
 pub mod rootfs;
@@ -72,10 +73,38 @@ pub enum ExecError {
 
 /// An exec'd process and its I/O.
 pub struct ExecProcess {
+    /// The spawned process: the command itself, or (in a container) the process that waits
+    /// for it outside and exits with its status.
     pub child: Child,
     pub io: ExecIo,
-    /// The process group and session the exec started (the host PID of its first process).
-    pub session: i32,
+    /// Whether `child` entered a container (and so waits for the command as its parent).
+    pub entered: bool,
+}
+
+/// The session an exec's command leads (its host PID), while it runs.
+pub fn session_of(child: &Child, entered: bool) -> Option<i32> {
+    let pid = child.id()? as i32;
+    if entered {
+        procs::first_child(pid)
+    } else {
+        Some(pid)
+    }
+}
+
+/// Between fork and exec: enter the container (when there is one) and lead a new session.
+fn start_session(container: Option<enter::RawContainer>, tty: bool) -> io::Result<()> {
+    match container {
+        // SAFETY: called between fork and exec.
+        Some(container) => unsafe { enter::enter(container, tty) },
+        None => {
+            nix::unistd::setsid().map_err(io::Error::from)?;
+            // SAFETY: TIOCSCTTY on stdin, the PTY slave.
+            if tty && unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        }
+    }
 }
 
 pub enum ExecIo {
@@ -266,20 +295,16 @@ impl Runtime {
             )));
         }
 
-        let mut cmd = match pid1 {
-            Some(pid1) => {
-                let mut cmd = Command::new("nsenter");
-                cmd.arg(format!("--target={pid1}"))
-                    .args(["--pid", "--mount", "--uts", "--ipc", "--root", "--wd", "--"])
-                    .args(argv);
-                cmd
-            }
-            None => {
-                let mut cmd = Command::new(program);
-                cmd.args(&argv[1..]);
-                cmd
-            }
+        // Opened here, before the fork, so the child only makes syscalls.
+        let joined = match pid1 {
+            Some(pid1) => Some(enter::Container::open(pid1).map_err(|e| {
+                ExecError::Failed(format!("container {:?} is gone: {e}", target.key.container))
+            })?),
+            None => None,
         };
+        let raw = joined.as_ref().map(enter::Container::raw);
+        let mut cmd = Command::new(program);
+        cmd.args(&argv[1..]);
         cmd.env_clear()
             .env("PATH", PATH)
             .env("HOSTNAME", &target.key.pod)
@@ -305,39 +330,27 @@ impl Runtime {
                 cmd.stdin(stdio(&slave).map_err(io_err)?)
                     .stdout(stdio(&slave).map_err(io_err)?)
                     .stderr(stdio(&slave).map_err(io_err)?);
-                // SAFETY: only async-signal-safe calls (setsid, ioctl) between fork and exec.
-                unsafe {
-                    cmd.pre_exec(|| {
-                        nix::unistd::setsid().map_err(io::Error::from)?;
-                        if libc::ioctl(0, libc::TIOCSCTTY, 0) != 0 {
-                            return Err(io::Error::last_os_error());
-                        }
-                        Ok(())
-                    });
-                }
+                // SAFETY: only async-signal-safe calls between fork and exec.
+                unsafe { cmd.pre_exec(move || start_session(raw, true)) };
                 let child = cmd
                     .spawn()
                     .map_err(|e| ExecError::Failed(format!("exec failed: {e}")))?;
                 drop(slave);
-                let session = child.id().unwrap_or(0) as i32;
                 ExecProcess {
                     child,
                     io: ExecIo::Tty(Arc::new(master)),
-                    session,
+                    entered: joined.is_some(),
                 }
             }
             None => {
                 cmd.stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped());
-                // SAFETY: setsid is async-signal-safe.
-                unsafe {
-                    cmd.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(io::Error::from));
-                }
+                // SAFETY: only async-signal-safe calls between fork and exec.
+                unsafe { cmd.pre_exec(move || start_session(raw, false)) };
                 let mut child = cmd
                     .spawn()
                     .map_err(|e| ExecError::Failed(format!("exec failed: {e}")))?;
-                let session = child.id().unwrap_or(0) as i32;
                 let (stdin, stdout, stderr) =
                     (child.stdin.take(), child.stdout.take(), child.stderr.take());
                 let (Some(stdout), Some(stderr)) = (stdout, stderr) else {
@@ -350,7 +363,7 @@ impl Runtime {
                         stdout,
                         stderr,
                     },
-                    session,
+                    entered: joined.is_some(),
                 }
             }
         };
@@ -511,10 +524,5 @@ fn isolation_available() -> Result<(), String> {
     if !status.success() {
         return Err("unshare --pid --mount --uts --fork fails here".into());
     }
-    std::process::Command::new("nsenter")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| format!("cannot run nsenter: {e}"))?;
     Ok(())
 }
