@@ -263,7 +263,7 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
     let ExecProcess {
         mut child,
         io,
-        entered,
+        session: session_id,
     } = process;
     tracing::info!(container = ?session.target.key, command = ?request.command, tty = request.tty, "exec started");
 
@@ -271,9 +271,11 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
     let (exited_tx, exited_rx) = watch::channel(false);
     let (client_gone_tx, mut client_gone) = mpsc::channel::<()>(1);
     let mut resize_target = None;
+    let mut terminal = None;
     let (pump, stdin_task) = match io {
         ExecIo::Tty(master) => {
             resize_target = Some(master.clone());
+            terminal = Some(master.clone());
             let pump = tokio::spawn(pump_tty(
                 master.clone(),
                 sink,
@@ -346,22 +348,46 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
             drop(pump_result);
             let mode = cluster.spec.disconnect;
             tracing::info!(container = ?session.target.key, ?mode, "exec client went away");
-            disconnect(mode, child, entered);
+            disconnect(mode, child, session_id, terminal);
         }
     }
 }
 
-/// The processes of a dropped exec: left running (`linger`, like real runtimes), or hung up.
-fn disconnect(mode: DisconnectMode, mut child: tokio::process::Child, entered: bool) {
-    if mode == DisconnectMode::Hangup
-        && let Some(session) = crate::runtime::session_of(&child, entered)
-    {
-        Runtime::hang_up(session, HANGUP_GRACE);
+/// The processes of a dropped exec: left running with their terminal open (`linger`, like
+/// real runtimes), or hung up: PTY closed, SIGHUP, then SIGKILL (`hangup`).
+fn disconnect(
+    mode: DisconnectMode,
+    mut child: tokio::process::Child,
+    session: Option<i32>,
+    terminal: Option<Arc<crate::runtime::PtyMaster>>,
+) {
+    match mode {
+        DisconnectMode::Hangup => {
+            drop(terminal);
+            if let Some(session) = session {
+                Runtime::hang_up(session, HANGUP_GRACE);
+            }
+            tokio::spawn(async move {
+                let _ = child.wait().await;
+            });
+        }
+        DisconnectMode::Linger => {
+            // Keep the terminal open and discard its output until the command ends.
+            tokio::spawn(async move {
+                let drain = async {
+                    let mut buf = vec![0u8; READ_CHUNK];
+                    if let Some(master) = &terminal {
+                        while matches!(master.read(&mut buf).await, Ok(n) if n > 0) {}
+                    }
+                    std::future::pending::<()>().await
+                };
+                tokio::select! {
+                    _ = child.wait() => {}
+                    _ = drain => {}
+                }
+            });
+        }
     }
-    // Reap it whenever it ends.
-    tokio::spawn(async move {
-        let _ = child.wait().await;
-    });
 }
 
 /// Sends the final status (if any) and a normal close. The client may already be gone.

@@ -24,12 +24,9 @@ pub use procs::ProcessInfo;
 pub use pty::PtyMaster;
 
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/// An idle main process that also reaps the orphans re-parented to it.
-const IDLE_MAIN: &[&str] = &[
-    "/bin/sh",
-    "-c",
-    "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done",
-];
+/// The main process of a container that names none, as in many toolbox pods. Like most
+/// container main processes, it does not reap orphans; zombies are never listed.
+const IDLE_MAIN: &[&str] = &["sleep", "infinity"];
 const INIT_SCRIPT: &str = r#"set -e
 root=$1 name=$2 kind=$3
 shift 3
@@ -77,12 +74,13 @@ pub struct ExecProcess {
     /// for it outside and exits with its status.
     pub child: Child,
     pub io: ExecIo,
-    /// Whether `child` entered a container (and so waits for the command as its parent).
-    pub entered: bool,
+    /// The session the command leads (its host PID).
+    pub session: Option<i32>,
 }
 
-/// The session an exec's command leads (its host PID), while it runs.
-pub fn session_of(child: &Child, entered: bool) -> Option<i32> {
+/// The session an exec's command leads: `child` itself, or the child it forked inside
+/// the container (which exists once spawn has returned, as it has exec'd by then).
+fn session_of(child: &Child, entered: bool) -> Option<i32> {
     let pid = child.id()? as i32;
     if entered {
         procs::first_child(pid)
@@ -337,9 +335,9 @@ impl Runtime {
                     .map_err(|e| ExecError::Failed(format!("exec failed: {e}")))?;
                 drop(slave);
                 ExecProcess {
+                    session: session_of(&child, joined.is_some()),
                     child,
                     io: ExecIo::Tty(Arc::new(master)),
-                    entered: joined.is_some(),
                 }
             }
             None => {
@@ -357,13 +355,13 @@ impl Runtime {
                     return Err(ExecError::Failed("exec lost its pipes".into()));
                 };
                 ExecProcess {
+                    session: session_of(&child, joined.is_some()),
                     child,
                     io: ExecIo::Pipes {
                         stdin,
                         stdout,
                         stderr,
                     },
-                    entered: joined.is_some(),
                 }
             }
         };
