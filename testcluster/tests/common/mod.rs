@@ -143,6 +143,18 @@ pub async fn ws(
     protocols: &str,
     token: Option<&str>,
 ) -> Result<Ws, (u16, String)> {
+    ws_negotiated(tc, path, protocols, token)
+        .await
+        .map(|(ws, _)| ws)
+}
+
+/// Like `ws`, also returning the subprotocol the server chose.
+pub async fn ws_negotiated(
+    tc: &TestCluster,
+    path: &str,
+    protocols: &str,
+    token: Option<&str>,
+) -> Result<(Ws, Option<String>), (u16, String)> {
     let url = format!("wss://{}{path}", tc.addr());
     let mut request = url.into_client_request().unwrap();
     if !protocols.is_empty() {
@@ -165,7 +177,14 @@ pub async fn ws(
         .max_message_size(Some(64 << 20))
         .max_frame_size(Some(64 << 20));
     match tokio_tungstenite::client_async_with_config(request, tls, Some(config)).await {
-        Ok((ws, _)) => Ok(ws),
+        Ok((ws, response)) => {
+            let chosen = response
+                .headers()
+                .get("Sec-WebSocket-Protocol")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            Ok((ws, chosen))
+        }
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             let code = response.status().as_u16();
             let body = response
