@@ -100,6 +100,13 @@ pub struct NamespaceSpec {
     pub name: String,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// How long ago the namespace was created.
+    #[serde(default = "default_namespace_age", with = "duration_text")]
+    pub age: Duration,
+}
+
+fn default_namespace_age() -> Duration {
+    Duration::from_secs(30 * 86400)
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

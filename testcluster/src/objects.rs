@@ -12,7 +12,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
 use crate::config::{ContainerSpec, ContainerState, NamespaceSpec, Phase, PodSpec};
 
-pub fn namespace(spec: &NamespaceSpec, created: Timestamp) -> Namespace {
+/// A namespace as the API would show it, created `spec.age` before `now`.
+pub fn namespace(spec: &NamespaceSpec, now: Timestamp) -> Namespace {
+    let created = now - jiff::SignedDuration::try_from(spec.age).unwrap_or_default();
     let mut labels = spec.labels.clone();
     labels.insert("kubernetes.io/metadata.name".into(), spec.name.clone());
     Namespace {

@@ -524,15 +524,12 @@ pub async fn exec(
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
         .join(",");
-    crate::exec::handle(
-        cluster,
-        who,
+    let call = crate::exec::ExecCall {
         method,
-        ns,
-        name,
-        query.unwrap_or_default(),
-        upgrade,
-        offered,
-    )
-    .await
+        namespace: ns,
+        pod: name,
+        query: query.unwrap_or_default(),
+        offered_protocols: offered,
+    };
+    crate::exec::handle(cluster, who, call, upgrade).await
 }

@@ -67,18 +67,31 @@ impl ExecRequest {
     }
 }
 
+/// An exec request as it arrived.
+pub struct ExecCall {
+    pub method: Method,
+    pub namespace: String,
+    pub pod: String,
+    pub query: String,
+    /// The client's `Sec-WebSocket-Protocol` list, comma-separated.
+    pub offered_protocols: String,
+}
+
 /// Handles GET (WebSocket) and POST (SPDY) exec requests alike up to the transport choice.
 pub async fn handle(
     cluster: Arc<Cluster>,
     caller: Identity,
-    method: Method,
-    namespace: String,
-    pod_name: String,
-    query: String,
+    call: ExecCall,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    offered_protocols: String,
 ) -> Response {
-    match prepare(&cluster, &caller, &method, &namespace, &pod_name, &query) {
+    let ExecCall {
+        method,
+        namespace,
+        pod,
+        query,
+        offered_protocols,
+    } = call;
+    match prepare(&cluster, &caller, &method, &namespace, &pod, &query) {
         Err(e) => e.into_response(),
         Ok(_) if method == Method::POST => ApiError::bad_request(
             "testcluster supports exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); SPDY is not supported",
@@ -437,15 +450,9 @@ async fn read_client(
             continue;
         };
         match frame.channel {
-            protocol::STDIN => {
-                if !frame.payload.is_empty()
-                    && input
-                        .send(Input::Data(Bytes::from(frame.payload)))
-                        .await
-                        .is_err()
-                {
-                    // stdin is closed; further input is dropped, as the kubelet does
-                }
+            // Once stdin is closed, further input is dropped, as the kubelet does.
+            protocol::STDIN if !frame.payload.is_empty() => {
+                let _ = input.send(Input::Data(Bytes::from(frame.payload))).await;
             }
             protocol::RESIZE => {
                 for (cols, rows) in resize.feed(&frame.payload) {

@@ -190,10 +190,10 @@ impl Runtime {
 
     fn container(&self, target: &ContainerTarget) -> Arc<Container> {
         let mut containers = self.containers();
-        if let Some(existing) = containers.get(&target.key) {
-            if existing.target.pod_uid == target.pod_uid {
-                return existing.clone();
-            }
+        if let Some(existing) = containers.get(&target.key)
+            && existing.target.pod_uid == target.pod_uid
+        {
+            return existing.clone();
         }
         let id = self
             .next_id

@@ -14,6 +14,8 @@ use crate::config::RootfsKind;
 
 /// Host directories shared read-only with `host` containers.
 pub const HOST_READ_ONLY: &[&str] = &["usr", "etc", "opt", "srv"];
+/// Directories a `host` container gets empty and writable.
+const OWN_DIRS: &[&str] = &["home", "mnt", "media", "var"];
 /// Device nodes bind-mounted into every container's /dev.
 pub const DEVICES: &[&str] = &["null", "zero", "full", "tty", "random", "urandom"];
 /// Where Debian's busybox-static installs its binary.
@@ -56,9 +58,8 @@ fn build_host(root: &Path) -> io::Result<()> {
         if meta.file_type().is_symlink() {
             // /bin -> usr/bin and friends on a merged-/usr system
             symlink(fs::read_link(entry.path())?, &target)?;
-        } else if meta.is_dir() && HOST_READ_ONLY.iter().any(|d| name == *d) {
-            fs::create_dir_all(&target)?;
-        } else if meta.is_dir() && ["home", "mnt", "media", "var"].iter().any(|d| name == *d) {
+        } else if meta.is_dir() && HOST_READ_ONLY.iter().chain(OWN_DIRS).any(|d| name == *d) {
+            // system directories become mount points; the rest are the container's own
             fs::create_dir_all(&target)?;
         }
     }
