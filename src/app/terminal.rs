@@ -1,0 +1,97 @@
+//! One terminal: the xterm.js host, a status bar, and what happened to the session.
+
+use leptos::html::Div;
+use leptos::prelude::*;
+
+use super::Target;
+use crate::protocol::ErrorReason;
+
+/// Where a session stands; every state has words for the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub enum SessionState {
+    /// Waiting for the page's script (server render, before hydration).
+    Starting,
+    Connecting,
+    Connected,
+    Exited(i32),
+    Failed {
+        reason: ErrorReason,
+        message: String,
+    },
+    /// The connection closed without the command ending.
+    Lost(String),
+}
+
+impl SessionState {
+    pub fn describe(&self) -> String {
+        match self {
+            SessionState::Starting => "Loading the terminal…".into(),
+            SessionState::Connecting => "Connecting…".into(),
+            SessionState::Connected => "Connected".into(),
+            SessionState::Exited(code) => format!("Exited with code {code}"),
+            SessionState::Failed { reason, message } => {
+                format!("{}: {message}", reason_label(*reason))
+            }
+            SessionState::Lost(why) => format!("Disconnected: {why}"),
+        }
+    }
+
+    pub fn is_over(&self) -> bool {
+        matches!(
+            self,
+            SessionState::Exited(_) | SessionState::Failed { .. } | SessionState::Lost(_)
+        )
+    }
+
+    fn css(&self) -> &'static str {
+        match self {
+            SessionState::Starting | SessionState::Connecting => "status status-pending",
+            SessionState::Connected => "status status-live",
+            SessionState::Exited(0) => "status status-done",
+            SessionState::Exited(_) => "status status-warn",
+            SessionState::Failed { .. } | SessionState::Lost(_) => "status status-error",
+        }
+    }
+}
+
+pub fn reason_label(reason: ErrorReason) -> &'static str {
+    match reason {
+        ErrorReason::Forbidden => "Not allowed",
+        ErrorReason::NotFound => "Not found",
+        ErrorReason::NotRunning => "Not running",
+        ErrorReason::Unreachable => "Cluster unreachable",
+        ErrorReason::BadRequest => "Invalid request",
+        ErrorReason::Internal => "Error",
+    }
+}
+
+#[component]
+pub fn TerminalView(target: Target, #[prop(into)] visible: Signal<bool>) -> impl IntoView {
+    let state = RwSignal::new(SessionState::Starting);
+    let attempt = RwSignal::new(0u32);
+    let host = NodeRef::<Div>::new();
+    #[cfg(feature = "hydrate")]
+    super::session::attach(host, target.clone(), state, attempt, visible);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = visible;
+    let title = target.title();
+    let link = target.deep_link();
+    let command = (!target.command.is_empty()).then(|| target.command.join(" "));
+    view! {
+        <section class="terminal-pane" data-pod=target.pod.clone() data-container=target.container.clone()>
+            <header class="terminal-bar">
+                <span class="terminal-title">{title}</span>
+                {command.map(|c| view! { <code class="terminal-command">{c}</code> })}
+                <span class=move || state.with(SessionState::css) data-testid="session-status">
+                    {move || state.with(SessionState::describe)}
+                </span>
+                <Show when=move || state.with(SessionState::is_over)>
+                    <button class="button" on:click=move |_| attempt.update(|n| *n += 1)>"Reconnect"</button>
+                </Show>
+                <a class="terminal-link" href=link target="_blank" rel="noopener">"Own page"</a>
+            </header>
+            <div class="terminal-host" node_ref=host></div>
+        </section>
+    }
+}

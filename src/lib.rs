@@ -1,0 +1,19 @@
+#![recursion_limit = "256"]
+//! podterm: a web terminal for Kubernetes pods.
+//!
+//! The data path: the browser (`app`, hydrated) speaks the `protocol` to the server
+//! (`server`, ssr only), which relays to the cluster through kube-rs.
+
+pub mod app;
+pub mod model;
+pub mod protocol;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// The browser entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

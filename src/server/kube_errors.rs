@@ -1,0 +1,72 @@
+//! Turning kube-rs errors into something a person can act on.
+
+use crate::protocol::ErrorReason;
+
+/// A failed cluster call, classified.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub reason: ErrorReason,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Failure {
+    pub fn new(reason: ErrorReason, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+pub fn classify(error: &kube::Error) -> Failure {
+    match error {
+        kube::Error::Api(status) => {
+            let message = if status.message.is_empty() {
+                status.reason.clone()
+            } else {
+                status.message.clone()
+            };
+            let reason = match status.code {
+                401 => {
+                    return Failure::new(
+                        ErrorReason::Forbidden,
+                        format!("the cluster did not accept podterm's credentials ({message})"),
+                    );
+                }
+                403 => ErrorReason::Forbidden,
+                404 => ErrorReason::NotFound,
+                400 if message.contains("does not have a host assigned") => ErrorReason::NotRunning,
+                400 => ErrorReason::BadRequest,
+                500 if message.contains("container not found") => ErrorReason::NotRunning,
+                _ => ErrorReason::Internal,
+            };
+            Failure::new(reason, message)
+        }
+        kube::Error::HyperError(_) | kube::Error::Service(_) => Failure::new(
+            ErrorReason::Unreachable,
+            format!("cannot reach the cluster: {}", chain(error)),
+        ),
+        other => Failure::new(ErrorReason::Internal, chain(other)),
+    }
+}
+
+/// An error and its causes on one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

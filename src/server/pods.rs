@@ -1,0 +1,173 @@
+//! The pod data behind the dashboard: namespaces, pod summaries, and whether a container
+//! can be exec'd (decided by the container's state, not the pod's phase).
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::{ContainerStatus, Namespace, Pod};
+use kube::api::{Api, ListParams};
+
+use super::clusters::Cluster;
+use super::kube_errors::{Failure, classify};
+use crate::model::{ContainerSummary, Namespaces, PodSummary, short_age};
+use crate::protocol::ErrorReason;
+
+pub const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
+
+/// The namespaces to offer; when listing is forbidden, the context's own namespace.
+pub async fn namespaces(cluster: &Cluster) -> Result<Namespaces, Failure> {
+    let api: Api<Namespace> = Api::all(cluster.client.clone());
+    match api.list(&ListParams::default()).await {
+        Ok(list) => {
+            let mut names: Vec<String> = list
+                .items
+                .into_iter()
+                .filter_map(|n| n.metadata.name)
+                .collect();
+            names.sort();
+            Ok(Namespaces {
+                names,
+                listable: true,
+                note: None,
+            })
+        }
+        Err(e) => {
+            let failure = classify(&e);
+            if failure.reason != ErrorReason::Forbidden {
+                return Err(failure);
+            }
+            Ok(Namespaces {
+                names: vec![cluster.default_namespace.clone()],
+                listable: false,
+                note: Some(format!(
+                    "You may not list namespaces here ({}); type the one you want.",
+                    failure.message
+                )),
+            })
+        }
+    }
+}
+
+pub async fn pods(cluster: &Cluster, namespace: &str) -> Result<Vec<PodSummary>, Failure> {
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| classify(&e))?;
+    let mut pods: Vec<PodSummary> = list.items.iter().map(summarize).collect();
+    pods.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(pods)
+}
+
+/// A pod as the list shows it: kubectl's STATUS, READY and RESTARTS, and per container
+/// whether a shell can be opened and, if not, why.
+pub fn summarize(pod: &Pod) -> PodSummary {
+    let spec = pod.spec.as_ref();
+    let status = pod.status.as_ref();
+    let statuses: Vec<&ContainerStatus> = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .map(|v| v.iter().collect())
+        .unwrap_or_default();
+    let phase = status
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_else(|| "Unknown".into());
+    let terminating = pod.metadata.deletion_timestamp.is_some();
+    let scheduled = spec.and_then(|s| s.node_name.as_ref()).is_some();
+    let containers: Vec<ContainerSummary> = spec
+        .map(|s| s.containers.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            let st = statuses.iter().find(|s| s.name == c.name);
+            ContainerSummary {
+                name: c.name.clone(),
+                image: c.image.clone().unwrap_or_default(),
+                ready: st.is_some_and(|s| s.ready),
+                restarts: st.map_or(0, |s| s.restart_count),
+                not_connectable: why_not_connectable(st.copied(), scheduled, terminating),
+            }
+        })
+        .collect();
+    let mut reason = status
+        .and_then(|s| s.reason.clone())
+        .unwrap_or_else(|| phase.clone());
+    for st in statuses.iter().rev() {
+        let state = st.state.as_ref();
+        if let Some(r) = state
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.clone())
+        {
+            reason = r;
+        } else if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
+            reason = t
+                .reason
+                .clone()
+                .unwrap_or_else(|| format!("ExitCode:{}", t.exit_code));
+        }
+    }
+    let ready = statuses
+        .iter()
+        .filter(|s| s.ready && s.state.as_ref().is_some_and(|st| st.running.is_some()))
+        .count() as u32;
+    if reason == "Completed" && ready > 0 {
+        reason = "Running".into();
+    }
+    if terminating && !matches!(phase.as_str(), "Succeeded" | "Failed") {
+        reason = "Terminating".into();
+    }
+    let annotated = pod
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(DEFAULT_CONTAINER_ANNOTATION))
+        .filter(|name| containers.iter().any(|c| &&c.name == name))
+        .cloned();
+    PodSummary {
+        name: pod.metadata.name.clone().unwrap_or_default(),
+        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+        phase,
+        status: reason,
+        ready,
+        total: containers.len() as u32,
+        restarts: statuses.iter().map(|s| s.restart_count).sum(),
+        age: pod
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(|t| short_age(Timestamp::now().duration_since(t.0).as_secs()))
+            .unwrap_or_default(),
+        default_container: annotated.or_else(|| containers.first().map(|c| c.name.clone())),
+        containers,
+        terminating,
+    }
+}
+
+fn why_not_connectable(
+    status: Option<&ContainerStatus>,
+    scheduled: bool,
+    terminating: bool,
+) -> Option<String> {
+    if terminating {
+        return Some("the pod is being deleted".into());
+    }
+    if !scheduled {
+        return Some("the pod is not scheduled on a node yet".into());
+    }
+    let Some(status) = status else {
+        return Some("the container has not started yet".into());
+    };
+    let state = status.state.as_ref();
+    if state.is_some_and(|s| s.running.is_some()) {
+        return None;
+    }
+    if let Some(waiting) = state.and_then(|s| s.waiting.as_ref()) {
+        let reason = waiting.reason.as_deref().unwrap_or("waiting");
+        return Some(format!("the container is not running ({reason})"));
+    }
+    if let Some(done) = state.and_then(|s| s.terminated.as_ref()) {
+        let reason = done.reason.as_deref().unwrap_or("terminated");
+        return Some(format!(
+            "the container has exited ({reason}, exit code {})",
+            done.exit_code
+        ));
+    }
+    Some("the container is not running".into())
+}
