@@ -50,3 +50,66 @@ ensure_testcluster_prerequisites() {
     ensure_debian_package util-linux
     ensure_kubectl
 }
+
+# The versions the build needs; wasm-bindgen-cli must match the wasm-bindgen crate exactly.
+CARGO_LEPTOS_VERSION="0.3.10"
+
+ensure_wasm_target() {
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        say "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+}
+
+ensure_cargo_leptos() {
+    if cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+        return
+    fi
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes, once)"
+    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads
+}
+
+ensure_wasm_bindgen_cli() {
+    local wanted
+    wanted=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, "", $0); print; exit }' "$ROOT/Cargo.lock")
+    if wasm-bindgen --version 2>/dev/null | grep -q "$wanted"; then
+        return
+    fi
+    say "installing wasm-bindgen-cli $wanted (matches Cargo.lock; a few minutes, once)"
+    # Not --locked: that lockfile names a crate version the registry no longer serves.
+    cargo install wasm-bindgen-cli --version "$wanted" --force
+}
+
+ensure_npm_packages() {
+    # node_modules is current when its lock copy matches package-lock.json.
+    if [ -f "$ROOT/node_modules/.package-lock.json" ] && [ -f "$ROOT/public/vendor/xterm/xterm.mjs" ] \
+        && [ "$ROOT/node_modules/.package-lock.json" -nt "$ROOT/package-lock.json" ]; then
+        return
+    fi
+    say "installing the pinned npm packages (xterm.js, Playwright)"
+    (cd "$ROOT" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+}
+
+# Everything `cargo leptos build` needs.
+ensure_site_toolchain() {
+    ensure_wasm_target
+    ensure_cargo_leptos
+    ensure_wasm_bindgen_cli
+    ensure_npm_packages
+}
+
+# A free port on loopback.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until URL answers, or fails after SECONDS.
+wait_for_url() {
+    local url="$1" seconds="${2:-60}"
+    for _ in $(seq "$((seconds * 10))"); do
+        if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "nothing answered at $url after ${seconds}s" >&2
+    return 1
+}

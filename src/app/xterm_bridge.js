@@ -136,6 +136,8 @@ export class TerminalHandle {
       scrollback: 10000,
       fontFamily: FONT_FAMILY,
       fontSize: 14,
+      // Room below the baseline, so underscores are not clipped.
+      lineHeight: 1.15,
       theme: THEME,
       // Keeps dark colours from programs (e.g. blue 256-colour shades) readable.
       minimumContrastRatio: 4.5,

@@ -1,0 +1,124 @@
+// podterm in a real browser against its demo cluster, as a person would use it.
+import { expect, test, type Page } from "@playwright/test";
+
+const pane = (page: Page, pod: string) => page.locator(`.tab-panel:not(.hidden) .terminal-pane[data-pod="${pod}"]`);
+const screen = (page: Page, pod: string) => pane(page, pod).locator(".xterm-rows");
+const status = (page: Page, pod: string) => pane(page, pod).getByTestId("session-status");
+
+async function openPod(page: Page, pod: string) {
+  await page.locator(`tr[data-pod="${pod}"] .pod-open`).click();
+  await expect(status(page, pod)).toHaveText("Connected");
+  await expect(screen(page, pod)).toContainText(/[#$][\s\u00a0]/);
+}
+
+async function run(page: Page, pod: string, line: string) {
+  await pane(page, pod).locator(".terminal-host").click();
+  await page.keyboard.type(line);
+  await page.keyboard.press("Enter");
+}
+
+test.beforeEach(async ({ page }) => {
+  page.on("pageerror", (error) => {
+    throw error;
+  });
+});
+
+test("the dashboard lists pods, rendered on the server", async ({ page, request }) => {
+  const html = await (await request.get("/")).text();
+  expect(html).toContain("toolbox");
+  expect(html).toContain("busybox");
+  await page.goto("/");
+  await expect(page.locator(".demo-badge")).toHaveText("Demo cluster");
+  await expect(page.locator("tr[data-pod]")).toHaveCount(2);
+  await expect(page.locator(".empty-state")).toContainText("No terminal open");
+});
+
+test("namespaces, the filter, and containers that cannot be opened", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("Namespace").selectOption("shop");
+  await expect(page).toHaveURL(/namespace=shop/);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await page.getByLabel("Filter pods").fill("worker");
+  await expect(page.locator("tr[data-pod]")).toHaveCount(1);
+  const worker = page.locator('tr[data-pod="worker-0"] button[data-container="worker"]');
+  await expect(worker).toBeDisabled();
+  await expect(page.locator('tr[data-pod="worker-0"]')).toContainText("CrashLoopBackOff");
+  await page.getByLabel("Filter pods").fill("nothing-matches");
+  await expect(page.getByText("No pod matches the filter.")).toBeVisible();
+});
+
+test("a shell: echo, CJK, exit code", async ({ page }) => {
+  await page.goto("/");
+  await openPod(page, "toolbox");
+  await run(page, "toolbox", "echo hello from $HOSTNAME");
+  await expect(screen(page, "toolbox")).toContainText("hello from toolbox");
+  await run(page, "toolbox", "echo 你好世界 ok");
+  await expect(screen(page, "toolbox")).toContainText("你好世界 ok");
+  await run(page, "toolbox", "printf '\\033[38;5;208mcolour-208\\033[0m\\n'");
+  await expect(screen(page, "toolbox")).toContainText("colour-208");
+  await run(page, "toolbox", "exit 3");
+  await expect(status(page, "toolbox")).toHaveText("Exited with code 3");
+  await expect(screen(page, "toolbox")).toContainText("[process exited with code 3]");
+  await pane(page, "toolbox").getByRole("button", { name: "Reconnect" }).click();
+  await expect(status(page, "toolbox")).toHaveText("Connected");
+});
+
+test("the terminal follows the window's size", async ({ page }) => {
+  await page.setViewportSize({ width: 1300, height: 800 });
+  await page.goto("/");
+  await openPod(page, "toolbox");
+  const size = async (label: string) => {
+    await run(page, "toolbox", `stty size | sed 's/^/${label}=/'`);
+    await expect(screen(page, "toolbox")).toContainText(new RegExp(`${label}=\\d+ \\d+`));
+    return (await screen(page, "toolbox").innerText()).match(new RegExp(`${label}=(\\d+) (\\d+)`))!.slice(1).map(Number);
+  };
+  const [rows1, cols1] = await size("before");
+  await page.setViewportSize({ width: 900, height: 500 });
+  await page.waitForTimeout(500);
+  const [rows2, cols2] = await size("after");
+  expect(rows2).toBeLessThan(rows1);
+  expect(cols2).toBeLessThan(cols1);
+});
+
+test("busybox has no bash: the shell falls back to sh", async ({ page }) => {
+  await page.goto("/");
+  await openPod(page, "busybox");
+  await run(page, "busybox", "echo shell=$0; command -v bash || echo no-bash");
+  await expect(screen(page, "busybox")).toContainText("shell=sh");
+  await expect(screen(page, "busybox")).toContainText("no-bash");
+});
+
+test("two terminals in tabs", async ({ page }) => {
+  await page.goto("/");
+  await openPod(page, "toolbox");
+  await openPod(page, "busybox");
+  await expect(page.locator(".tab")).toHaveCount(2);
+  await run(page, "busybox", "echo in-busybox");
+  await expect(screen(page, "busybox")).toContainText("in-busybox");
+  await page.locator(".tab-title", { hasText: "toolbox/shell" }).click();
+  await run(page, "toolbox", "echo in-toolbox");
+  await expect(screen(page, "toolbox")).toContainText("in-toolbox");
+  await page.locator(".tab", { hasText: "busybox" }).getByRole("button", { name: "Close this terminal" }).click();
+  await expect(page.locator(".tab")).toHaveCount(1);
+});
+
+test("deep links open a terminal, and ask before running a command", async ({ page }) => {
+  await page.goto("/terminal?namespace=shop&pod=web-7d4b9c6f5-abcde");
+  // no container named: the default-container annotation picks "web"
+  await expect(page.locator('.terminal-pane[data-container="web"]')).toBeVisible();
+  await expect(page.getByTestId("session-status")).toHaveText("Connected");
+
+  await page.goto("/terminal?namespace=default&pod=toolbox&container=shell&command=sh&command=-c&command=echo%20linked%3B%20exit%205");
+  await expect(page.getByRole("dialog")).toContainText("echo linked; exit 5");
+  await page.getByRole("button", { name: "Run it" }).click();
+  await expect(page.getByTestId("session-status")).toHaveText("Exited with code 5");
+  await expect(page.locator(".xterm-rows")).toContainText("linked");
+});
+
+test("errors read as messages in the terminal area", async ({ page }) => {
+  await page.goto("/terminal?namespace=default&pod=toolbox&container=nope");
+  await expect(page.getByTestId("session-status")).toContainText('Not found: pod toolbox has no container "nope"');
+  await page.goto("/terminal?context=bob%40demo&namespace=shop&pod=web-7d4b9c6f5-abcde&container=web");
+  await expect(page.getByTestId("session-status")).toContainText("Not allowed");
+  await expect(page.locator(".xterm-rows")).toContainText('User "bob" cannot');
+});
