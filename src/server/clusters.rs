@@ -11,7 +11,7 @@ use crate::model::ClusterContext;
 pub const IN_CLUSTER: &str = "in-cluster";
 
 enum Source {
-    Kubeconfig(Kubeconfig),
+    Kubeconfig(Box<Kubeconfig>),
     InCluster,
 }
 
@@ -50,7 +50,7 @@ impl Clusters {
     /// As kube-rs infers it: KUBECONFIG, then ~/.kube/config, then the in-cluster config.
     pub fn from_environment() -> Result<Self, String> {
         match Kubeconfig::read() {
-            Ok(config) => Ok(Self::new(Source::Kubeconfig(config))),
+            Ok(config) => Ok(Self::new(Source::Kubeconfig(Box::new(config)))),
             Err(e) if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => {
                 tracing::info!("no kubeconfig ({e}); using the pod's service account");
                 Ok(Self::new(Source::InCluster))
@@ -64,7 +64,7 @@ impl Clusters {
 
     pub fn from_kubeconfig_yaml(yaml: &str) -> Result<Self, String> {
         let config = Kubeconfig::from_yaml(yaml).map_err(|e| format!("invalid kubeconfig: {e}"))?;
-        Ok(Self::new(Source::Kubeconfig(config)))
+        Ok(Self::new(Source::Kubeconfig(Box::new(config))))
     }
 
     fn new(source: Source) -> Self {
@@ -130,7 +130,7 @@ impl Clusters {
                     context: Some(name.clone()),
                     ..Default::default()
                 };
-                kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &options)
+                kube::Config::from_custom_kubeconfig((**kubeconfig).clone(), &options)
                     .await
                     .map_err(|e| ClusterError::Config(format!("context {name:?}: {e}")))?
             }

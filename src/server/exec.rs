@@ -265,10 +265,8 @@ async fn relay(browser: &mut WebSocket, upstream: Upstream) -> Outcome {
                         continue;
                     }
                     match data[0] {
-                        STDOUT | STDERR => {
-                            if down_tx.send(Message::Binary(data.slice(1..))).await.is_err() {
-                                return Outcome::BrowserGone;
-                            }
+                        STDOUT | STDERR if down_tx.send(Message::Binary(data.slice(1..))).await.is_err() => {
+                            return Outcome::BrowserGone;
                         }
                         STATUS => return status_outcome(&data[1..]),
                         _ => {}
