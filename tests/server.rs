@@ -273,7 +273,7 @@ async fn failures_are_events_a_person_can_read() {
         ),
         "{event:?}"
     );
-    type_in(&mut ws, "echo still-here\n").await;
+    type_in(&mut ws, "echo still-''here\n").await;
     read_until(&mut ws, b"still-here\r\n").await;
 }
 

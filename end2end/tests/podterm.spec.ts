@@ -122,3 +122,14 @@ test("errors read as messages in the terminal area", async ({ page }) => {
   await expect(page.getByTestId("session-status")).toContainText("Not allowed");
   await expect(page.locator(".xterm-rows")).toContainText('User "bob" cannot');
 });
+
+test("leaving a page with a live terminal asks first", async ({ page }) => {
+  await page.goto("/");
+  await openPod(page, "toolbox");
+  const asked = new Promise<string>((resolve) => page.once("dialog", (dialog) => {
+    resolve(dialog.type());
+    void dialog.dismiss();
+  }));
+  await page.close({ runBeforeUnload: true });
+  expect(await asked).toBe("beforeunload");
+});

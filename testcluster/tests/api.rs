@@ -442,3 +442,137 @@ async fn restart_and_latency() {
         200
     );
 }
+
+#[tokio::test]
+async fn admin_endpoint_over_http() {
+    let tc = start().await;
+    let mut config = common::kube_config(&tc, "admin").await;
+    config.auth_info = Default::default();
+    config.auth_info.token = Some(tc.admin_token().to_string().into());
+    let admin = kube::Client::try_from(config).unwrap();
+
+    // start a shell so the container has processes to list
+    let mut socket = common::ws(
+        &tc,
+        &common::exec_path("default", "toolbox", "shell", &["sleep", "30"], false),
+        "v5.channel.k8s.io",
+        Some("admin-token"),
+    )
+    .await
+    .unwrap();
+    let _ = &mut socket;
+    let list = async || {
+        let (code, body) = raw(
+            &admin,
+            "GET",
+            "/testcluster/admin/processes?namespace=default&pod=toolbox&container=shell",
+            vec![],
+        )
+        .await;
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str::<Vec<Value>>(&body).unwrap()
+    };
+    common::eventually(Duration::from_secs(10), "sleep 30 is listed", || async {
+        list()
+            .await
+            .iter()
+            .any(|p| p["command"] == json!(["sleep", "30"]))
+    })
+    .await;
+    let listed = list().await;
+    assert!(
+        listed.iter().any(|p| p["main"] == true && p["pid"] == 1),
+        "{listed:?}"
+    );
+    assert_eq!(
+        raw(
+            &admin,
+            "GET",
+            "/testcluster/admin/processes?namespace=default",
+            vec![]
+        )
+        .await
+        .0,
+        400
+    );
+
+    // change a pod through its spec: fetch, edit, put back
+    let (code, body) = raw(
+        &admin,
+        "GET",
+        "/testcluster/admin/pods/default/toolbox",
+        vec![],
+    )
+    .await;
+    assert_eq!(code, 200);
+    let mut spec: Value = serde_json::from_str(&body).unwrap();
+    spec["phase"] = json!("Failed");
+    assert_eq!(
+        raw(
+            &admin,
+            "PUT",
+            "/testcluster/admin/pods/default/toolbox",
+            spec.to_string().into_bytes()
+        )
+        .await
+        .0,
+        200
+    );
+    let pod: Value = serde_json::from_str(
+        &raw(
+            &client(&tc, "admin").await,
+            "GET",
+            "/api/v1/namespaces/default/pods/toolbox",
+            vec![],
+        )
+        .await
+        .1,
+    )
+    .unwrap();
+    assert_eq!(pod["status"]["phase"], "Failed");
+    assert_eq!(
+        raw(
+            &admin,
+            "PUT",
+            "/testcluster/admin/pods/default/toolbox",
+            b"containers: 5".to_vec()
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        raw(
+            &admin,
+            "DELETE",
+            "/testcluster/admin/pods/default/toolbox",
+            vec![]
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        raw(
+            &admin,
+            "DELETE",
+            "/testcluster/admin/pods/default/toolbox",
+            vec![]
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        raw(&admin, "PUT", "/testcluster/admin/latency?ms=abc", vec![])
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        raw(&admin, "POST", "/testcluster/admin/cut-exec", vec![])
+            .await
+            .0,
+        200
+    );
+}

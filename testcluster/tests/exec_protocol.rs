@@ -182,7 +182,7 @@ async fn garbage_on_every_channel_leaves_the_server_serving() {
         .unwrap(); // empty: ignored
     send(&mut socket, 4, b"not json at all }}}").await;
     send(&mut socket, 4, br#"{"Width":0,"Height":0}"#).await;
-    send(&mut socket, 0, b"\r\necho still-alive\n").await;
+    send(&mut socket, 0, b"\r\necho still-''alive\n").await;
     collect(
         &mut socket,
         Some("still-alive\r\n"),
@@ -311,9 +311,9 @@ async fn cut_connections_drop_every_exec() {
     )
     .await
     .unwrap();
-    send(&mut a, 0, b"echo a-ready\n").await;
+    send(&mut a, 0, b"echo a-''ready\n").await;
     collect(&mut a, Some("a-ready\r\n"), Duration::from_secs(20)).await;
-    send(&mut b, 0, b"echo b-ready\n").await;
+    send(&mut b, 0, b"echo b-''ready\n").await;
     collect(&mut b, Some("b-ready\r\n"), Duration::from_secs(20)).await;
     tc.cut_exec_connections();
     for socket in [&mut a, &mut b] {

@@ -50,7 +50,7 @@ async fn linger_keeps_the_shell_and_its_setsid_children() {
     send(
         &mut socket,
         0,
-        b"setsid sleep 1000 & sleep 999 & echo started\n",
+        b"setsid sleep 1000 & sleep 999 & echo sta''rted\n",
     )
     .await;
     collect(&mut socket, Some("started\r\n"), Duration::from_secs(20)).await;
@@ -84,7 +84,12 @@ async fn hangup_ends_everything_of_the_session() {
     )
     .await
     .unwrap();
-    send(&mut socket, 0, b"trap '' HUP; sleep 1000 & echo started\n").await;
+    send(
+        &mut socket,
+        0,
+        b"trap '' HUP; sleep 1000 & echo sta''rted\n",
+    )
+    .await;
     collect(&mut socket, Some("started\r\n"), Duration::from_secs(20)).await;
     assert!(
         exec_processes(&tc, "default", "toolbox", "shell")
@@ -185,7 +190,7 @@ async fn deleting_a_pod_ends_its_processes_and_its_execs() {
     )
     .await
     .unwrap();
-    send(&mut socket, 0, b"echo ready\n").await;
+    send(&mut socket, 0, b"echo rea''dy\n").await;
     collect(&mut socket, Some("ready\r\n"), Duration::from_secs(20)).await;
     tc.delete_pod("batch", "etl-1").unwrap();
     let done = collect(&mut socket, None, Duration::from_secs(20)).await;
