@@ -35,10 +35,36 @@ fn authorization_group_json() -> Value {
     })
 }
 
+fn authentication_group_json() -> Value {
+    json!({
+        "name": "authentication.k8s.io",
+        "versions": [{"groupVersion": "authentication.k8s.io/v1", "version": "v1"}],
+        "preferredVersion": {"groupVersion": "authentication.k8s.io/v1", "version": "v1"},
+    })
+}
+
 pub async fn api_groups() -> Json<Value> {
-    Json(
-        json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [authorization_group_json()]}),
-    )
+    Json(json!({
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [authentication_group_json(), authorization_group_json()],
+    }))
+}
+
+pub async fn authentication_group() -> Json<Value> {
+    let mut group = authentication_group_json();
+    group["kind"] = json!("APIGroup");
+    group["apiVersion"] = json!("v1");
+    Json(group)
+}
+
+pub async fn authentication_resources() -> Json<Value> {
+    Json(json!({
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": "authentication.k8s.io/v1",
+        "resources": [resource("selfsubjectreviews", "SelfSubjectReview", false, &["create"], &[])],
+    }))
 }
 
 pub async fn authorization_group() -> Json<Value> {

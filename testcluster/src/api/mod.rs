@@ -44,6 +44,18 @@ pub fn router(cluster: Arc<Cluster>) -> Router {
             get(discovery::authorization_resources),
         )
         .route(
+            "/apis/authentication.k8s.io",
+            get(discovery::authentication_group),
+        )
+        .route(
+            "/apis/authentication.k8s.io/v1",
+            get(discovery::authentication_resources),
+        )
+        .route(
+            "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            post(review::self_subject_review).fallback(method_not_allowed),
+        )
+        .route(
             "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
             post(review::self_subject_access_review).fallback(method_not_allowed),
         )

@@ -11,6 +11,19 @@ use crate::cluster::Cluster;
 use crate::rbac::{Attributes, Identity};
 use crate::status::ApiError;
 
+/// SelfSubjectReview: "who am I?", as `kubectl auth whoami` asks.
+pub async fn self_subject_review(
+    Extension(who): Extension<Identity>,
+) -> (axum::http::StatusCode, Json<Value>) {
+    let review = json!({
+        "kind": "SelfSubjectReview",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"creationTimestamp": null},
+        "status": {"userInfo": {"username": who.user, "groups": who.groups}},
+    });
+    (axum::http::StatusCode::CREATED, Json(review))
+}
+
 pub async fn self_subject_access_review(
     State(cluster): State<Arc<Cluster>>,
     Extension(who): Extension<Identity>,
