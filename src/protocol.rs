@@ -53,6 +53,10 @@ pub enum ErrorReason {
     Unreachable,
     /// The request itself is malformed (a bad name, a bad message).
     BadRequest,
+    /// A limit was reached: too many terminals open or opened too fast.
+    TooMany,
+    /// An administrator ended the session, or it reached its maximum length.
+    Ended,
     /// Anything else; the message says what.
     Internal,
 }

@@ -1,113 +1,16 @@
 //! podterm's server against an in-process testcluster: the rendered dashboard, the live pod
 //! feed and the exec relay, over real sockets, real WebSockets and real PTYs.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use podterm::protocol::{ErrorReason, ServerEvent};
-use podterm::server::{AppState, clusters::Clusters, router};
-use testcluster::{Config, TestCluster};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
-struct Fixture {
-    cluster: TestCluster,
-    addr: std::net::SocketAddr,
-}
-
-async fn start() -> Fixture {
-    let _ = tracing_subscriber::fmt()
-        .with_test_writer()
-        .with_env_filter("warn")
-        .try_init();
-    let cluster = TestCluster::start(Config::demo())
-        .await
-        .expect("testcluster");
-    let clusters = Clusters::from_kubeconfig_yaml(cluster.kubeconfig_yaml()).unwrap();
-    let leptos_options = leptos::prelude::LeptosOptions::builder()
-        .output_name("podterm")
-        .build();
-    let state = AppState {
-        leptos_options,
-        clusters: Arc::new(clusters),
-        demo: true,
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    Fixture { cluster, addr }
-}
-
-async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await
-        .unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let code = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (code, text)
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn terminal(f: &Fixture, path: &str) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}{path}", f.addr))
-        .await
-        .expect("upgrade");
-    ws
-}
-
-/// Reads until `needle` shows up in the output, or an event arrives, or the socket ends.
-async fn read_until(ws: &mut Ws, needle: &[u8]) -> (Vec<u8>, Option<ServerEvent>) {
-    let mut out = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let next = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "timed out; output so far: {:?}",
-                    String::from_utf8_lossy(&out)
-                )
-            });
-        match next {
-            Some(Ok(Message::Binary(data))) => {
-                out.extend_from_slice(&data);
-                if !needle.is_empty() && out.windows(needle.len()).any(|w| w == needle) {
-                    return (out, None);
-                }
-            }
-            Some(Ok(Message::Text(text))) => {
-                return (
-                    out,
-                    Some(serde_json::from_str(text.as_str()).expect("an event")),
-                );
-            }
-            Some(Ok(_)) => {}
-            Some(Err(_)) | None => return (out, None),
-        }
-    }
-}
-
-async fn type_in(ws: &mut Ws, text: &str) {
-    ws.send(Message::Binary(text.as_bytes().to_vec().into()))
-        .await
-        .unwrap();
-}
+use common::{get, read_until, start, terminal, type_in};
 
 #[tokio::test]
 async fn dashboard_is_rendered_on_the_server() {
@@ -225,7 +128,7 @@ async fn failures_are_events_a_person_can_read() {
         (
             "/ws/exec/shop/web-7d4b9c6f5-abcde/web?context=bob%40demo",
             ErrorReason::Forbidden,
-            "User \"bob\" cannot",
+            "not allowed: you may not open a shell in pod web-7d4b9c6f5-abcde",
         ),
         (
             "/ws/exec/Bad_Name/toolbox/shell",
@@ -282,7 +185,10 @@ async fn the_pod_feed_follows_the_cluster() {
     let f = start().await;
     let mut stream = tokio::net::TcpStream::connect(f.addr).await.unwrap();
     stream
-        .write_all(b"GET /api/pods/watch?namespace=batch HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        .write_all(
+            format!("GET /api/pods/watch?namespace=batch HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n{}: {}\r\n\r\n", common::BEARER.0, common::BEARER.1)
+                .as_bytes(),
+        )
         .await
         .unwrap();
     let mut seen = String::new();

@@ -17,15 +17,20 @@ pub struct Dashboard {
     pub namespaces: Result<Namespaces, String>,
     pub namespace: String,
     pub pods: Result<Vec<PodSummary>, String>,
+    /// Why the person may not open shells in this namespace, if they may not.
+    pub exec_denied: Option<String>,
+    /// Who is logged in, as podterm knows them.
+    pub user: String,
 }
 
-#[server]
+#[server(endpoint = "dashboard")]
 pub async fn load_dashboard(
     context: Option<String>,
     namespace: Option<String>,
 ) -> Result<Dashboard, ServerFnError> {
-    use crate::server::{pods, state};
+    use crate::server::{access, caller, pods, state};
     let state = state()?;
+    let caller = caller()?;
     let contexts = state.clusters.contexts();
     let context = context
         .filter(|c| !c.is_empty())
@@ -39,8 +44,10 @@ pub async fn load_dashboard(
         namespaces: Err(String::new()),
         namespace: namespace.clone().unwrap_or_default(),
         pods: Err(String::new()),
+        exec_denied: None,
+        user: caller.identity.name().to_string(),
     };
-    let cluster = match state.clusters.get(Some(&context)).await {
+    let cluster = match state.clusters.get(Some(&context), &caller.identity).await {
         Ok(cluster) => cluster,
         Err(e) => {
             view.namespaces = Err(e.to_string());
@@ -59,26 +66,30 @@ pub async fn load_dashboard(
             .await
             .map_err(|f| f.message),
     };
+    if view.pods.is_ok() {
+        view.exec_denied = access::may_exec(&cluster, &namespace, None).await.err();
+    }
     Ok(view)
 }
 
 /// One pod, for a deep link that names no container.
-#[server]
+#[server(endpoint = "pod")]
 pub async fn find_pod(
     context: Option<String>,
     namespace: String,
     pod: String,
 ) -> Result<PodSummary, ServerFnError> {
-    use crate::server::{kube_errors::classify, pods::summarize, state};
+    use crate::server::{caller, kube_errors::classify, pods::summarize, state};
     use k8s_openapi::api::core::v1::Pod;
     testcluster::names::validate_label(&namespace)
         .map_err(|e| ServerFnError::new(format!("namespace {namespace:?}: {e}")))?;
     testcluster::names::validate_subdomain(&pod)
         .map_err(|e| ServerFnError::new(format!("pod {pod:?}: {e}")))?;
     let state = state()?;
+    let caller = caller()?;
     let cluster = state
         .clusters
-        .get(context.as_deref())
+        .get(context.as_deref(), &caller.identity)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     let api: kube::Api<Pod> = kube::Api::namespaced(cluster.client.clone(), &namespace);

@@ -66,6 +66,7 @@ fn Top(data: Dashboard) -> impl IntoView {
         namespaces,
         namespace,
         version,
+        user,
         ..
     } = data;
     let navigate = use_navigate();
@@ -120,6 +121,8 @@ fn Top(data: Dashboard) -> impl IntoView {
                 </label>
                 <button class="button" type="submit">"Show"</button>
             </Form>
+            <span class="user" title="Logged in as">{user}</span>
+            <form method="post" action="/logout" class="logout"><button class="button" type="submit">"Log out"</button></form>
             <span class="version">"v" {version}</span>
         </header>
     }
@@ -129,10 +132,12 @@ fn Top(data: Dashboard) -> impl IntoView {
 fn Sidebar(data: Dashboard, open: Callback<Target>) -> impl IntoView {
     let context = Some(data.context.clone());
     let namespace = data.namespace.clone();
+    let exec_denied = data.exec_denied.clone();
     view! {
         <aside class="sidebar">
+            {data.exec_denied.map(|why| view! { <p class="panel-message warn denied" role="status">{upper_first(&why)}</p> })}
             {match data.pods {
-                Ok(pods) => view! { <PodList pods context namespace open/> }.into_any(),
+                Ok(pods) => view! { <PodList pods context namespace open exec_denied/> }.into_any(),
                 Err(e) => view! {
                     <div class="panel-message error" role="alert">
                         <strong>"Cannot list pods in " {namespace.clone()}</strong>
@@ -182,4 +187,12 @@ fn Terminals(tabs: RwSignal<Vec<Tab>>, active: RwSignal<Option<u32>>) -> impl In
             </For>
         </main>
     }
+}
+
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

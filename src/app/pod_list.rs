@@ -11,6 +11,8 @@ pub fn PodList(
     pods: Vec<PodSummary>,
     context: Option<String>,
     namespace: String,
+    /// Why no shell may be opened in this namespace (the cluster's answer), if none may.
+    exec_denied: Option<String>,
     open: Callback<Target>,
 ) -> impl IntoView {
     let live = RwSignal::new(pods);
@@ -24,6 +26,18 @@ pub fn PodList(
             pods.iter()
                 .filter(|p| p.matches(&f))
                 .cloned()
+                .map(|mut p| {
+                    if exec_denied.is_some() {
+                        for c in p
+                            .containers
+                            .iter_mut()
+                            .filter(|c| c.not_connectable.is_none())
+                        {
+                            c.not_connectable = Some("not allowed".into());
+                        }
+                    }
+                    p
+                })
                 .collect::<Vec<_>>()
         })
     });
@@ -108,6 +122,8 @@ fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Target>) -> i
 fn follow(
     context: Option<String>,
     namespace: String,
+    /// Why no shell may be opened in this namespace (the cluster's answer), if none may.
+    exec_denied: Option<String>,
     live: RwSignal<Vec<PodSummary>>,
     problem: RwSignal<Option<String>>,
 ) {

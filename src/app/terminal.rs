@@ -62,6 +62,8 @@ pub fn reason_label(reason: ErrorReason) -> &'static str {
         ErrorReason::NotRunning => "Not running",
         ErrorReason::Unreachable => "Cluster unreachable",
         ErrorReason::BadRequest => "Invalid request",
+        ErrorReason::TooMany => "Limit reached",
+        ErrorReason::Ended => "Ended",
         ErrorReason::Internal => "Error",
     }
 }

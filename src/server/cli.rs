@@ -3,22 +3,31 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
+use ipnet::IpNet;
 use leptos::prelude::get_configuration;
+use secrecy::{ExposeSecret, SecretString};
 
+use super::audit::Audit;
+use super::auth::{Auth, AuthConfig, Mode, random_hex};
 use super::clusters::Clusters;
-use super::{AppState, router};
+use super::live::{Limits, LiveSessions};
+use super::{AppState, Recordings};
 
 /// A web terminal for Kubernetes pods.
 ///
 /// Clusters come from the kubeconfig (KUBECONFIG or ~/.kube/config), or from the pod's
 /// service account when running in a cluster. With --demo, podterm starts its own test
 /// cluster with demo pods instead, and says so on every page.
+///
+/// Every setting is also an environment variable (shown with each flag).
 #[derive(Parser, Debug)]
 #[command(version, about, long_about)]
 pub struct Args {
     /// Address to listen on (default: the site address in Leptos.toml, 127.0.0.1:3000).
+    /// Another address than loopback needs an explicit --auth or --token.
     #[arg(long, env = "PODTERM_LISTEN")]
     pub listen: Option<SocketAddr>,
 
@@ -26,6 +35,100 @@ pub struct Args {
     /// the kubeconfig's clusters.
     #[arg(long, env = "PODTERM_DEMO")]
     pub demo: bool,
+
+    /// How people log in: `token` (one access token; cluster calls use podterm's own
+    /// credentials), `proxy` (a trusted proxy names the user; calls impersonate them),
+    /// `user-token` (each person logs in with their own Kubernetes token).
+    #[arg(long, value_enum, env = "PODTERM_AUTH")]
+    pub auth: Option<Mode>,
+
+    /// The access token for `--auth token`. When none is given, podterm makes one and
+    /// prints a login link once at start.
+    #[arg(long, env = "PODTERM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Read the access token from this file instead.
+    #[arg(long, env = "PODTERM_TOKEN_FILE", conflicts_with = "token")]
+    pub token_file: Option<PathBuf>,
+
+    /// Addresses (IP or CIDR) of proxies whose user headers and X-Forwarded-* are trusted.
+    #[arg(
+        long = "trusted-proxy",
+        env = "PODTERM_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// The header a trusted proxy names the user in (`--auth proxy`).
+    #[arg(
+        long,
+        env = "PODTERM_PROXY_USER_HEADER",
+        default_value = "X-Forwarded-User"
+    )]
+    pub proxy_user_header: String,
+
+    /// The header a trusted proxy lists the user's groups in, comma-separated.
+    #[arg(
+        long,
+        env = "PODTERM_PROXY_GROUPS_HEADER",
+        default_value = "X-Forwarded-Groups"
+    )]
+    pub proxy_groups_header: String,
+
+    /// Other origins allowed to open terminals (e.g. https://podterm.example.com when a
+    /// proxy rewrites Host).
+    #[arg(
+        long = "allowed-origin",
+        env = "PODTERM_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// How long a login lasts, in hours.
+    #[arg(long, env = "PODTERM_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: u64,
+
+    /// Users who may list and end everyone's sessions (proxy and user-token modes; in
+    /// token mode the token holder is the administrator).
+    #[arg(
+        long = "admin-user",
+        env = "PODTERM_ADMIN_USERS",
+        value_delimiter = ','
+    )]
+    pub admin_users: Vec<String>,
+
+    /// Groups whose members are administrators.
+    #[arg(
+        long = "admin-group",
+        env = "PODTERM_ADMIN_GROUPS",
+        value_delimiter = ','
+    )]
+    pub admin_groups: Vec<String>,
+
+    /// Terminals one person may have open at once.
+    #[arg(long, env = "PODTERM_MAX_SESSIONS_PER_USER", default_value_t = 16)]
+    pub max_sessions_per_user: usize,
+
+    /// Terminals one person may open per minute.
+    #[arg(long, env = "PODTERM_MAX_STARTS_PER_MINUTE", default_value_t = 60)]
+    pub max_starts_per_minute: usize,
+
+    /// End terminals after this many minutes (0: no limit).
+    #[arg(long, env = "PODTERM_MAX_SESSION_MINUTES", default_value_t = 0)]
+    pub max_session_minutes: u64,
+
+    /// Write the audit trail (one JSON line per session start and end) to this file
+    /// instead of standard error.
+    #[arg(long, env = "PODTERM_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+
+    /// Record every session's output as an asciicast v2 file in this directory.
+    #[arg(long, env = "PODTERM_RECORD_DIR")]
+    pub record_dir: Option<PathBuf>,
+
+    /// Also record what people type (this captures passwords typed into terminals).
+    #[arg(long, env = "PODTERM_RECORD_INPUT", requires = "record_dir")]
+    pub record_input: bool,
 
     /// Site settings for running without cargo-leptos (the release binary in an image).
     #[arg(long, env = "PODTERM_LEPTOS_TOML", default_value = "Leptos.toml")]
@@ -80,9 +183,57 @@ fn leptos_options(args: &Args) -> Result<leptos::prelude::LeptosOptions, String>
     Ok(options)
 }
 
+/// The authentication settings; refuses to serve beyond loopback without an explicit choice.
+fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), String> {
+    let configured_token = match (&args.token, &args.token_file) {
+        (Some(token), _) => Some(token.trim().to_string()),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?
+                .trim()
+                .to_string(),
+        ),
+        (None, None) => None,
+    };
+    if configured_token.as_ref().is_some_and(|t| t.len() < 16) {
+        return Err("the access token is too short: use at least 16 characters".into());
+    }
+    let explicit = args.auth.is_some() || configured_token.is_some();
+    if !addr.ip().is_loopback() && !explicit {
+        return Err(format!(
+            "podterm would listen on {addr}, beyond this machine, with a generated token. Choose how people log \
+             in: set --token (or PODTERM_TOKEN / --token-file), or --auth proxy with --trusted-proxy, or --auth user-token"
+        ));
+    }
+    let mode = args.auth.unwrap_or(Mode::Token);
+    if mode == Mode::Proxy && args.trusted_proxies.is_empty() {
+        return Err("--auth proxy needs --trusted-proxy: the addresses of the proxies whose headers podterm may trust".into());
+    }
+    let generated = mode == Mode::Token && configured_token.is_none();
+    let token = match mode {
+        Mode::Token => Some(SecretString::from(
+            configured_token.unwrap_or_else(|| random_hex(24)),
+        )),
+        _ => None,
+    };
+    let config = AuthConfig {
+        mode,
+        token,
+        user_header: args.proxy_user_header.to_lowercase(),
+        groups_header: args.proxy_groups_header.to_lowercase(),
+        trusted_proxies: args.trusted_proxies.clone(),
+        allowed_origins: args.allowed_origins.clone(),
+        session_lifetime: Duration::from_secs(args.session_hours.max(1) * 3600),
+        admin_users: args.admin_users.clone(),
+        admin_groups: args.admin_groups.clone(),
+    };
+    Ok((config, generated))
+}
+
 /// Starts podterm and serves until SIGTERM or Ctrl-C.
 pub async fn run(args: Args) -> Result<(), String> {
     let options = leptos_options(&args)?;
+    let (auth, generated_token) = auth_config(&args, options.site_addr)?;
     let mut demo_cluster = None;
     let clusters = if args.demo {
         let cluster = testcluster::TestCluster::start(testcluster::Config::demo())
@@ -96,11 +247,31 @@ pub async fn run(args: Args) -> Result<(), String> {
     };
     let addr = options.site_addr;
     let contexts: Vec<String> = clusters.contexts().into_iter().map(|c| c.name).collect();
+    let login_link = generated_token
+        .then(|| auth.token.as_ref().map(|t| t.expose_secret().to_string()))
+        .flatten();
+    let mode = auth.mode;
     let state = AppState {
         leptos_options: options,
         clusters: Arc::new(clusters),
         demo: args.demo,
+        auth: Arc::new(Auth::new(auth)),
+        audit: Arc::new(
+            Audit::from_path(args.audit_log.as_deref())
+                .map_err(|e| format!("cannot open the audit log: {e}"))?,
+        ),
+        live: Arc::new(LiveSessions::new(Limits {
+            sessions_per_user: args.max_sessions_per_user.max(1),
+            starts_per_minute: args.max_starts_per_minute.max(1),
+            max_duration: (args.max_session_minutes > 0)
+                .then(|| Duration::from_secs(args.max_session_minutes * 60)),
+        })),
+        recordings: args.record_dir.clone().map(|dir| Recordings {
+            dir,
+            with_input: args.record_input,
+        }),
     };
+    let live = state.live.clone();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -109,6 +280,16 @@ pub async fn run(args: Args) -> Result<(), String> {
         "podterm {} listening on http://{addr}",
         env!("CARGO_PKG_VERSION")
     );
+    match (mode, login_link) {
+        (Mode::Token, Some(token)) => println!("log in at http://{addr}/login?token={token}"),
+        (Mode::Token, None) => println!("auth: access token (as configured)"),
+        (Mode::Proxy, _) => {
+            println!("auth: users named by trusted proxies, impersonated on every cluster call")
+        }
+        (Mode::UserToken, _) => {
+            println!("auth: each person logs in with their own Kubernetes token")
+        }
+    }
     if let Some(cluster) = &demo_cluster {
         println!(
             "demo mode: serving a built-in test cluster at {} (not a real cluster)",
@@ -123,10 +304,10 @@ pub async fn run(args: Args) -> Result<(), String> {
             contexts.join(", ")
         }
     );
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
+    super::serve(listener, state, shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
+    live.end_all();
     if let Some(cluster) = demo_cluster {
         cluster.shutdown().await;
     }

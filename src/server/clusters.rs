@@ -1,14 +1,19 @@
-//! The clusters podterm can reach: the kubeconfig's contexts, or the pod's own service account.
+//! The clusters podterm can reach: the kubeconfig's contexts, or the pod's own service
+//! account; and clients for them that act as the person calling.
 
 use std::collections::HashMap;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
+use secrecy::SecretString;
 use tokio::sync::Mutex;
 
+use super::auth::Identity;
 use crate::model::ClusterContext;
 
 /// The in-cluster identity's name, where there is no kubeconfig.
 pub const IN_CLUSTER: &str = "in-cluster";
+/// Clients kept at most; past that the cache starts over.
+const MAX_CLIENTS: usize = 1024;
 
 enum Source {
     Kubeconfig(Box<Kubeconfig>),
@@ -20,7 +25,7 @@ pub struct Clusters {
     clients: Mutex<HashMap<String, Cluster>>,
 }
 
-/// A connected cluster context.
+/// A connected cluster context, acting as one identity.
 #[derive(Clone)]
 pub struct Cluster {
     pub context: String,
@@ -106,44 +111,108 @@ impl Clusters {
             .map(|c| c.name.clone())
     }
 
-    /// A client for a context (the current one when `None`), created once and reused.
-    pub async fn get(&self, context: Option<&str>) -> Result<Cluster, ClusterError> {
+    /// A client for a context (the current one when `None`) acting as `identity`: with
+    /// podterm's credentials, impersonating a proxied person, or with their own token.
+    /// Created once per context and identity, and reused.
+    pub async fn get(
+        &self,
+        context: Option<&str>,
+        identity: &Identity,
+    ) -> Result<Cluster, ClusterError> {
         let name = match context.filter(|c| !c.is_empty()) {
             Some(name) => name.to_string(),
             None => self
                 .current()
                 .ok_or_else(|| ClusterError::Config("the kubeconfig has no contexts".into()))?,
         };
+        let key = format!("{name}\n{}", identity.cache_key());
         let mut clients = self.clients.lock().await;
-        if let Some(cluster) = clients.get(&name) {
+        if let Some(cluster) = clients.get(&key) {
             return Ok(cluster.clone());
         }
-        let config = match &self.source {
-            Source::InCluster if name == IN_CLUSTER => kube::Config::incluster()
-                .map_err(|e| ClusterError::Config(format!("in-cluster config: {e}")))?,
-            Source::InCluster => return Err(ClusterError::UnknownContext(name)),
-            Source::Kubeconfig(kubeconfig) => {
-                if !kubeconfig.contexts.iter().any(|c| c.name == name) {
-                    return Err(ClusterError::UnknownContext(name));
-                }
-                let options = KubeConfigOptions {
-                    context: Some(name.clone()),
+        let mut config = self.config(&name).await?;
+        match identity {
+            Identity::TokenHolder => {}
+            Identity::Proxied { user, groups } => {
+                config.auth_info.impersonate = Some(user.clone());
+                config.auth_info.impersonate_groups = Some(groups.clone());
+            }
+            Identity::OwnToken { token, .. } => {
+                config.auth_info = AuthInfo {
+                    token: Some((**token).clone()),
                     ..Default::default()
                 };
-                kube::Config::from_custom_kubeconfig((**kubeconfig).clone(), &options)
-                    .await
-                    .map_err(|e| ClusterError::Config(format!("context {name:?}: {e}")))?
             }
-        };
+        }
         let default_namespace = config.default_namespace.clone();
         let client = kube::Client::try_from(config)
             .map_err(|e| ClusterError::Config(format!("context {name:?}: {e}")))?;
         let cluster = Cluster {
-            context: name.clone(),
+            context: name,
             client,
             default_namespace,
         };
-        clients.insert(name, cluster.clone());
+        if clients.len() >= MAX_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(key, cluster.clone());
         Ok(cluster)
+    }
+
+    /// Who a Kubernetes token belongs to (a SelfSubjectReview with it, on the current
+    /// context's cluster). The error reads well on a login page.
+    pub async fn who_am_i(&self, token: &str) -> Result<(String, Vec<String>), String> {
+        let name = self.current().ok_or("the kubeconfig has no contexts")?;
+        let mut config = self.config(&name).await.map_err(|e| e.to_string())?;
+        config.auth_info = AuthInfo {
+            token: Some(SecretString::from(token.to_string())),
+            ..Default::default()
+        };
+        let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
+        let review = serde_json::json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
+        let request = http::Request::post("/apis/authentication.k8s.io/v1/selfsubjectreviews")
+            .header("content-type", "application/json")
+            .body(review.to_string().into_bytes())
+            .map_err(|e| e.to_string())?;
+        let answer: serde_json::Value = client.request(request).await.map_err(|e| match e {
+            kube::Error::Api(status) if status.code == 401 => {
+                "The cluster did not accept that token.".to_string()
+            }
+            other => format!(
+                "Could not check that token with the cluster: {}",
+                super::kube_errors::classify(&other)
+            ),
+        })?;
+        let info = &answer["status"]["userInfo"];
+        let user = info["username"].as_str().unwrap_or("unknown").to_string();
+        let groups = info["groups"]
+            .as_array()
+            .map(|g| {
+                g.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((user, groups))
+    }
+
+    async fn config(&self, name: &str) -> Result<kube::Config, ClusterError> {
+        match &self.source {
+            Source::InCluster if name == IN_CLUSTER => kube::Config::incluster()
+                .map_err(|e| ClusterError::Config(format!("in-cluster config: {e}"))),
+            Source::InCluster => Err(ClusterError::UnknownContext(name.to_string())),
+            Source::Kubeconfig(kubeconfig) => {
+                if !kubeconfig.contexts.iter().any(|c| c.name == name) {
+                    return Err(ClusterError::UnknownContext(name.to_string()));
+                }
+                let options = KubeConfigOptions {
+                    context: Some(name.to_string()),
+                    ..Default::default()
+                };
+                kube::Config::from_custom_kubeconfig((**kubeconfig).clone(), &options)
+                    .await
+                    .map_err(|e| ClusterError::Config(format!("context {name:?}: {e}")))
+            }
+        }
     }
 }

@@ -1,10 +1,12 @@
 //! The exec relay: the browser's WebSocket on one side, the pod's exec stream (v5 channel
 //! protocol over kube-rs's authenticated upgrade) on the other. Bytes pass through untouched.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::response::Response;
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
@@ -14,8 +16,13 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as UpMessage;
 
 use super::AppState;
+use super::access::may_exec;
+use super::audit::{Ending, SessionFacts};
+use super::auth::Caller;
 use super::kube_errors::{Failure, classify};
+use super::live::SessionInfo;
 use super::pods::summarize;
+use super::recording::Recorder;
 use super::shell::default_command;
 use crate::protocol::{
     ClientMessage, ErrorReason, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent,
@@ -80,6 +87,7 @@ impl ExecTarget {
 
 pub async fn handler(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((namespace, pod, container)): Path<(String, String, String)>,
     RawQuery(query): RawQuery,
     upgrade: WebSocketUpgrade,
@@ -87,32 +95,124 @@ pub async fn handler(
     let target = ExecTarget::parse(namespace, pod, container, query.as_deref());
     upgrade
         .max_message_size(MAX_INPUT_MESSAGE.max(MAX_CONTROL_MESSAGE))
-        .on_upgrade(move |socket| session(state, target, socket))
+        .on_upgrade(move |socket| session(state, caller, target, socket))
 }
 
-async fn session(state: AppState, target: Result<ExecTarget, String>, mut browser: WebSocket) {
+async fn session(
+    state: AppState,
+    caller: Caller,
+    target: Result<ExecTarget, String>,
+    mut browser: WebSocket,
+) {
     let target = match target {
         Ok(target) => target,
         Err(message) => return fail(browser, Failure::new(ErrorReason::BadRequest, message)).await,
     };
-    let upstream = match connect(&state, &target).await {
-        Ok(upstream) => upstream,
+    let id = super::auth::random_hex(8);
+    let (upstream, context) = match open(&state, &caller, &target).await {
+        Ok(opened) => opened,
         Err(failure) => {
-            tracing::info!(pod = %target.pod, namespace = %target.namespace, "exec not started: {failure}");
+            tracing::info!(user = caller.identity.name(), pod = %target.pod, namespace = %target.namespace, "exec not started: {failure}");
             return fail(browser, failure).await;
         }
     };
-    tracing::info!(pod = %target.pod, namespace = %target.namespace, container = %target.container, "exec started");
-    let outcome = relay(&mut browser, upstream).await;
-    let event = match outcome {
-        Outcome::Exited(code) => Some(ServerEvent::Exit { code }),
-        Outcome::Failed(failure) => Some(ServerEvent::Error {
-            reason: failure.reason,
-            message: failure.message,
-        }),
-        Outcome::BrowserGone => None,
+    let facts = SessionFacts {
+        id: id.clone(),
+        user: caller.identity.name().to_string(),
+        groups: caller.identity.groups().to_vec(),
+        from: caller.from.clone(),
+        context: context.clone(),
+        namespace: target.namespace.clone(),
+        pod: target.pod.clone(),
+        container: target.container.clone(),
+        command: target.command.clone(),
+        start: jiff::Timestamp::now().to_string(),
     };
-    tracing::info!(pod = %target.pod, namespace = %target.namespace, ?event, "exec ended");
+    let ticket = match state.live.admit(SessionInfo {
+        id: id.clone(),
+        user: facts.user.clone(),
+        from: facts.from.clone(),
+        context,
+        namespace: facts.namespace.clone(),
+        pod: facts.pod.clone(),
+        container: facts.container.clone(),
+        start: facts.start.clone(),
+    }) {
+        Ok(ticket) => ticket,
+        Err(why) => return fail(browser, Failure::new(ErrorReason::TooMany, why)).await,
+    };
+    let recorder = state.recordings.as_ref().and_then(|r| {
+        let title = format!(
+            "{} in {}/{}/{}",
+            facts.user, facts.namespace, facts.pod, facts.container
+        );
+        match Recorder::create(&r.dir, &id, &title, r.with_input) {
+            Ok(recorder) => Some(Arc::new(Mutex::new(recorder))),
+            Err(e) => {
+                tracing::warn!("cannot record session {id}: {e}");
+                None
+            }
+        }
+    });
+    state.audit.started(&facts);
+    let started = Instant::now();
+    let counters = Arc::new(Counters::default());
+    let stop = async {
+        match state.live.max_duration() {
+            Some(limit) => tokio::select! {
+                _ = ticket.end.cancelled() => "an administrator ended this session".to_string(),
+                _ = tokio::time::sleep(limit) => format!("this session reached its maximum length of {} minutes", limit.as_secs() / 60),
+            },
+            None => {
+                ticket.end.cancelled().await;
+                "an administrator ended this session".to_string()
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = relay(&mut browser, upstream, counters.clone(), recorder.clone()) => outcome,
+        why = stop => Outcome::Failed(Failure::new(ErrorReason::Ended, why)),
+    };
+    let (event, ending) = match &outcome {
+        Outcome::Exited(code) => (
+            Some(ServerEvent::Exit { code: *code }),
+            Ending {
+                exit_code: Some(*code),
+                ..Default::default()
+            },
+        ),
+        Outcome::Failed(failure) => (
+            Some(ServerEvent::Error {
+                reason: failure.reason,
+                message: failure.message.clone(),
+            }),
+            Ending {
+                error: Some(failure.message.clone()),
+                ..Default::default()
+            },
+        ),
+        Outcome::BrowserGone => (
+            None,
+            Ending {
+                error: Some("the browser went away".into()),
+                ..Default::default()
+            },
+        ),
+    };
+    let ending = Ending {
+        duration_ms: started.elapsed().as_millis(),
+        bytes_in: counters.bytes_in.load(Ordering::Relaxed),
+        bytes_out: counters.bytes_out.load(Ordering::Relaxed),
+        ..ending
+    };
+    state.audit.ended(&facts, &ending);
+    if let Some(recorder) = recorder.and_then(|r| Arc::into_inner(r)) {
+        recorder
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .finish();
+    }
+    drop(ticket);
     if let Some(event) = event {
         let _ = browser.send(Message::Text(event.to_json().into())).await;
         close(browser).await;
@@ -137,14 +237,26 @@ async fn close(mut browser: WebSocket) {
     let _ = tokio::time::timeout(Duration::from_secs(1), browser.close()).await;
 }
 
+/// Bytes relayed in each direction, for the audit trail.
+#[derive(Default)]
+struct Counters {
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+}
+
 type Upstream =
     tokio_tungstenite::WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
 
-/// Checks the pod and container first (for a clear "not running"), then opens the exec.
-async fn connect(state: &AppState, target: &ExecTarget) -> Result<Upstream, Failure> {
+/// Checks access and the pod and container first (for a clear "not allowed" or "not
+/// running"), then opens the exec as the caller. Returns the stream and the context used.
+async fn open(
+    state: &AppState,
+    caller: &Caller,
+    target: &ExecTarget,
+) -> Result<(Upstream, String), Failure> {
     let cluster = state
         .clusters
-        .get(target.context.as_deref())
+        .get(target.context.as_deref(), &caller.identity)
         .await
         .map_err(|e| match e {
             super::clusters::ClusterError::UnknownContext(_) => {
@@ -154,6 +266,9 @@ async fn connect(state: &AppState, target: &ExecTarget) -> Result<Upstream, Fail
                 Failure::new(ErrorReason::Unreachable, e.to_string())
             }
         })?;
+    may_exec(&cluster, &target.namespace, Some(&target.pod))
+        .await
+        .map_err(|why| Failure::new(ErrorReason::Forbidden, why))?;
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &target.namespace);
     let pod = pods.get(&target.pod).await.map_err(|e| classify(&e))?;
     let summary = summarize(&pod);
@@ -184,7 +299,7 @@ async fn connect(state: &AppState, target: &ExecTarget) -> Result<Upstream, Fail
         .connect(request)
         .await
         .map_err(|e| classify(&e))?;
-    Ok(connection.into_stream())
+    Ok((connection.into_stream(), cluster.context.clone()))
 }
 
 enum Outcome {
@@ -194,16 +309,31 @@ enum Outcome {
 }
 
 /// Relays until the command ends, the cluster side breaks, or the browser goes away.
-async fn relay(browser: &mut WebSocket, upstream: Upstream) -> Outcome {
+async fn relay(
+    browser: &mut WebSocket,
+    upstream: Upstream,
+    counters: Arc<Counters>,
+    recorder: Option<Arc<Mutex<Recorder>>>,
+) -> Outcome {
+    let record = |f: &dyn Fn(&mut Recorder)| {
+        if let Some(r) = &recorder {
+            f(&mut r.lock().unwrap_or_else(|e| e.into_inner()));
+        }
+    };
     let (mut up_tx, mut up_rx) = upstream.split();
     let (mut down_tx, mut down_rx) = browser.split();
     // Notices about bad control messages, sent to the browser by the output side.
     let (notice_tx, mut notices) = mpsc::channel::<ServerEvent>(8);
+    let (counters, record) = (&counters, &record);
 
     let to_pod = async move {
         while let Some(Ok(message)) = down_rx.next().await {
             let sent = match message {
                 Message::Binary(data) => {
+                    counters
+                        .bytes_in
+                        .fetch_add(data.len() as u64, Ordering::Relaxed);
+                    record(&|r| r.input(&data));
                     let mut result = Ok(());
                     for chunk in data.chunks(UPSTREAM_CHUNK) {
                         result = up_tx.send(UpMessage::Binary(frame(STDIN, chunk))).await;
@@ -215,6 +345,7 @@ async fn relay(browser: &mut WebSocket, upstream: Upstream) -> Outcome {
                 }
                 Message::Text(text) => match ClientMessage::parse(text.as_str()) {
                     Ok(ClientMessage::Resize { cols, rows }) => {
+                        record(&|r| r.resize(cols, rows));
                         let size = serde_json::json!({"Width": cols, "Height": rows}).to_string();
                         up_tx
                             .send(UpMessage::Binary(frame(RESIZE, size.as_bytes())))
@@ -265,8 +396,13 @@ async fn relay(browser: &mut WebSocket, upstream: Upstream) -> Outcome {
                         continue;
                     }
                     match data[0] {
-                        STDOUT | STDERR if down_tx.send(Message::Binary(data.slice(1..))).await.is_err() => {
-                            return Outcome::BrowserGone;
+                        STDOUT | STDERR => {
+                            let output = data.slice(1..);
+                            counters.bytes_out.fetch_add(output.len() as u64, Ordering::Relaxed);
+                            record(&|r| r.output(&output));
+                            if down_tx.send(Message::Binary(output)).await.is_err() {
+                                return Outcome::BrowserGone;
+                            }
                         }
                         STATUS => return status_outcome(&data[1..]),
                         _ => {}

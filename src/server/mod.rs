@@ -1,24 +1,42 @@
-//! The server: cluster clients, the pod data behind the dashboard, the exec relay, and the
-//! HTTP router that serves them with the Leptos app.
+//! The server: who is calling (auth), cluster clients acting as them, the pod data behind the
+//! dashboard, the exec relay with its audit trail and limits, and the HTTP router.
 
+pub mod access;
+pub mod admin;
+pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod clusters;
 pub mod exec;
+pub mod headers;
 pub mod kube_errors;
+pub mod live;
 pub mod pods;
+pub mod recording;
 pub mod shell;
 pub mod watch;
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::middleware;
+use axum::routing::{delete, get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell as page_shell};
+use auth::{Auth, Caller};
 use clusters::Clusters;
+
+/// Where session recordings go, when they are on.
+#[derive(Clone, Debug)]
+pub struct Recordings {
+    pub dir: PathBuf,
+    pub with_input: bool,
+}
 
 /// What every handler and server function can reach.
 #[derive(Clone)]
@@ -27,6 +45,10 @@ pub struct AppState {
     pub clusters: Arc<Clusters>,
     /// Set when serving the built-in demo cluster; the page says so.
     pub demo: bool,
+    pub auth: Arc<Auth>,
+    pub audit: Arc<audit::Audit>,
+    pub live: Arc<live::LiveSessions>,
+    pub recordings: Option<Recordings>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -35,8 +57,8 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-/// The whole HTTP surface: pages, server functions, static files, the exec WebSocket and
-/// the live pod feed.
+/// The whole HTTP surface: pages, server functions, static files, login, the exec
+/// WebSocket, the live pod feed and the admin API, behind authentication.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
@@ -44,6 +66,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws/exec/{namespace}/{pod}/{container}", get(exec::handler))
         .route("/api/pods/watch", get(watch::handler))
+        .route("/admin/sessions", get(admin::list))
+        .route("/admin/sessions/{id}", delete(admin::end))
+        .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/logout", post(auth::logout))
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(
             &state,
@@ -54,10 +80,36 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             page_shell,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::middleware,
+        ))
+        .layer(middleware::from_fn(headers::security_headers))
         .with_state(state)
+}
+
+/// Serves the router on a listener, with peer addresses (for trusted proxies and audit).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// The server state, inside a server function.
 pub fn state() -> Result<AppState, ServerFnError> {
     use_context::<AppState>().ok_or_else(|| ServerFnError::new("podterm's server state is missing"))
+}
+
+/// Who is calling, inside a server function or a server render.
+pub fn caller() -> Result<Caller, ServerFnError> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+        .ok_or_else(|| ServerFnError::new("not logged in"))
 }

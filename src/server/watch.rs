@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::AppState;
+use super::auth::Caller;
 use super::clusters::Cluster;
 use super::kube_errors::classify;
 use super::pods::summarize;
@@ -30,7 +31,11 @@ pub struct FeedQuery {
     pub namespace: String,
 }
 
-pub async fn handler(State(state): State<AppState>, Query(query): Query<FeedQuery>) -> Response {
+pub async fn handler(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<FeedQuery>,
+) -> Response {
     if let Err(e) = testcluster::names::validate_label(&query.namespace) {
         return (
             axum::http::StatusCode::BAD_REQUEST,
@@ -38,7 +43,11 @@ pub async fn handler(State(state): State<AppState>, Query(query): Query<FeedQuer
         )
             .into_response();
     }
-    let cluster = match state.clusters.get(query.context.as_deref()).await {
+    let cluster = match state
+        .clusters
+        .get(query.context.as_deref(), &caller.identity)
+        .await
+    {
         Ok(cluster) => cluster,
         Err(e) => return (axum::http::StatusCode::NOT_FOUND, e.to_string()).into_response(),
     };

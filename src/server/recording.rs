@@ -1,0 +1,123 @@
+//! Session recordings in asciicast v2 (play them with `asciinema play FILE`): output with
+//! timing, resizes, and typed input only when explicitly enabled (it captures passwords).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::json;
+
+pub struct Recorder {
+    file: std::io::BufWriter<std::fs::File>,
+    started: Instant,
+    with_input: bool,
+    /// The start of a UTF-8 sequence split across output chunks, kept for the next one.
+    carry: Vec<u8>,
+    pub path: PathBuf,
+}
+
+impl Recorder {
+    pub fn create(
+        dir: &Path,
+        session: &str,
+        title: &str,
+        with_input: bool,
+    ) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{session}.cast"));
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let header = json!({
+            "version": 2,
+            "width": 80,
+            "height": 24,
+            "timestamp": timestamp,
+            "title": title,
+            "env": {"TERM": "xterm-256color"},
+        });
+        writeln!(file, "{header}")?;
+        Ok(Self {
+            file,
+            started: Instant::now(),
+            with_input,
+            carry: Vec::new(),
+            path,
+        })
+    }
+
+    fn event(&mut self, kind: &str, data: &str) {
+        let t = self.started.elapsed().as_secs_f64();
+        let _ = writeln!(
+            self.file,
+            "{}",
+            json!([(t * 1e6).round() / 1e6, kind, data])
+        );
+    }
+
+    pub fn output(&mut self, bytes: &[u8]) {
+        let mut data = std::mem::take(&mut self.carry);
+        data.extend_from_slice(bytes);
+        let valid = match std::str::from_utf8(&data) {
+            Ok(_) => data.len(),
+            // Keep an incomplete sequence at the end for the next chunk.
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => data.len(),
+        };
+        self.carry = data.split_off(valid);
+        let text = String::from_utf8_lossy(&data).into_owned();
+        self.event("o", &text);
+    }
+
+    pub fn input(&mut self, bytes: &[u8]) {
+        if self.with_input {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            self.event("i", &text);
+        }
+    }
+
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        self.event("r", &format!("{cols}x{rows}"));
+    }
+
+    pub fn finish(mut self) {
+        let _ = self.file.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_split_across_chunks_is_recorded_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = Recorder::create(dir.path(), "s1", "t", false).unwrap();
+        let bytes = "你好".as_bytes();
+        r.output(&bytes[..2]);
+        r.output(&bytes[2..]);
+        r.input(b"secret");
+        r.resize(100, 30);
+        let path = r.path.clone();
+        r.finish();
+        let text = std::fs::read_to_string(path).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["version"], 2);
+        let output: String = lines[1..]
+            .iter()
+            .filter(|l| l[1] == "o")
+            .map(|l| l[2].as_str().unwrap())
+            .collect();
+        assert_eq!(output, "你好");
+        assert!(
+            !text.contains("secret"),
+            "input is not recorded unless enabled"
+        );
+        assert!(lines.iter().any(|l| l[1] == "r" && l[2] == "100x30"));
+    }
+}

@@ -1,0 +1,220 @@
+//! A podterm server on a free port, in front of an in-process testcluster.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use podterm::protocol::ServerEvent;
+use podterm::server::audit::Audit;
+use podterm::server::auth::{Auth, AuthConfig, Mode};
+use podterm::server::live::{Limits, LiveSessions};
+use podterm::server::{AppState, Recordings, clusters::Clusters};
+use testcluster::{Config, TestCluster};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub const TOKEN: &str = "test-access-token-0123456789";
+
+pub struct Fixture {
+    pub cluster: TestCluster,
+    pub addr: SocketAddr,
+    pub audit_log: PathBuf,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub mode: Mode,
+    pub trusted_proxies: Vec<&'static str>,
+    pub allowed_origins: Vec<&'static str>,
+    pub sessions_per_user: usize,
+    pub record: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Token,
+            trusted_proxies: vec![],
+            allowed_origins: vec![],
+            sessions_per_user: 16,
+            record: false,
+        }
+    }
+}
+
+pub async fn start() -> Fixture {
+    start_with(Options::default()).await
+}
+
+pub async fn start_with(options: Options) -> Fixture {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
+    let cluster = TestCluster::start(Config::demo())
+        .await
+        .expect("testcluster");
+    let dir = tempfile::tempdir().unwrap();
+    let audit_log = dir.path().join("audit.jsonl");
+    let clusters = Clusters::from_kubeconfig_yaml(cluster.kubeconfig_yaml()).unwrap();
+    let auth = AuthConfig {
+        mode: options.mode,
+        token: (options.mode == Mode::Token).then(|| TOKEN.to_string().into()),
+        user_header: "x-forwarded-user".into(),
+        groups_header: "x-forwarded-groups".into(),
+        trusted_proxies: options
+            .trusted_proxies
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect(),
+        allowed_origins: options
+            .allowed_origins
+            .iter()
+            .map(|o| o.to_string())
+            .collect(),
+        session_lifetime: Duration::from_secs(3600),
+        admin_users: vec![],
+        admin_groups: vec!["system:masters".into()],
+    };
+    let state = AppState {
+        leptos_options: leptos::prelude::LeptosOptions::builder()
+            .output_name("podterm")
+            .build(),
+        clusters: Arc::new(clusters),
+        demo: true,
+        auth: Arc::new(Auth::new(auth)),
+        audit: Arc::new(Audit::from_path(Some(&audit_log)).unwrap()),
+        live: Arc::new(LiveSessions::new(Limits {
+            sessions_per_user: options.sessions_per_user,
+            starts_per_minute: 1000,
+            max_duration: None,
+        })),
+        recordings: options.record.then(|| Recordings {
+            dir: dir.path().join("casts"),
+            with_input: false,
+        }),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = state.clone();
+    tokio::spawn(
+        async move { podterm::server::serve(listener, served, std::future::pending()).await },
+    );
+    Fixture {
+        cluster,
+        addr,
+        audit_log,
+        state,
+        _dir: dir,
+    }
+}
+
+/// A raw HTTP/1.1 exchange: the status code, the headers and the body as text.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut raw))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (code, text)
+}
+
+pub const BEARER: (&str, &str) = ("Authorization", "Bearer test-access-token-0123456789");
+
+/// GET with the access token.
+pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    http(addr, "GET", path, &[BEARER], "").await
+}
+
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a terminal WebSocket with these headers; Err has the refusal's status code.
+pub async fn ws_with(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Result<Ws, u16> {
+    let mut request = format!("ws://{addr}{path}").into_client_request().unwrap();
+    for (k, v) in headers {
+        request.headers_mut().insert(
+            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(e) => panic!("websocket failed: {e}"),
+    }
+}
+
+/// A terminal opened with the access token.
+pub async fn terminal(f: &Fixture, path: &str) -> Ws {
+    ws_with(f.addr, path, &[BEARER]).await.expect("upgrade")
+}
+
+/// Reads until `needle` shows up in the output, or an event arrives, or the socket ends.
+pub async fn read_until(ws: &mut Ws, needle: &[u8]) -> (Vec<u8>, Option<ServerEvent>) {
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let next = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "timed out; output so far: {:?}",
+                    String::from_utf8_lossy(&out)
+                )
+            });
+        match next {
+            Some(Ok(Message::Binary(data))) => {
+                out.extend_from_slice(&data);
+                if !needle.is_empty() && out.windows(needle.len()).any(|w| w == needle) {
+                    return (out, None);
+                }
+            }
+            Some(Ok(Message::Text(text))) => {
+                return (
+                    out,
+                    Some(serde_json::from_str(text.as_str()).expect("an event")),
+                );
+            }
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return (out, None),
+        }
+    }
+}
+
+pub async fn type_in(ws: &mut Ws, text: &str) {
+    use futures::SinkExt;
+    ws.send(Message::Binary(text.as_bytes().to_vec().into()))
+        .await
+        .unwrap();
+}

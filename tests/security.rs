@@ -1,0 +1,505 @@
+//! Safe by default: every route needs a login, cross-site use is refused, the cluster's
+//! RBAC decides as the person, and every session leaves an audit trail.
+
+mod common;
+
+use std::time::Duration;
+
+use podterm::protocol::{ErrorReason, ServerEvent};
+use podterm::server::auth::Mode;
+
+use common::{
+    BEARER, Options, get, http, read_until, start, start_with, terminal, type_in, ws_with,
+};
+
+fn error_event(event: Option<ServerEvent>) -> (ErrorReason, String) {
+    match event {
+        Some(ServerEvent::Error { reason, message }) => (reason, message),
+        other => panic!("expected an error event, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn every_kind_of_route_refuses_unauthenticated_use() {
+    let f = start().await;
+    let (code, response) = http(f.addr, "GET", "/", &[("Accept", "text/html")], "").await;
+    assert_eq!(code, 303, "a browser is sent to the login page");
+    assert!(
+        response
+            .to_lowercase()
+            .contains("location: /login?next=%2f"),
+        "{response}"
+    );
+    for (method, path) in [
+        ("GET", "/"),
+        ("POST", "/api/dashboard"),
+        ("GET", "/api/pods/watch?namespace=default"),
+        ("GET", "/admin/sessions"),
+        ("GET", "/terminal?pod=x"),
+    ] {
+        let (code, _) = http(f.addr, method, path, &[], "").await;
+        assert_eq!(code, 401, "{method} {path}");
+    }
+    assert_eq!(
+        ws_with(f.addr, "/ws/exec/default/toolbox/shell", &[])
+            .await
+            .err(),
+        Some(401)
+    );
+    let (code, _) = http(
+        f.addr,
+        "GET",
+        "/",
+        &[("Authorization", "Bearer wrong-token-0123456789")],
+        "",
+    )
+    .await;
+    assert_eq!(code, 401, "a wrong token is no token");
+    // health stays open and says nothing
+    let (code, body) = http(f.addr, "GET", "/healthz", &[], "").await;
+    assert_eq!(code, 200);
+    assert!(!body.contains("toolbox"));
+}
+
+#[tokio::test]
+async fn login_sets_a_session_cookie_and_logout_ends_it() {
+    let f = start().await;
+    let (code, page) = http(f.addr, "GET", "/login?token=not-the-token", &[], "").await;
+    assert_eq!(code, 401);
+    assert!(page.contains("That access token is not right."));
+    let (code, response) = http(
+        f.addr,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("token={}&next=%2F%3Fnamespace%3Dshop", common::TOKEN),
+    )
+    .await;
+    assert_eq!(code, 303, "{response}");
+    let cookie_line = response
+        .lines()
+        .find(|l| l.to_lowercase().starts_with("set-cookie:"))
+        .expect("a cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie_line.contains(attribute), "{cookie_line}");
+    }
+    assert!(
+        response
+            .to_lowercase()
+            .contains("location: /?namespace=shop")
+    );
+    let cookie = cookie_line
+        .split_once(':')
+        .unwrap()
+        .1
+        .trim()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (code, page) = http(f.addr, "GET", "/", &[("Cookie", &cookie)], "").await;
+    assert_eq!(code, 200);
+    assert!(page.contains("toolbox"));
+    // an open redirect is not possible
+    let (_, response) = http(
+        f.addr,
+        "GET",
+        &format!("/login?token={}&next=//evil.example", common::TOKEN),
+        &[],
+        "",
+    )
+    .await;
+    assert!(
+        response.to_lowercase().contains("location: /\r\n"),
+        "{response}"
+    );
+    http(f.addr, "POST", "/logout", &[("Cookie", &cookie)], "").await;
+    assert_eq!(
+        http(f.addr, "GET", "/", &[("Cookie", &cookie)], "").await.0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn cross_origin_websockets_and_posts_are_refused() {
+    let f = start_with(Options {
+        allowed_origins: vec!["https://podterm.example.com"],
+        ..Default::default()
+    })
+    .await;
+    let path = "/ws/exec/default/toolbox/shell";
+    assert_eq!(
+        ws_with(f.addr, path, &[BEARER, ("Origin", "https://evil.example")])
+            .await
+            .err(),
+        Some(403)
+    );
+    let same = format!("http://{}", f.addr);
+    assert!(
+        ws_with(f.addr, path, &[BEARER, ("Origin", &same)])
+            .await
+            .is_ok()
+    );
+    assert!(
+        ws_with(
+            f.addr,
+            path,
+            &[BEARER, ("Origin", "https://podterm.example.com")]
+        )
+        .await
+        .is_ok()
+    );
+
+    // server functions with a session cookie need a same-origin Origin
+    let (_, response) = http(
+        f.addr,
+        "GET",
+        &format!("/login?token={}", common::TOKEN),
+        &[],
+        "",
+    )
+    .await;
+    let cookie = response
+        .lines()
+        .find(|l| l.to_lowercase().starts_with("set-cookie:"))
+        .unwrap()
+        .split_once(':')
+        .unwrap()
+        .1
+        .trim()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let form = [
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let (code, _) = http(
+        f.addr,
+        "POST",
+        "/api/dashboard",
+        &[form[0], form[1], ("Origin", "https://evil.example")],
+        "",
+    )
+    .await;
+    assert_eq!(code, 403);
+    let (code, body) = http(
+        f.addr,
+        "POST",
+        "/api/dashboard",
+        &[form[0], form[1], ("Origin", &same)],
+        "",
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("toolbox"));
+}
+
+#[tokio::test]
+async fn the_clusters_rbac_decides_and_podterm_asks_first() {
+    let f = start().await;
+    // bob's context: may list shop's pods, may not exec
+    let (_, page) = get(f.addr, "/?context=bob%40demo").await;
+    assert!(
+        page.contains("Not allowed: you may not open shells in namespace shop"),
+        "{page}"
+    );
+    let mut ws = terminal(
+        &f,
+        "/ws/exec/shop/web-7d4b9c6f5-abcde/web?context=bob%40demo",
+    )
+    .await;
+    let (reason, message) = error_event(read_until(&mut ws, b"").await.1);
+    assert_eq!(reason, ErrorReason::Forbidden);
+    assert!(
+        message.starts_with("not allowed: you may not open a shell in pod web-7d4b9c6f5-abcde"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn proxy_mode_impersonates_and_ignores_spoofed_headers() {
+    let f = start_with(Options {
+        mode: Mode::Proxy,
+        trusted_proxies: vec!["127.0.0.1/32"],
+        ..Default::default()
+    })
+    .await;
+    let alice = [
+        ("X-Forwarded-User", "alice"),
+        ("X-Forwarded-Groups", "developers"),
+    ];
+    // the proxy user may only impersonate: what alice sees is alice's RBAC
+    let (code, page) = http(
+        f.addr,
+        "GET",
+        "/?context=proxy%40demo&namespace=shop",
+        &alice,
+        "",
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("web-7d4b9c6f5-abcde") && page.contains("alice"),
+        "{page}"
+    );
+    let mut ws = ws_with(
+        f.addr,
+        "/ws/exec/shop/web-7d4b9c6f5-abcde/web?context=proxy%40demo",
+        &alice,
+    )
+    .await
+    .unwrap();
+    type_in(&mut ws, "echo as-al''ice\n").await;
+    read_until(&mut ws, b"as-alice").await;
+    let bob = [
+        ("X-Forwarded-User", "bob"),
+        ("X-Forwarded-Groups", "viewers"),
+    ];
+    let mut ws = ws_with(
+        f.addr,
+        "/ws/exec/shop/web-7d4b9c6f5-abcde/web?context=proxy%40demo",
+        &bob,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        error_event(read_until(&mut ws, b"").await.1).0,
+        ErrorReason::Forbidden
+    );
+    // without the header there is nobody
+    assert_eq!(http(f.addr, "GET", "/", &[], "").await.0, 401);
+
+    // the same headers from an address that is not a trusted proxy are ignored
+    let f = start_with(Options {
+        mode: Mode::Proxy,
+        trusted_proxies: vec!["192.0.2.1/32"],
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(http(f.addr, "GET", "/", &alice, "").await.0, 401);
+    assert_eq!(
+        ws_with(f.addr, "/ws/exec/shop/web-7d4b9c6f5-abcde/web", &alice)
+            .await
+            .err(),
+        Some(401)
+    );
+}
+
+#[tokio::test]
+async fn token_mode_never_impersonates() {
+    let f = start().await;
+    // a spoofed user header changes nothing: podterm calls as the context's own user
+    let (_, page) = http(
+        f.addr,
+        "GET",
+        "/?context=proxy%40demo&namespace=shop",
+        &[BEARER, ("X-Forwarded-User", "alice")],
+        "",
+    )
+    .await;
+    assert!(
+        page.contains("Cannot list pods in"),
+        "the proxy user itself may not list pods: {page}"
+    );
+}
+
+#[tokio::test]
+async fn user_token_mode_acts_with_the_persons_own_token() {
+    let f = start_with(Options {
+        mode: Mode::UserToken,
+        ..Default::default()
+    })
+    .await;
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let (code, page) = http(f.addr, "POST", "/login", &form, "token=not-a-real-token").await;
+    assert_eq!(code, 401);
+    assert!(
+        page.contains("The cluster did not accept that token."),
+        "{page}"
+    );
+    let (code, response) = http(f.addr, "POST", "/login", &form, "token=alice-token").await;
+    assert_eq!(code, 303, "{response}");
+    assert!(
+        !response.contains("alice-token"),
+        "the token is never sent back"
+    );
+    let cookie = response
+        .lines()
+        .find(|l| l.to_lowercase().starts_with("set-cookie:"))
+        .unwrap()
+        .split_once(':')
+        .unwrap()
+        .1
+        .trim()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    // the admin context's connection, but alice's token: alice's RBAC
+    let (_, page) = http(
+        f.addr,
+        "GET",
+        "/?namespace=shop",
+        &[("Cookie", &cookie)],
+        "",
+    )
+    .await;
+    assert!(
+        page.contains("web-7d4b9c6f5-abcde") && page.contains("alice"),
+        "{page}"
+    );
+    assert!(!page.contains("alice-token"));
+    let (_, page) = http(
+        f.addr,
+        "GET",
+        "/?namespace=kube-system",
+        &[("Cookie", &cookie)],
+        "",
+    )
+    .await;
+    assert!(
+        page.contains("User \\u0022alice\\u0022 cannot list")
+            || page.contains("User &quot;alice&quot; cannot list")
+            || page.contains("User \"alice\" cannot list"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn audit_lines_and_recordings() {
+    let f = start_with(Options {
+        record: true,
+        ..Default::default()
+    })
+    .await;
+    let mut ws = terminal(&f, "/ws/exec/default/toolbox/shell").await;
+    type_in(&mut ws, "echo au''dit; exit 3\n").await;
+    let (_, event) = read_until(&mut ws, b"").await;
+    assert_eq!(event, Some(ServerEvent::Exit { code: 3 }));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&f.audit_log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["audit"], "session_start");
+    let end = &lines[1];
+    assert_eq!(end["audit"], "session_end");
+    for field in [
+        "user",
+        "from",
+        "context",
+        "namespace",
+        "pod",
+        "container",
+        "command",
+        "start",
+        "duration_ms",
+        "exit_code",
+        "bytes_in",
+        "bytes_out",
+    ] {
+        assert!(!end[field].is_null(), "{field} missing from {end}");
+    }
+    assert_eq!(end["exit_code"], 3);
+    assert_eq!(end["pod"], "toolbox");
+    assert!(end["bytes_out"].as_u64().unwrap() > 0 && end["bytes_in"].as_u64().unwrap() > 0);
+    let casts: Vec<_> = std::fs::read_dir(f.state.recordings.as_ref().unwrap().dir.clone())
+        .unwrap()
+        .collect();
+    assert_eq!(casts.len(), 1);
+    let cast = std::fs::read_to_string(casts[0].as_ref().unwrap().path()).unwrap();
+    assert!(cast.starts_with("{\"") && cast.contains("\"version\":2") && cast.contains("audit"));
+    assert!(
+        !cast.contains("\"i\""),
+        "typed input is not recorded unless enabled"
+    );
+}
+
+#[tokio::test]
+async fn limits_and_the_administrators_view() {
+    let f = start_with(Options {
+        sessions_per_user: 1,
+        ..Default::default()
+    })
+    .await;
+    let mut first = terminal(&f, "/ws/exec/default/toolbox/shell").await;
+    type_in(&mut first, "echo one-''open\n").await;
+    read_until(&mut first, b"one-open").await;
+    let mut second = terminal(&f, "/ws/exec/default/busybox/busybox").await;
+    assert_eq!(
+        error_event(read_until(&mut second, b"").await.1).0,
+        ErrorReason::TooMany
+    );
+
+    let (code, body) = get(f.addr, "/admin/sessions").await;
+    assert_eq!(code, 200);
+    let sessions: Vec<serde_json::Value> =
+        serde_json::from_str(body.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0]["pod"], "toolbox");
+    let id = sessions[0]["id"].as_str().unwrap();
+    assert_eq!(
+        http(
+            f.addr,
+            "DELETE",
+            &format!("/admin/sessions/{id}"),
+            &[BEARER],
+            ""
+        )
+        .await
+        .0,
+        204
+    );
+    let (reason, message) = error_event(read_until(&mut first, b"").await.1);
+    assert_eq!(reason, ErrorReason::Ended);
+    assert!(message.contains("an administrator ended this session"));
+    assert_eq!(
+        http(f.addr, "DELETE", "/admin/sessions/nope", &[BEARER], "")
+            .await
+            .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let f = start().await;
+    let (_, response) = get(f.addr, "/").await;
+    let head = response.split("\r\n\r\n").next().unwrap().to_lowercase();
+    let csp = head
+        .lines()
+        .find(|l| l.starts_with("content-security-policy:"))
+        .expect("a CSP");
+    assert!(
+        csp.contains("'nonce-")
+            && csp.contains("'wasm-unsafe-eval'")
+            && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(
+        response.contains(&format!("nonce=\"{nonce}\""))
+            || response
+                .to_lowercase()
+                .contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the CSP's nonce"
+    );
+    assert!(head.contains("x-content-type-options: nosniff"));
+    assert!(head.contains("referrer-policy: no-referrer"));
+    let (_, login) = http(f.addr, "GET", "/login", &[], "").await;
+    assert!(
+        login
+            .to_lowercase()
+            .contains("content-security-policy: default-src 'self'")
+    );
+}
