@@ -184,6 +184,18 @@ async fn cross_origin_websockets_and_posts_are_refused() {
     )
     .await;
     assert_eq!(code, 403);
+    let opaque = |site| {
+        [
+            form[0],
+            form[1],
+            ("Origin", "null"),
+            ("Sec-Fetch-Site", site),
+        ]
+    };
+    let (code, _) = http(f.addr, "POST", "/api/dashboard", &opaque("cross-site"), "").await;
+    assert_eq!(code, 403, "an opaque origin from another site");
+    let (code, _) = http(f.addr, "POST", "/api/dashboard", &opaque("same-origin"), "").await;
+    assert_eq!(code, 200, "our own form under no-referrer");
     let (code, body) = http(
         f.addr,
         "POST",

@@ -17,14 +17,27 @@ async function run(page: Page, pod: string, line: string) {
   await page.keyboard.press("Enter");
 }
 
+const token = process.env.PODTERM_TOKEN ?? "";
+const violations: string[] = [];
+
 test.beforeEach(async ({ page }) => {
+  violations.length = 0;
   page.on("pageerror", (error) => {
     throw error;
   });
+  // The real Content-Security-Policy is on; any violation fails the test.
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) violations.push(message.text());
+  });
+  await page.goto(`/login?token=${token}`);
+});
+
+test.afterEach(() => {
+  expect(violations).toEqual([]);
 });
 
 test("the dashboard lists pods, rendered on the server", async ({ page, request }) => {
-  const html = await (await request.get("/")).text();
+  const html = await (await request.get("/", { headers: { Authorization: `Bearer ${token}` } })).text();
   expect(html).toContain("toolbox");
   expect(html).toContain("busybox");
   await page.goto("/");
@@ -132,4 +145,29 @@ test("leaving a page with a live terminal asks first", async ({ page }) => {
   }));
   await page.close({ runBeforeUnload: true });
   expect(await asked).toBe("beforeunload");
+});
+
+test("logging in is required, and a wrong token is refused", async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/?namespace=shop");
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.getByLabel("Access token").fill("not-the-right-token");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("That access token is not right.");
+  await page.getByLabel("Access token").fill(token);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/namespace=shop/);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await context.close();
+});
+
+test("where RBAC forbids exec, the page says so instead of opening a broken terminal", async ({ page }) => {
+  await page.goto("/?context=bob%40demo");
+  await expect(page.getByRole("status")).toContainText("Not allowed: you may not open shells in namespace shop");
+  const web = page.locator('tr[data-pod="web-7d4b9c6f5-abcde"] button[data-container="web"]');
+  await expect(web).toBeDisabled();
+  await expect(web).toHaveAttribute("title", "not allowed");
 });

@@ -122,8 +122,6 @@ fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Target>) -> i
 fn follow(
     context: Option<String>,
     namespace: String,
-    /// Why no shell may be opened in this namespace (the cluster's answer), if none may.
-    exec_denied: Option<String>,
     live: RwSignal<Vec<PodSummary>>,
     problem: RwSignal<Option<String>>,
 ) {

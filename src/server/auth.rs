@@ -191,6 +191,12 @@ impl Auth {
             // means a script, which must authenticate on its own.
             return true;
         };
+        // Under `Referrer-Policy: no-referrer` a browser's own form posts say `Origin: null`;
+        // Fetch Metadata then tells whether the request came from our own pages.
+        if origin == "null" {
+            return headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+                == Some("same-origin");
+        }
         if self
             .config
             .allowed_origins
