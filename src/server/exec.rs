@@ -206,7 +206,7 @@ async fn session(
         ..ending
     };
     state.audit.ended(&facts, &ending);
-    if let Some(recorder) = recorder.and_then(|r| Arc::into_inner(r)) {
+    if let Some(recorder) = recorder.and_then(Arc::into_inner) {
         recorder
             .into_inner()
             .unwrap_or_else(|e| e.into_inner())
