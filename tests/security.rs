@@ -12,6 +12,22 @@ use common::{
     BEARER, Options, get, http, read_until, start, start_with, terminal, type_in, ws_with,
 };
 
+/// The `name=value` of the session cookie a response sets.
+fn session_cookie(response: &str) -> String {
+    let line = response
+        .lines()
+        .find(|l| l.to_lowercase().starts_with("set-cookie:"))
+        .expect("a cookie");
+    line.split_once(':')
+        .unwrap()
+        .1
+        .trim()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 fn error_event(event: Option<ServerEvent>) -> (ErrorReason, String) {
     match event {
         Some(ServerEvent::Error { reason, message }) => (reason, message),
@@ -88,15 +104,7 @@ async fn login_sets_a_session_cookie_and_logout_ends_it() {
             .to_lowercase()
             .contains("location: /?namespace=shop")
     );
-    let cookie = cookie_line
-        .split_once(':')
-        .unwrap()
-        .1
-        .trim()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = session_cookie(&response);
     let (code, page) = http(f.addr, "GET", "/", &[("Cookie", &cookie)], "").await;
     assert_eq!(code, 200);
     assert!(page.contains("toolbox"));
@@ -159,18 +167,7 @@ async fn cross_origin_websockets_and_posts_are_refused() {
         "",
     )
     .await;
-    let cookie = response
-        .lines()
-        .find(|l| l.to_lowercase().starts_with("set-cookie:"))
-        .unwrap()
-        .split_once(':')
-        .unwrap()
-        .1
-        .trim()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = session_cookie(&response);
     let form = [
         ("Cookie", cookie.as_str()),
         ("Content-Type", "application/x-www-form-urlencoded"),
@@ -337,18 +334,7 @@ async fn user_token_mode_acts_with_the_persons_own_token() {
         !response.contains("alice-token"),
         "the token is never sent back"
     );
-    let cookie = response
-        .lines()
-        .find(|l| l.to_lowercase().starts_with("set-cookie:"))
-        .unwrap()
-        .split_once(':')
-        .unwrap()
-        .1
-        .trim()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = session_cookie(&response);
     // the admin context's connection, but alice's token: alice's RBAC
     let (_, page) = http(
         f.addr,

@@ -25,6 +25,24 @@ pub struct SessionFacts {
     pub start: String,
 }
 
+impl SessionFacts {
+    fn to_json(&self, kind: &str) -> Value {
+        json!({
+            "audit": kind,
+            "session": self.id,
+            "user": self.user,
+            "groups": self.groups,
+            "from": self.from,
+            "context": self.context,
+            "namespace": self.namespace,
+            "pod": self.pod,
+            "container": self.container,
+            "command": self.command,
+            "start": self.start,
+        })
+    }
+}
+
 /// How a session ended.
 #[derive(Debug, Clone, Default)]
 pub struct Ending {
@@ -56,40 +74,17 @@ impl Audit {
     }
 
     pub fn started(&self, facts: &SessionFacts) {
-        self.write(json!({
-            "audit": "session_start",
-            "session": facts.id,
-            "user": facts.user,
-            "groups": facts.groups,
-            "from": facts.from,
-            "context": facts.context,
-            "namespace": facts.namespace,
-            "pod": facts.pod,
-            "container": facts.container,
-            "command": facts.command,
-            "start": facts.start,
-        }));
+        self.write(facts.to_json("session_start"));
     }
 
     pub fn ended(&self, facts: &SessionFacts, ending: &Ending) {
-        self.write(json!({
-            "audit": "session_end",
-            "session": facts.id,
-            "user": facts.user,
-            "groups": facts.groups,
-            "from": facts.from,
-            "context": facts.context,
-            "namespace": facts.namespace,
-            "pod": facts.pod,
-            "container": facts.container,
-            "command": facts.command,
-            "start": facts.start,
-            "duration_ms": ending.duration_ms as u64,
-            "exit_code": ending.exit_code,
-            "error": ending.error,
-            "bytes_in": ending.bytes_in,
-            "bytes_out": ending.bytes_out,
-        }));
+        let mut line = facts.to_json("session_end");
+        line["duration_ms"] = json!(ending.duration_ms as u64);
+        line["exit_code"] = json!(ending.exit_code);
+        line["error"] = json!(ending.error);
+        line["bytes_in"] = json!(ending.bytes_in);
+        line["bytes_out"] = json!(ending.bytes_out);
+        self.write(line);
     }
 
     fn write(&self, line: Value) {
