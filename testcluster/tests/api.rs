@@ -8,7 +8,7 @@ use futures::{AsyncBufReadExt, StreamExt};
 use serde_json::{Value, json};
 
 use axum::http;
-use common::{anonymous_client, client, raw, start};
+use common::{anonymous_client, client, exec, raw, start};
 
 fn status(body: &str) -> Value {
     let v: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
@@ -452,14 +452,7 @@ async fn admin_endpoint_over_http() {
     let admin = kube::Client::try_from(config).unwrap();
 
     // start a shell so the container has processes to list
-    let mut socket = common::ws(
-        &tc,
-        &common::exec_path("default", "toolbox", "shell", &["sleep", "30"], false),
-        "v5.channel.k8s.io",
-        Some("admin-token"),
-    )
-    .await
-    .unwrap();
+    let mut socket = exec(&tc, "default", "toolbox", "shell", &["sleep", "30"], false).await;
     let _ = &mut socket;
     let list = async || {
         let (code, body) = raw(

@@ -8,28 +8,22 @@ use base64::Engine;
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
-use common::{collect, exec_path, send, start, ws, ws_negotiated};
+use common::{collect, exec, exec_path, send, start, ws, ws_negotiated};
 
-const V5: &str = "v5.channel.k8s.io";
 const TOKEN: Option<&str> = Some("admin-token");
 
 #[tokio::test]
 async fn first_frame_output_status_and_close() {
     let tc = start().await;
-    let mut socket = ws(
+    let mut socket = exec(
         &tc,
-        &exec_path(
-            "default",
-            "toolbox",
-            "shell",
-            &["sh", "-c", "echo out; echo err >&2; exit 3"],
-            false,
-        ),
-        V5,
-        TOKEN,
+        "default",
+        "toolbox",
+        "shell",
+        &["sh", "-c", "echo out; echo err >&2; exit 3"],
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     let first = socket.next().await.unwrap().unwrap();
     assert_eq!(
         first,
@@ -118,14 +112,7 @@ async fn base64_protocol_uses_text_frames() {
 #[tokio::test]
 async fn stdin_close_gives_eof_and_the_python_clients_text_frames_count_as_stdin() {
     let tc = start().await;
-    let mut socket = ws(
-        &tc,
-        &exec_path("default", "busybox", "busybox", &["wc", "-c"], false),
-        V5,
-        TOKEN,
-    )
-    .await
-    .unwrap();
+    let mut socket = exec(&tc, "default", "busybox", "busybox", &["wc", "-c"], false).await;
     socket.send(Message::Text("\u{0}abc".into())).await.unwrap(); // channel 0 in a text frame
     send(&mut socket, 0, b"de").await;
     send(&mut socket, 255, &[0]).await; // v5 close of stdin
@@ -137,14 +124,7 @@ async fn stdin_close_gives_eof_and_the_python_clients_text_frames_count_as_stdin
 #[tokio::test]
 async fn resize_split_across_frames_and_joined_in_one() {
     let tc = start().await;
-    let mut socket = ws(
-        &tc,
-        &exec_path("default", "toolbox", "shell", &["sh"], true),
-        V5,
-        TOKEN,
-    )
-    .await
-    .unwrap();
+    let mut socket = exec(&tc, "default", "toolbox", "shell", &["sh"], true).await;
     send(&mut socket, 4, br#"{"Width":1"#).await;
     send(&mut socket, 4, b"01,\"Hei").await;
     send(&mut socket, 4, b"ght\":37}\n").await;
@@ -165,14 +145,7 @@ async fn resize_split_across_frames_and_joined_in_one() {
 #[tokio::test]
 async fn garbage_on_every_channel_leaves_the_server_serving() {
     let tc = start().await;
-    let mut socket = ws(
-        &tc,
-        &exec_path("default", "toolbox", "shell", &["sh"], true),
-        V5,
-        TOKEN,
-    )
-    .await
-    .unwrap();
+    let mut socket = exec(&tc, "default", "toolbox", "shell", &["sh"], true).await;
     for channel in [0u8, 1, 2, 3, 4, 5, 17, 200, 254] {
         send(&mut socket, channel, &[0xff, 0xfe, 0x00, b'{', b'}', 0x80]).await;
     }
@@ -196,27 +169,13 @@ async fn garbage_on_every_channel_leaves_the_server_serving() {
     assert!(ended.status.is_empty());
 
     // an oversized message ends that connection only
-    let mut big = ws(
-        &tc,
-        &exec_path("default", "toolbox", "shell", &["cat"], false),
-        V5,
-        TOKEN,
-    )
-    .await
-    .unwrap();
+    let mut big = exec(&tc, "default", "toolbox", "shell", &["cat"], false).await;
     let huge = vec![0u8; 20 << 20];
     let _ = big.send(Message::Binary(huge.into())).await;
     let _ = collect(&mut big, None, Duration::from_secs(20)).await;
 
     // the server keeps serving
-    let mut again = ws(
-        &tc,
-        &exec_path("default", "toolbox", "shell", &["echo", "fine"], false),
-        V5,
-        TOKEN,
-    )
-    .await
-    .unwrap();
+    let mut again = exec(&tc, "default", "toolbox", "shell", &["echo", "fine"], false).await;
     let done = collect(&mut again, None, Duration::from_secs(20)).await;
     assert_eq!(done.stdout_text(), "fine\n");
 }
@@ -224,14 +183,7 @@ async fn garbage_on_every_channel_leaves_the_server_serving() {
 #[tokio::test]
 async fn pings_are_answered_during_a_session() {
     let tc = start().await;
-    let mut socket = ws(
-        &tc,
-        &exec_path("default", "toolbox", "shell", &["sleep", "3"], false),
-        V5,
-        TOKEN,
-    )
-    .await
-    .unwrap();
+    let mut socket = exec(&tc, "default", "toolbox", "shell", &["sleep", "3"], false).await;
     socket
         .send(Message::Ping(b"are-you-there".to_vec().into()))
         .await
@@ -253,14 +205,7 @@ async fn pings_are_answered_during_a_session() {
 #[tokio::test]
 async fn not_running_containers_and_missing_programs_get_a_status() {
     let tc = start().await;
-    let mut socket = ws(
-        &tc,
-        &exec_path("shop", "worker-0", "worker", &["sh"], false),
-        V5,
-        TOKEN,
-    )
-    .await
-    .unwrap();
+    let mut socket = exec(&tc, "shop", "worker-0", "worker", &["sh"], false).await;
     let done = collect(&mut socket, None, Duration::from_secs(20)).await;
     let status = done.status_json();
     assert_eq!(status["status"], "Failure");
@@ -272,14 +217,7 @@ async fn not_running_containers_and_missing_programs_get_a_status() {
         "{status}"
     );
 
-    let mut socket = ws(
-        &tc,
-        &exec_path("default", "busybox", "busybox", &["bash"], false),
-        V5,
-        TOKEN,
-    )
-    .await
-    .unwrap();
+    let mut socket = exec(&tc, "default", "busybox", "busybox", &["bash"], false).await;
     let done = collect(&mut socket, None, Duration::from_secs(20)).await;
     let status = done.status_json();
     assert_eq!(status["reason"], "InternalError");
@@ -295,22 +233,8 @@ async fn not_running_containers_and_missing_programs_get_a_status() {
 #[tokio::test]
 async fn cut_connections_drop_every_exec() {
     let tc = start().await;
-    let mut a = ws(
-        &tc,
-        &exec_path("default", "toolbox", "shell", &["sh"], true),
-        V5,
-        TOKEN,
-    )
-    .await
-    .unwrap();
-    let mut b = ws(
-        &tc,
-        &exec_path("default", "busybox", "busybox", &["sh"], true),
-        V5,
-        TOKEN,
-    )
-    .await
-    .unwrap();
+    let mut a = exec(&tc, "default", "toolbox", "shell", &["sh"], true).await;
+    let mut b = exec(&tc, "default", "busybox", "busybox", &["sh"], true).await;
     send(&mut a, 0, b"echo a-''ready\n").await;
     collect(&mut a, Some("a-ready\r\n"), Duration::from_secs(20)).await;
     send(&mut b, 0, b"echo b-''ready\n").await;
@@ -324,14 +248,7 @@ async fn cut_connections_drop_every_exec() {
         );
     }
     // new execs still work
-    let mut c = ws(
-        &tc,
-        &exec_path("default", "toolbox", "shell", &["true"], false),
-        V5,
-        TOKEN,
-    )
-    .await
-    .unwrap();
+    let mut c = exec(&tc, "default", "toolbox", "shell", &["true"], false).await;
     assert_eq!(
         collect(&mut c, None, Duration::from_secs(20))
             .await

@@ -4,21 +4,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::{collect, eventually, exec_path, exec_processes, send, start, start_hangup, ws};
+use common::{collect, eventually, exec, exec_processes, send, start, start_hangup};
 
 const SHELL: &[&str] = &["sh"];
 
 #[tokio::test]
 async fn clean_exit_leaves_nothing() {
     let tc = start().await;
-    let mut socket = ws(
-        &tc,
-        &exec_path("default", "toolbox", "shell", SHELL, true),
-        "v5.channel.k8s.io",
-        Some("admin-token"),
-    )
-    .await
-    .unwrap();
+    let mut socket = exec(&tc, "default", "toolbox", "shell", SHELL, true).await;
     send(&mut socket, 0, b"sleep 0.2; exit 0\n").await;
     let done = collect(&mut socket, None, Duration::from_secs(20)).await;
     assert_eq!(done.status_json()["status"], "Success", "{done:?}");
@@ -39,14 +32,7 @@ async fn clean_exit_leaves_nothing() {
 #[tokio::test]
 async fn linger_keeps_the_shell_and_its_setsid_children() {
     let tc = start().await;
-    let mut socket = ws(
-        &tc,
-        &exec_path("default", "busybox", "busybox", SHELL, true),
-        "v5.channel.k8s.io",
-        Some("admin-token"),
-    )
-    .await
-    .unwrap();
+    let mut socket = exec(&tc, "default", "busybox", "busybox", SHELL, true).await;
     send(
         &mut socket,
         0,
@@ -76,14 +62,15 @@ async fn linger_keeps_the_shell_and_its_setsid_children() {
 #[tokio::test]
 async fn hangup_ends_everything_of_the_session() {
     let tc = start_hangup().await;
-    let mut socket = ws(
+    let mut socket = exec(
         &tc,
-        &exec_path("default", "toolbox", "shell", &["bash", "--norc"], true),
-        "v5.channel.k8s.io",
-        Some("admin-token"),
+        "default",
+        "toolbox",
+        "shell",
+        &["bash", "--norc"],
+        true,
     )
-    .await
-    .unwrap();
+    .await;
     send(
         &mut socket,
         0,
@@ -122,20 +109,15 @@ async fn kill_minus_one_stays_inside_the_pod() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut socket = ws(
+    let mut socket = exec(
         &tc,
-        &exec_path(
-            "default",
-            "toolbox",
-            "shell",
-            &["sh", "-c", "kill -9 -1; echo after"],
-            false,
-        ),
-        "v5.channel.k8s.io",
-        Some("admin-token"),
+        "default",
+        "toolbox",
+        "shell",
+        &["sh", "-c", "kill -9 -1; echo after"],
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     let done = collect(&mut socket, None, Duration::from_secs(20)).await;
     assert_eq!(String::from_utf8_lossy(&done.stdout), "after\n");
     assert!(
@@ -149,24 +131,19 @@ async fn kill_minus_one_stays_inside_the_pod() {
     );
 
     // and the pod's own view: its hostname, its /proc, no bash in busybox
-    let mut socket = ws(
+    let mut socket = exec(
         &tc,
-        &exec_path(
-            "default",
-            "busybox",
-            "busybox",
-            &[
-                "sh",
-                "-c",
-                "hostname; ls /proc | grep -c '^[0-9]'; command -v bash || echo none",
-            ],
-            false,
-        ),
-        "v5.channel.k8s.io",
-        Some("admin-token"),
+        "default",
+        "busybox",
+        "busybox",
+        &[
+            "sh",
+            "-c",
+            "hostname; ls /proc | grep -c '^[0-9]'; command -v bash || echo none",
+        ],
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     let done = collect(&mut socket, None, Duration::from_secs(20)).await;
     let out = done.stdout_text();
     let lines: Vec<&str> = out.lines().collect();
@@ -182,14 +159,7 @@ async fn kill_minus_one_stays_inside_the_pod() {
 #[tokio::test]
 async fn deleting_a_pod_ends_its_processes_and_its_execs() {
     let tc = start().await;
-    let mut socket = ws(
-        &tc,
-        &exec_path("batch", "etl-1", "etl", SHELL, true),
-        "v5.channel.k8s.io",
-        Some("admin-token"),
-    )
-    .await
-    .unwrap();
+    let mut socket = exec(&tc, "batch", "etl-1", "etl", SHELL, true).await;
     send(&mut socket, 0, b"echo rea''dy\n").await;
     collect(&mut socket, Some("ready\r\n"), Duration::from_secs(20)).await;
     tc.delete_pod("batch", "etl-1").unwrap();

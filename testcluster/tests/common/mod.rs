@@ -302,3 +302,22 @@ pub async fn exec_processes(
         .filter(|p| !p.main)
         .collect()
 }
+
+/// An exec WebSocket (v5, as the admin) running `command` in a container.
+pub async fn exec(
+    tc: &TestCluster,
+    ns: &str,
+    pod: &str,
+    container: &str,
+    command: &[&str],
+    tty: bool,
+) -> Ws {
+    ws(
+        tc,
+        &exec_path(ns, pod, container, command, tty),
+        "v5.channel.k8s.io",
+        Some("admin-token"),
+    )
+    .await
+    .expect("exec upgrade")
+}
