@@ -302,6 +302,8 @@ impl Session {
             socket.set_onopen(None);
             let _ = socket.close();
         }
+        // Keys typed for a connection that never opened do not belong to the next shell.
+        self.pending.borrow_mut().clear();
         self.set_live(false);
         self.socket_callbacks.borrow_mut().clear();
     }

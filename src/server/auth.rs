@@ -87,7 +87,10 @@ impl Identity {
     pub fn cache_key(&self) -> String {
         match self {
             Identity::TokenHolder => "shared".into(),
-            Identity::Proxied { user, groups } => format!("proxy:{user}:{}", groups.join(",")),
+            // JSON keeps names with ':' or ',' from colliding.
+            Identity::Proxied { user, groups } => {
+                format!("proxy:{}", serde_json::json!([user, groups]))
+            }
             Identity::OwnToken { key, .. } => format!("token:{key}"),
         }
     }
@@ -297,6 +300,8 @@ pub async fn middleware(
             cookie(headers, COOKIE).and_then(|id| auth.session(&id))
         }
         Mode::Proxy if auth.is_trusted_proxy(peer.ip()) => {
+            // The proxy's own session cookie rides along like ours: check Origin too.
+            by_cookie = true;
             let user = headers
                 .get(auth.config.user_header.as_str())
                 .and_then(|v| v.to_str().ok())
@@ -345,12 +350,26 @@ pub async fn middleware(
 /// The client's address: the peer, or the first X-Forwarded-For hop when the peer is a
 /// trusted proxy.
 fn client_address(auth: &Auth, headers: &HeaderMap, peer: SocketAddr) -> String {
-    if auth.is_trusted_proxy(peer.ip())
-        && let Some(forwarded) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
-    {
-        return forwarded.split(',').next().unwrap_or("").trim().to_string();
+    if !auth.is_trusted_proxy(peer.ip()) {
+        return peer.to_string();
     }
-    peer.to_string()
+    // Proxies append to what the client sent: the nearest hop that is not one of our
+    // proxies is the client; anything left of it could be made up.
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    hops.iter()
+        .rev()
+        .find(|hop| {
+            hop.parse::<IpAddr>()
+                .map_or(true, |ip| !auth.is_trusted_proxy(ip))
+        })
+        .map(|hop| hop.to_string())
+        .unwrap_or_else(|| peer.to_string())
 }
 
 fn unauthenticated(request: &Request, mode: Mode) -> Response {
@@ -376,7 +395,7 @@ fn unauthenticated(request: &Request, mode: Mode) -> Response {
     (StatusCode::UNAUTHORIZED, message).into_response()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
     token: Option<String>,
@@ -391,7 +410,14 @@ pub struct LoginForm {
 /// Only local paths, so a login link cannot send the person elsewhere.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        // Browsers drop tabs and newlines in URLs, so "/\t/host" would read as "//host".
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| b > 0x20 && b != 0x7f && b != b'\\') =>
+        {
+            n.to_string()
+        }
         _ => "/".into(),
     }
 }
@@ -404,7 +430,12 @@ pub async fn login_page(
     Query(query): Query<LoginQuery>,
 ) -> Response {
     let next = safe_next(query.next.as_deref());
-    if let Some(token) = query.token {
+    // Only the access token travels in a link (the banner's); a person's own Kubernetes
+    // token in a URL would end up in histories and logs, and invite login CSRF.
+    if let Some(token) = query
+        .token
+        .filter(|_| state.auth.config.mode == Mode::Token)
+    {
         return log_in(&state, &headers, peer, &token, &next).await;
     }
     login_form(state.auth.config.mode, &next, None, StatusCode::OK)
@@ -540,9 +571,48 @@ mod tests {
     #[test]
     fn next_stays_on_this_site() {
         assert_eq!(safe_next(Some("/terminal?pod=a")), "/terminal?pod=a");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "evil",
+            "/\t/evil.example",
+            "/\n/x",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
+    }
+
+    #[test]
+    fn the_client_is_the_nearest_hop_that_is_not_our_proxy() {
+        let auth = Auth::new(AuthConfig {
+            mode: Mode::Proxy,
+            token: None,
+            user_header: "x-forwarded-user".into(),
+            groups_header: "x-forwarded-groups".into(),
+            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+            allowed_origins: vec![],
+            session_lifetime: Duration::from_secs(60),
+            admin_users: vec![],
+            admin_groups: vec![],
+        });
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 192.0.2.7, 10.1.1.1".parse().unwrap(),
+        );
+        let proxy: SocketAddr = "10.0.0.2:5000".parse().unwrap();
+        assert_eq!(
+            client_address(&auth, &h, proxy),
+            "192.0.2.7",
+            "a client-made first hop is not believed"
+        );
+        let stranger: SocketAddr = "198.51.100.9:5000".parse().unwrap();
+        assert_eq!(
+            client_address(&auth, &h, stranger),
+            "198.51.100.9:5000",
+            "untrusted peers' headers are ignored"
+        );
     }
 
     #[test]

@@ -109,14 +109,13 @@ async fn session(
         Err(message) => return fail(browser, Failure::new(ErrorReason::BadRequest, message)).await,
     };
     let id = super::auth::random_hex(8);
-    let (upstream, context) = match open(&state, &caller, &target).await {
-        Ok(opened) => opened,
-        Err(failure) => {
-            tracing::info!(user = caller.identity.name(), pod = %target.pod, namespace = %target.namespace, "exec not started: {failure}");
-            return fail(browser, failure).await;
-        }
-    };
-    let facts = SessionFacts {
+    // Limits first: a refused session must not have started anything in the pod.
+    let context = target
+        .context
+        .clone()
+        .or_else(|| state.clusters.current())
+        .unwrap_or_default();
+    let mut facts = SessionFacts {
         id: id.clone(),
         user: caller.identity.name().to_string(),
         groups: caller.identity.groups().to_vec(),
@@ -140,6 +139,16 @@ async fn session(
     }) {
         Ok(ticket) => ticket,
         Err(why) => return fail(browser, Failure::new(ErrorReason::TooMany, why)).await,
+    };
+    let upstream = match open(&state, &caller, &target).await {
+        Ok((upstream, context)) => {
+            facts.context = context;
+            upstream
+        }
+        Err(failure) => {
+            tracing::info!(user = caller.identity.name(), pod = %target.pod, namespace = %target.namespace, "exec not started: {failure}");
+            return fail(browser, failure).await;
+        }
     };
     let recorder = state.recordings.as_ref().and_then(|r| {
         let title = format!(
@@ -363,8 +372,9 @@ async fn relay(
                 Message::Ping(_) | Message::Pong(_) => Ok(()),
             };
             if sent.is_err() {
-                // The cluster side is gone; the output side reports it.
-                return;
+                // The cluster side is gone: wait for the output side to deliver what is
+                // left and report how it ended.
+                std::future::pending::<()>().await;
             }
         }
         let _ = up_tx.close().await;
