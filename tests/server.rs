@@ -206,14 +206,7 @@ async fn the_pod_feed_follows_the_cluster() {
     };
     read_until("event: pods", &mut seen).await;
     assert!(seen.contains("etl-1"));
-    let mut pod = f
-        .cluster
-        .spec()
-        .pods
-        .iter()
-        .find(|p| p.name == "etl-1")
-        .unwrap()
-        .clone();
+    let mut pod = f.cluster.spec().pod("etl-1").unwrap().clone();
     pod.name = "etl-new".into();
     f.cluster.put_pod(pod).unwrap();
     read_until("etl-new", &mut seen).await;

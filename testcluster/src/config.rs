@@ -286,6 +286,11 @@ impl ClusterSpec {
         Ok(())
     }
 
+    /// The first pod of this name, in any namespace.
+    pub fn pod(&self, name: &str) -> Option<&PodSpec> {
+        self.pods.iter().find(|p| p.name == name)
+    }
+
     pub fn rootfs_of(&self, image: &str) -> RootfsKind {
         self.images
             .get(image)

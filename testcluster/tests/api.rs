@@ -297,13 +297,7 @@ async fn watch_streams_events_bookmarks_and_410() {
         .body(vec![])
         .unwrap();
     let mut lines = admin.request_stream(request).await.unwrap().lines();
-    let mut pod = tc
-        .spec()
-        .pods
-        .iter()
-        .find(|p| p.name == "toolbox")
-        .unwrap()
-        .clone();
+    let mut pod = tc.spec().pod("toolbox").unwrap().clone();
     pod.name = "new-one".into();
     pod.labels = [("app".to_string(), "new".to_string())].into();
     tc.put_pod(pod.clone()).unwrap();

@@ -107,13 +107,7 @@ async fn watcher_sees_pods_added_changed_and_deleted() {
     initial.sort();
     assert_eq!(initial, ["etl-1", "report-gen-pending"]);
 
-    let mut new_pod = tc
-        .spec()
-        .pods
-        .iter()
-        .find(|p| p.name == "etl-1")
-        .unwrap()
-        .clone();
+    let mut new_pod = tc.spec().pod("etl-1").unwrap().clone();
     new_pod.name = "etl-2".into();
     tc.put_pod(new_pod).unwrap();
     tc.update_pod("batch", "etl-2", |p| {
