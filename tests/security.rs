@@ -463,35 +463,54 @@ async fn limits_and_the_administrators_view() {
     );
 }
 
-#[tokio::test]
+/// The response's CSP header names the nonce its hydration scripts carry.
+fn assert_nonce_matches(path: &str, response: &str) {
+    let lower = response.to_lowercase();
+    let (head, body) = lower.split_once("\r\n\r\n").unwrap();
+    let csp = head
+        .lines()
+        .find(|l| l.starts_with("content-security-policy:"))
+        .unwrap_or_else(|| panic!("{path}: no CSP"));
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("{path}: the CSP names no nonce: {csp}"));
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "{path}: the hydration scripts do not carry the CSP's nonce {nonce}"
+    );
+}
+
+// Several worker threads, as in production: leptos_axum's static-file path could take a
+// concurrent page's headers when the CSP was set through its ResponseOptions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pages_carry_security_headers() {
     let f = start().await;
     let (_, response) = get(f.addr, "/").await;
+    assert_nonce_matches("/", &response);
     let head = response.split("\r\n\r\n").next().unwrap().to_lowercase();
     let csp = head
         .lines()
         .find(|l| l.starts_with("content-security-policy:"))
         .expect("a CSP");
     assert!(
-        csp.contains("'nonce-")
-            && csp.contains("'wasm-unsafe-eval'")
-            && csp.contains("frame-ancestors 'none'"),
+        csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"),
         "{csp}"
     );
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .unwrap()
-        .split('\'')
-        .next()
-        .unwrap();
-    assert!(
-        response.contains(&format!("nonce=\"{nonce}\""))
-            || response
-                .to_lowercase()
-                .contains(&format!("nonce=\"{nonce}\"")),
-        "the hydration script carries the CSP's nonce"
-    );
+    // Concurrent pages, error pages and static files: each page keeps its own nonce.
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let path = ["/", "/no-such-page", "/pkg/large.bin"][i % 3];
+        let addr = f.addr;
+        requests.spawn(async move { (path, get(addr, path).await.1) });
+    }
+    while let Some(done) = requests.join_next().await {
+        let (path, response) = done.unwrap();
+        if path != "/pkg/large.bin" {
+            assert_nonce_matches(path, &response);
+        }
+    }
     assert!(head.contains("x-content-type-options: nosniff"));
     assert!(head.contains("referrer-policy: no-referrer"));
     let (_, login) = http(f.addr, "GET", "/login", &[], "").await;

@@ -20,20 +20,9 @@ use leptos_router::path;
 
 pub use target::Target;
 
-/// The HTML document around the app. On the server it also sets the page's
-/// Content-Security-Policy, which names this response's hydration-script nonce.
+/// The HTML document around the app. Its hydration scripts carry the nonce the server's
+/// Content-Security-Policy names (see `server::headers`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) {
-        let reload = (options.env == leptos::config::Env::DEV).then_some(options.reload_port);
-        let policy = crate::server::headers::content_security_policy(Some(&nonce), reload);
-        if let Ok(value) = http::HeaderValue::from_str(&policy) {
-            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
-        }
-    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

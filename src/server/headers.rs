@@ -1,9 +1,20 @@
 //! Response headers that keep pages from being framed, sniffed or scripted by others.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+
+/// This response's script nonce, made by [`security_headers`] before the handler runs so the
+/// page renders with the same value the header names (see `router`'s render context).
+#[derive(Clone, Debug)]
+pub struct PageNonce(pub String);
+
+/// What the policy needs to know besides the nonce: the dev loop's live-reload port.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PolicySettings {
+    pub reload_port: Option<u32>,
+}
 
 /// The Content-Security-Policy: only podterm's own scripts (plus the hydration script with
 /// its nonce), wasm, and same-origin connections. xterm.js's DOM renderer injects style
@@ -21,12 +32,17 @@ pub fn content_security_policy(nonce: Option<&str>, reload_port: Option<u32>) ->
     )
 }
 
-pub async fn security_headers(request: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(settings): State<PolicySettings>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce = super::auth::random_hex(16);
+    request.extensions_mut().insert(PageNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY)
-        && let Ok(value) = HeaderValue::from_str(&content_security_policy(None, None))
-    {
+    let policy = content_security_policy(Some(&nonce), settings.reload_port);
+    if let Ok(value) = HeaderValue::from_str(&policy) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     headers.insert(

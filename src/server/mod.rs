@@ -63,6 +63,9 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let context_state = state.clone();
+    let policy = headers::PolicySettings {
+        reload_port: (options.env == leptos::config::Env::DEV).then_some(options.reload_port),
+    };
     Router::new()
         .route("/ws/exec/{namespace}/{pod}/{container}", get(exec::handler))
         .route("/api/pods/watch", get(watch::handler))
@@ -74,18 +77,35 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            {
+                let state = context_state.clone();
+                move || render_context(&state)
+            },
             move || page_shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            page_shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(move || render_context(&context_state), page_shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::middleware,
         ))
-        .layer(middleware::from_fn(headers::security_headers))
+        .layer(middleware::from_fn_with_state(
+            policy,
+            headers::security_headers,
+        ))
         .with_state(state)
+}
+
+/// What every server render sees: the state, and the nonce the response's policy names.
+fn render_context(state: &AppState) {
+    provide_context(state.clone());
+    let nonce = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<headers::PageNonce>().cloned());
+    if let Some(headers::PageNonce(nonce)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
+    }
 }
 
 /// Serves the router on a listener, with peer addresses (for trusted proxies and audit).

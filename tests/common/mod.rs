@@ -81,9 +81,14 @@ pub async fn start_with(options: Options) -> Fixture {
         admin_users: vec![],
         admin_groups: vec!["system:masters".into()],
     };
+    // A site with one large static file, to serve alongside pages.
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/large.bin"), vec![b'x'; 4 << 20]).unwrap();
     let state = AppState {
         leptos_options: leptos::prelude::LeptosOptions::builder()
             .output_name("podterm")
+            .site_root(site.to_string_lossy().to_string())
             .build(),
         clusters: Arc::new(clusters),
         demo: true,
