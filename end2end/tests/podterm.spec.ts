@@ -1,6 +1,14 @@
 // podterm in a real browser against its demo cluster, as a person would use it.
 import { expect, test, type Page } from "@playwright/test";
 
+const hydrated = (page: Page) => expect(page.locator("html[data-hydrated]")).toHaveCount(1);
+
+// Navigates and waits for hydration: until then the page is server-rendered HTML only.
+async function visit(page: Page, url: string) {
+  await page.goto(url);
+  await hydrated(page);
+}
+
 const pane = (page: Page, pod: string) => page.locator(`.tab-panel:not(.hidden) .terminal-pane[data-pod="${pod}"]`);
 const screen = (page: Page, pod: string) => pane(page, pod).locator(".xterm-rows");
 const status = (page: Page, pod: string) => pane(page, pod).getByTestId("session-status");
@@ -40,16 +48,17 @@ test("the dashboard lists pods, rendered on the server", async ({ page, request 
   const html = await (await request.get("/", { headers: { Authorization: `Bearer ${token}` } })).text();
   expect(html).toContain("toolbox");
   expect(html).toContain("busybox");
-  await page.goto("/");
+  await visit(page, "/");
   await expect(page.locator(".demo-badge")).toHaveText("Demo cluster");
   await expect(page.locator("tr[data-pod]")).toHaveCount(2);
   await expect(page.locator(".empty-state")).toContainText("No terminal open");
 });
 
 test("namespaces, the filter, and containers that cannot be opened", async ({ page }) => {
-  await page.goto("/");
+  await visit(page, "/");
   await page.getByLabel("Namespace").selectOption("shop");
   await expect(page).toHaveURL(/namespace=shop/);
+  await hydrated(page);
   await expect(page.locator("tr[data-pod]")).toHaveCount(4);
   await page.getByLabel("Filter pods").fill("worker");
   await expect(page.locator("tr[data-pod]")).toHaveCount(1);
@@ -61,7 +70,7 @@ test("namespaces, the filter, and containers that cannot be opened", async ({ pa
 });
 
 test("a shell: echo, CJK, exit code", async ({ page }) => {
-  await page.goto("/");
+  await visit(page, "/");
   await openPod(page, "toolbox");
   await run(page, "toolbox", "echo hello from $HOSTNAME");
   await expect(screen(page, "toolbox")).toContainText("hello from toolbox");
@@ -78,7 +87,7 @@ test("a shell: echo, CJK, exit code", async ({ page }) => {
 
 test("the terminal follows the window's size", async ({ page }) => {
   await page.setViewportSize({ width: 1300, height: 800 });
-  await page.goto("/");
+  await visit(page, "/");
   await openPod(page, "toolbox");
   const size = async (label: string) => {
     await run(page, "toolbox", `stty size | sed 's/^/${label}=/'`);
@@ -94,7 +103,7 @@ test("the terminal follows the window's size", async ({ page }) => {
 });
 
 test("busybox has no bash: the shell falls back to sh", async ({ page }) => {
-  await page.goto("/");
+  await visit(page, "/");
   await openPod(page, "busybox");
   await run(page, "busybox", "echo shell=$0; command -v bash || echo no-bash");
   await expect(screen(page, "busybox")).toContainText("shell=sh");
@@ -102,7 +111,7 @@ test("busybox has no bash: the shell falls back to sh", async ({ page }) => {
 });
 
 test("two terminals in tabs", async ({ page }) => {
-  await page.goto("/");
+  await visit(page, "/");
   await openPod(page, "toolbox");
   await openPod(page, "busybox");
   await expect(page.locator(".tab")).toHaveCount(2);
@@ -116,12 +125,12 @@ test("two terminals in tabs", async ({ page }) => {
 });
 
 test("deep links open a terminal, and ask before running a command", async ({ page }) => {
-  await page.goto("/terminal?namespace=shop&pod=web-7d4b9c6f5-abcde");
+  await visit(page, "/terminal?namespace=shop&pod=web-7d4b9c6f5-abcde");
   // no container named: the default-container annotation picks "web"
   await expect(page.locator('.terminal-pane[data-container="web"]')).toBeVisible();
   await expect(page.getByTestId("session-status")).toHaveText("Connected");
 
-  await page.goto("/terminal?namespace=default&pod=toolbox&container=shell&command=sh&command=-c&command=echo%20linked%3B%20exit%205");
+  await visit(page, "/terminal?namespace=default&pod=toolbox&container=shell&command=sh&command=-c&command=echo%20linked%3B%20exit%205");
   await expect(page.getByRole("dialog")).toContainText("echo linked; exit 5");
   await page.getByRole("button", { name: "Run it" }).click();
   await expect(page.getByTestId("session-status")).toHaveText("Exited with code 5");
@@ -129,15 +138,15 @@ test("deep links open a terminal, and ask before running a command", async ({ pa
 });
 
 test("errors read as messages in the terminal area", async ({ page }) => {
-  await page.goto("/terminal?namespace=default&pod=toolbox&container=nope");
+  await visit(page, "/terminal?namespace=default&pod=toolbox&container=nope");
   await expect(page.getByTestId("session-status")).toContainText('Not found: pod toolbox has no container "nope"');
-  await page.goto("/terminal?context=bob%40demo&namespace=shop&pod=web-7d4b9c6f5-abcde&container=web");
+  await visit(page, "/terminal?context=bob%40demo&namespace=shop&pod=web-7d4b9c6f5-abcde&container=web");
   await expect(page.getByTestId("session-status")).toContainText("Not allowed");
   await expect(page.locator(".xterm-rows")).toContainText("not allowed: you may not open a shell in pod web-7d4b9c6f5-abcde");
 });
 
 test("leaving a page with a live terminal asks first", async ({ page }) => {
-  await page.goto("/");
+  await visit(page, "/");
   await openPod(page, "toolbox");
   const asked = new Promise<string>((resolve) => page.once("dialog", (dialog) => {
     resolve(dialog.type());
@@ -165,7 +174,7 @@ test("logging in is required, and a wrong token is refused", async ({ browser })
 });
 
 test("where RBAC forbids exec, the page says so instead of opening a broken terminal", async ({ page }) => {
-  await page.goto("/?context=bob%40demo");
+  await visit(page, "/?context=bob%40demo");
   await expect(page.getByRole("status")).toContainText("Not allowed: you may not open shells in namespace shop");
   const web = page.locator('tr[data-pod="web-7d4b9c6f5-abcde"] button[data-container="web"]');
   await expect(web).toBeDisabled();
