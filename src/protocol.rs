@@ -1,13 +1,30 @@
-//! The wire protocol between the browser and podterm's exec WebSocket, version 1.
+//! The wire protocol between the browser and podterm's exec WebSocket, version 2.
 //!
 //! `GET {base}/ws/exec/{namespace}/{pod}/{container}?context=NAME&command=ARG&command=ARG`
-//! upgrades to a WebSocket. Binary messages carry terminal bytes untouched (browser → server:
-//! stdin; server → browser: output). Text messages carry JSON: [`ClientMessage`] from the
-//! browser, [`ServerEvent`] from the server.
+//! upgrades to a WebSocket and starts a session; adding `resume=ID&offset=N` instead
+//! re-attaches to a session of the same person that lost its connection less than the grace
+//! period ago. Binary messages carry terminal bytes untouched (browser → server: stdin;
+//! server → browser: output). Text messages carry JSON: [`ClientMessage`] from the browser,
+//! [`ServerEvent`] from the server.
+//!
+//! The first server message is [`ServerEvent::Attached`]: the session's id and the output
+//! offset the following binary messages start at. Output offsets count bytes from the start
+//! of the session. The page acknowledges output once its terminal has written it
+//! ([`ClientMessage::Ack`]); the server stops reading the pod's output while more than
+//! [`OUTPUT_WINDOW`] bytes are unacknowledged, and keeps those bytes for a resume.
 
 use serde::{Deserialize, Serialize};
 
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// Unacknowledged output the server sends before it waits for the page.
+pub const OUTPUT_WINDOW: u64 = 512 * 1024;
+/// The page acknowledges at least every this many written bytes (and when it catches up).
+pub const ACK_EVERY: u64 = 64 * 1024;
+/// Both sides send a keepalive this often: the page a [`ClientMessage::Ping`], the server a
+/// WebSocket ping. Well under the 60 s idle timeout of common proxies.
+pub const KEEPALIVE_SECS: u64 = 20;
+/// A connection that carried nothing for this long is taken for dead by either side.
+pub const DEAD_AFTER_SECS: u64 = 60;
 /// Largest text (control) message either side accepts.
 pub const MAX_CONTROL_MESSAGE: usize = 4096;
 /// Largest binary (stdin) message the server accepts; the page sends pastes in smaller chunks.
@@ -25,12 +42,27 @@ pub const MAX_ROWS: u16 = 500;
 pub enum ClientMessage {
     /// The terminal's size changed; forwarded to the PTY (sizes are clamped to a sane range).
     Resize { cols: u16, rows: u16 },
+    /// The terminal has written the session's output up to this offset.
+    Ack { offset: u64 },
+    /// Keepalive; the server answers [`ServerEvent::Pong`].
+    Ping,
+    /// The person closed this terminal: end the session now, without a grace period.
+    Close,
 }
 
 /// Server → browser events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent {
+    /// The first message on every connection: the session and the output offset the binary
+    /// messages that follow start at (`resumed` when this connection re-attached).
+    Attached {
+        session: String,
+        offset: u64,
+        resumed: bool,
+    },
+    /// The answer to [`ClientMessage::Ping`].
+    Pong,
     /// The command ended with this exit code; the server closes the socket next.
     Exit { code: i32 },
     /// The session could not start or broke; the server closes the socket next.
@@ -77,6 +109,7 @@ impl ClientMessage {
                 cols: cols.clamp(MIN_COLS, MAX_COLS),
                 rows: rows.clamp(MIN_ROWS, MAX_ROWS),
             },
+            other => other,
         })
     }
 
@@ -91,20 +124,36 @@ impl ServerEvent {
     }
 }
 
+/// Where a connection attaches: a new session running a command (empty: the default
+/// shell), or an existing session from an output offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach<'a> {
+    Start { command: &'a [String] },
+    Resume { session: &'a str, offset: u64 },
+}
+
 /// The path (under the site's base) of the exec WebSocket for a target.
 pub fn exec_path(
     namespace: &str,
     pod: &str,
     container: &str,
     context: Option<&str>,
-    command: &[String],
+    attach: Attach<'_>,
 ) -> String {
     let mut query = Vec::new();
     if let Some(context) = context {
         query.push(format!("context={}", encode(context)));
     }
-    for arg in command {
-        query.push(format!("command={}", encode(arg)));
+    match attach {
+        Attach::Start { command } => {
+            for arg in command {
+                query.push(format!("command={}", encode(arg)));
+            }
+        }
+        Attach::Resume { session, offset } => {
+            query.push(format!("resume={}", encode(session)));
+            query.push(format!("offset={offset}"));
+        }
     }
     let mut path = format!(
         "/ws/exec/{}/{}/{}",
@@ -169,6 +218,31 @@ mod tests {
     }
 
     #[test]
+    fn flow_and_keepalive_messages() {
+        for (m, json) in [
+            (
+                ClientMessage::Ack { offset: 7 },
+                r#"{"type":"ack","offset":7}"#,
+            ),
+            (ClientMessage::Ping, r#"{"type":"ping"}"#),
+            (ClientMessage::Close, r#"{"type":"close"}"#),
+        ] {
+            assert_eq!(m.to_json(), json);
+            assert_eq!(ClientMessage::parse(json), Ok(m));
+        }
+        assert_eq!(
+            ServerEvent::Attached {
+                session: "s".into(),
+                offset: 3,
+                resumed: true
+            }
+            .to_json(),
+            r#"{"type":"attached","session":"s","offset":3,"resumed":true}"#
+        );
+        assert_eq!(ServerEvent::Pong.to_json(), r#"{"type":"pong"}"#);
+    }
+
+    #[test]
     fn events() {
         assert_eq!(
             ServerEvent::Exit { code: 3 }.to_json(),
@@ -192,10 +266,28 @@ mod tests {
                 "pod",
                 "c",
                 Some("a b@x"),
-                &["sh".into(), "-c".into(), "echo &".into()]
+                Attach::Start {
+                    command: &["sh".into(), "-c".into(), "echo &".into()]
+                }
             ),
             "/ws/exec/ns/pod/c?context=a%20b%40x&command=sh&command=-c&command=echo%20%26"
         );
-        assert_eq!(exec_path("ns", "p", "c", None, &[]), "/ws/exec/ns/p/c");
+        assert_eq!(
+            exec_path("ns", "p", "c", None, Attach::Start { command: &[] }),
+            "/ws/exec/ns/p/c"
+        );
+        assert_eq!(
+            exec_path(
+                "ns",
+                "p",
+                "c",
+                None,
+                Attach::Resume {
+                    session: "ab12",
+                    offset: 42
+                }
+            ),
+            "/ws/exec/ns/p/c?resume=ab12&offset=42"
+        );
     }
 }

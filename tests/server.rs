@@ -81,10 +81,12 @@ async fn bytes_pass_through_untouched() {
         "toolbox",
         "shell",
         None,
-        &[
-            "printf".into(),
-            "\\344\\275\\240\\345\\245\\275\\360\\237\\231\\202\\377".into(),
-        ],
+        podterm::protocol::Attach::Start {
+            command: &[
+                "printf".into(),
+                "\\344\\275\\240\\345\\245\\275\\360\\237\\231\\202\\377".into(),
+            ],
+        },
     );
     let mut ws = terminal(&f, &path).await;
     let (out, event) = read_until(&mut ws, b"").await;
@@ -140,11 +142,6 @@ async fn failures_are_events_a_person_can_read() {
             ErrorReason::NotFound,
             "no cluster context named",
         ),
-        (
-            "/ws/exec/default/toolbox/shell?command=no-such-program",
-            ErrorReason::NotFound,
-            "executable file not found",
-        ),
     ];
     for (path, reason, text) in cases {
         let mut ws = terminal(&f, path).await;
@@ -160,6 +157,15 @@ async fn failures_are_events_a_person_can_read() {
             other => panic!("{path}: expected an error event, got {other:?}"),
         }
     }
+    // a program that does not exist: the shell's words and code
+    let mut ws = terminal(&f, "/ws/exec/default/toolbox/shell?command=no-such-program").await;
+    let (out, event) = read_until(&mut ws, b"").await;
+    assert!(
+        String::from_utf8_lossy(&out).contains("no-such-program: command not found"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    assert_eq!(event, Some(ServerEvent::Exit { code: 127 }));
     // a bad control message is reported, and the session goes on
     let mut ws = terminal(&f, "/ws/exec/default/toolbox/shell").await;
     ws.send(Message::Text("{\"type\":\"warp\"}".into()))

@@ -67,7 +67,10 @@ pub async fn load_dashboard(
             .map_err(|f| f.message),
     };
     if view.pods.is_ok() {
-        view.exec_denied = access::may_exec(&cluster, &namespace, None).await.err();
+        view.exec_denied = access::may_exec(&cluster, &namespace, None)
+            .await
+            .err()
+            .map(|failure| failure.message);
     }
     Ok(view)
 }

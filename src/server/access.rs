@@ -7,11 +7,16 @@ use k8s_openapi::api::authorization::v1::{
 use kube::api::{Api, PostParams};
 
 use super::clusters::Cluster;
-use super::kube_errors::classify;
+use super::kube_errors::{Failure, classify};
+use crate::protocol::ErrorReason;
 
 /// Ok when the caller may both `create` and `get` pods/exec (on `pod`, or in the namespace).
 /// Err says why not, in words.
-pub async fn may_exec(cluster: &Cluster, namespace: &str, pod: Option<&str>) -> Result<(), String> {
+pub async fn may_exec(
+    cluster: &Cluster,
+    namespace: &str,
+    pod: Option<&str>,
+) -> Result<(), Failure> {
     let api: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
     for verb in ["create", "get"] {
         let review = SelfSubjectAccessReview {
@@ -31,7 +36,7 @@ pub async fn may_exec(cluster: &Cluster, namespace: &str, pod: Option<&str>) -> 
         let answer = api
             .create(&PostParams::default(), &review)
             .await
-            .map_err(|e| classify(&e).message)?;
+            .map_err(|e| classify(&e))?;
         let status = answer.status.unwrap_or_default();
         if !status.allowed {
             let what = match pod {
@@ -43,8 +48,11 @@ pub async fn may_exec(cluster: &Cluster, namespace: &str, pod: Option<&str>) -> 
                 .filter(|r| !r.is_empty())
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default();
-            return Err(format!(
-                "not allowed: you may not {what}: the cluster denies {verb} on pods/exec{why}"
+            return Err(Failure::new(
+                ErrorReason::Forbidden,
+                format!(
+                    "not allowed: you may not {what}: the cluster denies {verb} on pods/exec{why}"
+                ),
             ));
         }
     }

@@ -14,6 +14,7 @@ use super::audit::Audit;
 use super::auth::{Auth, AuthConfig, Mode, random_hex};
 use super::clusters::Clusters;
 use super::live::{Limits, LiveSessions};
+use super::session::{Sessions, Settings};
 use super::{AppState, Recordings};
 
 /// A web terminal for Kubernetes pods.
@@ -116,6 +117,20 @@ pub struct Args {
     /// End terminals after this many minutes (0: no limit).
     #[arg(long, env = "PODTERM_MAX_SESSION_MINUTES", default_value_t = 0)]
     pub max_session_minutes: u64,
+
+    /// Seconds a session waits for its page after the connection drops; the page
+    /// reconnects on its own and the output it missed is replayed.
+    #[arg(long, env = "PODTERM_RESUME_GRACE_SECONDS", default_value_t = 30)]
+    pub resume_grace_seconds: u64,
+
+    /// End terminals that received no input for this many minutes (0: never).
+    #[arg(long, env = "PODTERM_IDLE_TIMEOUT_MINUTES", default_value_t = 0)]
+    pub idle_timeout_minutes: u64,
+
+    /// Leave a session's processes running in the pod when it ends. By default podterm
+    /// ends them (runtimes keep an exec's shell alive after its client goes away).
+    #[arg(long, env = "PODTERM_KEEP_PROCESSES")]
+    pub keep_processes: bool,
 
     /// Write the audit trail (one JSON line per session start and end) to this file
     /// instead of standard error.
@@ -230,6 +245,9 @@ fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), Stri
     Ok((config, generated))
 }
 
+/// How long shutdown waits for sessions to end and clean up.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(15);
+
 /// Starts podterm and serves until SIGTERM or Ctrl-C.
 pub async fn run(args: Args) -> Result<(), String> {
     let options = leptos_options(&args)?;
@@ -266,12 +284,18 @@ pub async fn run(args: Args) -> Result<(), String> {
             max_duration: (args.max_session_minutes > 0)
                 .then(|| Duration::from_secs(args.max_session_minutes * 60)),
         })),
+        sessions: Arc::new(Sessions::new(Settings {
+            grace: Duration::from_secs(args.resume_grace_seconds),
+            idle: (args.idle_timeout_minutes > 0)
+                .then(|| Duration::from_secs(args.idle_timeout_minutes * 60)),
+            cleanup: !args.keep_processes,
+        })),
         recordings: args.record_dir.clone().map(|dir| Recordings {
             dir,
             with_input: args.record_input,
         }),
     };
-    let live = state.live.clone();
+    let sessions = state.sessions.clone();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -304,10 +328,17 @@ pub async fn run(args: Args) -> Result<(), String> {
             contexts.join(", ")
         }
     );
-    super::serve(listener, state, shutdown_signal())
+    let ending = sessions.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Sessions end first (their pages are told, their processes ended), then the
+        // listener; upgraded connections do not hold up the listener.
+        ending.shutdown(SHUTDOWN_DEADLINE).await;
+    };
+    super::serve(listener, state, shutdown)
         .await
         .map_err(|e| format!("server error: {e}"))?;
-    live.end_all();
+    sessions.shutdown(SHUTDOWN_DEADLINE).await;
     if let Some(cluster) = demo_cluster {
         cluster.shutdown().await;
     }

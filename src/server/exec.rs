@@ -1,40 +1,29 @@
-//! The exec relay: the browser's WebSocket on one side, the pod's exec stream (v5 channel
-//! protocol over kube-rs's authenticated upgrade) on the other. Bytes pass through untouched.
+//! The exec WebSocket: starts a session (limits, access, the pod's state, then the exec
+//! itself as the person) or re-attaches to one, and hands the connection to `attach`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::response::Response;
-use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams};
-use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message as UpMessage;
 
 use super::AppState;
 use super::access::may_exec;
-use super::audit::{Ending, SessionFacts};
+use super::attach;
+use super::audit::SessionFacts;
 use super::auth::Caller;
 use super::kube_errors::{Failure, classify};
 use super::live::SessionInfo;
 use super::pods::summarize;
+use super::reaper::{self, Place};
 use super::recording::Recorder;
+use super::session::{Start, Upstream};
 use super::shell::default_command;
-use crate::protocol::{
-    ClientMessage, ErrorReason, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent,
-};
-
-const STDIN: u8 = 0;
-const STDOUT: u8 = 1;
-const STDERR: u8 = 2;
-const STATUS: u8 = 3;
-const RESIZE: u8 = 4;
-/// Largest stdin frame sent upstream; bigger browser messages are split.
-const UPSTREAM_CHUNK: usize = 32 * 1024;
+use crate::protocol::{ErrorReason, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent};
 
 /// What a browser asked to run, and where.
 #[derive(Debug, Clone)]
@@ -44,6 +33,8 @@ pub struct ExecTarget {
     pub pod: String,
     pub container: String,
     pub command: Vec<String>,
+    /// Re-attach to this session from this output offset instead of starting one.
+    pub resume: Option<(String, u64)>,
 }
 
 impl ExecTarget {
@@ -62,16 +53,30 @@ impl ExecTarget {
             .map_err(|e| format!("container {container:?} is not a valid name: {e}"))?;
         let mut context = None;
         let mut command = Vec::new();
+        let (mut resume, mut offset) = (None, None);
         for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             match key.as_ref() {
                 "context" => context = Some(value.into_owned()).filter(|c| !c.is_empty()),
                 "command" => command.push(value.into_owned()),
+                "resume" => resume = Some(value.into_owned()),
+                "offset" => {
+                    offset = Some(
+                        value
+                            .parse::<u64>()
+                            .map_err(|_| format!("offset {value:?} is not a byte offset"))?,
+                    )
+                }
                 _ => {}
             }
         }
         if command.iter().any(|arg| arg.contains('\0')) {
             return Err("a command argument contains a NUL byte".into());
         }
+        let resume = match (resume, offset) {
+            (Some(id), Some(offset)) if !id.is_empty() && command.is_empty() => Some((id, offset)),
+            (None, None) => None,
+            _ => return Err("a resume needs a session and an offset, and no command".into()),
+        };
         if command.is_empty() {
             command = default_command();
         }
@@ -81,7 +86,16 @@ impl ExecTarget {
             pod,
             container,
             command,
+            resume,
         })
+    }
+
+    fn place(&self) -> Place {
+        Place {
+            namespace: self.namespace.clone(),
+            pod: self.pod.clone(),
+            container: self.container.clone(),
+        }
     }
 }
 
@@ -102,12 +116,35 @@ async fn session(
     state: AppState,
     caller: Caller,
     target: Result<ExecTarget, String>,
-    mut browser: WebSocket,
+    browser: WebSocket,
 ) {
     let target = match target {
         Ok(target) => target,
         Err(message) => return fail(browser, Failure::new(ErrorReason::BadRequest, message)).await,
     };
+    let owner = caller.identity.cache_key();
+    if let Some((id, requested)) = &target.resume {
+        let resumed =
+            state
+                .sessions
+                .resume(id, &owner, &target.place())
+                .and_then(|(session, generation)| {
+                    session
+                        .start_offset(*requested)
+                        .map(|offset| (session.clone(), offset, generation))
+                        .map_err(|why| {
+                            session.detach(generation);
+                            Failure::new(ErrorReason::BadRequest, why)
+                        })
+                });
+        return match resumed {
+            Ok((session, offset, generation)) => {
+                let left = attach::serve(session, browser, offset, true, generation).await;
+                tracing::debug!(session = %id, ?left, "connection ended");
+            }
+            Err(failure) => fail(browser, failure).await,
+        };
+    }
     let id = super::auth::random_hex(8);
     // Limits first: a refused session must not have started anything in the pod.
     let context = target
@@ -140,10 +177,15 @@ async fn session(
         Ok(ticket) => ticket,
         Err(why) => return fail(browser, Failure::new(ErrorReason::TooMany, why)).await,
     };
-    let upstream = match open(&state, &caller, &target).await {
-        Ok((upstream, context)) => {
+    let command = if state.sessions.settings().cleanup {
+        reaper::mark(&id, &target.command)
+    } else {
+        target.command.clone()
+    };
+    let (upstream, client) = match open(&state, &caller, &target, command).await {
+        Ok((upstream, context, client)) => {
             facts.context = context;
-            upstream
+            (upstream, client)
         }
         Err(failure) => {
             tracing::info!(user = caller.identity.name(), pod = %target.pod, namespace = %target.namespace, "exec not started: {failure}");
@@ -155,77 +197,24 @@ async fn session(
             "{} in {}/{}/{}",
             facts.user, facts.namespace, facts.pod, facts.container
         );
-        match Recorder::create(&r.dir, &id, &title, r.with_input) {
-            Ok(recorder) => Some(Arc::new(Mutex::new(recorder))),
-            Err(e) => {
-                tracing::warn!("cannot record session {id}: {e}");
-                None
-            }
-        }
+        Recorder::create(&r.dir, &id, &title, r.with_input)
+            .map_err(|e| tracing::warn!("cannot record session {id}: {e}"))
+            .ok()
     });
-    state.audit.started(&facts);
-    let started = Instant::now();
-    let counters = Arc::new(Counters::default());
-    let stop = async {
-        match state.live.max_duration() {
-            Some(limit) => tokio::select! {
-                _ = ticket.end.cancelled() => "an administrator ended this session".to_string(),
-                _ = tokio::time::sleep(limit) => format!("this session reached its maximum length of {} minutes", limit.as_secs() / 60),
-            },
-            None => {
-                ticket.end.cancelled().await;
-                "an administrator ended this session".to_string()
-            }
-        }
-    };
-    let outcome = tokio::select! {
-        outcome = relay(&mut browser, upstream, counters.clone(), recorder.clone()) => outcome,
-        why = stop => Outcome::Failed(Failure::new(ErrorReason::Ended, why)),
-    };
-    let (event, ending) = match &outcome {
-        Outcome::Exited(code) => (
-            Some(ServerEvent::Exit { code: *code }),
-            Ending {
-                exit_code: Some(*code),
-                ..Default::default()
-            },
-        ),
-        Outcome::Failed(failure) => (
-            Some(ServerEvent::Error {
-                reason: failure.reason,
-                message: failure.message.clone(),
-            }),
-            Ending {
-                error: Some(failure.message.clone()),
-                ..Default::default()
-            },
-        ),
-        Outcome::BrowserGone => (
-            None,
-            Ending {
-                error: Some("the browser went away".into()),
-                ..Default::default()
-            },
-        ),
-    };
-    let ending = Ending {
-        duration_ms: started.elapsed().as_millis(),
-        bytes_in: counters.bytes_in.load(Ordering::Relaxed),
-        bytes_out: counters.bytes_out.load(Ordering::Relaxed),
-        ..ending
-    };
-    state.audit.ended(&facts, &ending);
-    if let Some(recorder) = recorder.and_then(Arc::into_inner) {
-        recorder
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .finish();
-    }
-    drop(ticket);
-    if let Some(event) = event {
-        let _ = browser.send(Message::Text(event.to_json().into())).await;
-        close(browser).await;
-    }
+    let session = state.sessions.start(Start {
+        id,
+        owner,
+        place: target.place(),
+        upstream,
+        ticket,
+        facts,
+        audit: state.audit.clone(),
+        recorder,
+        client,
+        max_duration: state.live.max_duration(),
+    });
+    let left = attach::serve(Arc::clone(&session), browser, 0, false, 1).await;
+    tracing::debug!(session = %session.id, ?left, "connection ended");
 }
 
 async fn fail(mut browser: WebSocket, failure: Failure) {
@@ -246,23 +235,14 @@ async fn close(mut browser: WebSocket) {
     let _ = tokio::time::timeout(Duration::from_secs(1), browser.close()).await;
 }
 
-/// Bytes relayed in each direction, for the audit trail.
-#[derive(Default)]
-struct Counters {
-    bytes_in: AtomicU64,
-    bytes_out: AtomicU64,
-}
-
-type Upstream =
-    tokio_tungstenite::WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
-
 /// Checks access and the pod and container first (for a clear "not allowed" or "not
 /// running"), then opens the exec as the caller. Returns the stream and the context used.
 async fn open(
     state: &AppState,
     caller: &Caller,
     target: &ExecTarget,
-) -> Result<(Upstream, String), Failure> {
+    command: Vec<String>,
+) -> Result<(Upstream, String, kube::Client), Failure> {
     let cluster = state
         .clusters
         .get(target.context.as_deref(), &caller.identity)
@@ -275,9 +255,7 @@ async fn open(
                 Failure::new(ErrorReason::Unreachable, e.to_string())
             }
         })?;
-    may_exec(&cluster, &target.namespace, Some(&target.pod))
-        .await
-        .map_err(|why| Failure::new(ErrorReason::Forbidden, why))?;
+    may_exec(&cluster, &target.namespace, Some(&target.pod)).await?;
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &target.namespace);
     let pod = pods.get(&target.pod).await.map_err(|e| classify(&e))?;
     let summary = summarize(&pod);
@@ -301,179 +279,16 @@ async fn open(
     }
     let params = AttachParams::interactive_tty().container(&target.container);
     let request = kube::core::Request::new(format!("/api/v1/namespaces/{}/pods", target.namespace))
-        .exec(&target.pod, target.command.clone(), &params)
+        .exec(&target.pod, command, &params)
         .map_err(|e| Failure::new(ErrorReason::BadRequest, e.to_string()))?;
     let connection = cluster
         .client
         .connect(request)
         .await
         .map_err(|e| classify(&e))?;
-    Ok((connection.into_stream(), cluster.context.clone()))
-}
-
-enum Outcome {
-    Exited(i32),
-    Failed(Failure),
-    BrowserGone,
-}
-
-/// Relays until the command ends, the cluster side breaks, or the browser goes away.
-async fn relay(
-    browser: &mut WebSocket,
-    upstream: Upstream,
-    counters: Arc<Counters>,
-    recorder: Option<Arc<Mutex<Recorder>>>,
-) -> Outcome {
-    let record = |f: &dyn Fn(&mut Recorder)| {
-        if let Some(r) = &recorder {
-            f(&mut r.lock().unwrap_or_else(|e| e.into_inner()));
-        }
-    };
-    let (mut up_tx, mut up_rx) = upstream.split();
-    let (mut down_tx, mut down_rx) = browser.split();
-    // Notices about bad control messages, sent to the browser by the output side.
-    let (notice_tx, mut notices) = mpsc::channel::<ServerEvent>(8);
-    let (counters, record) = (&counters, &record);
-
-    let to_pod = async move {
-        while let Some(Ok(message)) = down_rx.next().await {
-            let sent = match message {
-                Message::Binary(data) => {
-                    counters
-                        .bytes_in
-                        .fetch_add(data.len() as u64, Ordering::Relaxed);
-                    record(&|r| r.input(&data));
-                    let mut result = Ok(());
-                    for chunk in data.chunks(UPSTREAM_CHUNK) {
-                        result = up_tx.send(UpMessage::Binary(frame(STDIN, chunk))).await;
-                        if result.is_err() {
-                            break;
-                        }
-                    }
-                    result
-                }
-                Message::Text(text) => match ClientMessage::parse(text.as_str()) {
-                    Ok(ClientMessage::Resize { cols, rows }) => {
-                        record(&|r| r.resize(cols, rows));
-                        let size = serde_json::json!({"Width": cols, "Height": rows}).to_string();
-                        up_tx
-                            .send(UpMessage::Binary(frame(RESIZE, size.as_bytes())))
-                            .await
-                    }
-                    Err(message) => {
-                        let _ = notice_tx.try_send(ServerEvent::Error {
-                            reason: ErrorReason::BadRequest,
-                            message,
-                        });
-                        Ok(())
-                    }
-                },
-                Message::Close(_) => break,
-                Message::Ping(_) | Message::Pong(_) => Ok(()),
-            };
-            if sent.is_err() {
-                // The cluster side is gone: wait for the output side to deliver what is
-                // left and report how it ended.
-                std::future::pending::<()>().await;
-            }
-        }
-        let _ = up_tx.close().await;
-    };
-
-    let to_browser = async move {
-        loop {
-            tokio::select! {
-                notice = notices.recv() => {
-                    if let Some(notice) = notice
-                        && down_tx.send(Message::Text(notice.to_json().into())).await.is_err()
-                    {
-                        return Outcome::BrowserGone;
-                    }
-                }
-                message = up_rx.next() => {
-                    let data = match message {
-                        Some(Ok(UpMessage::Binary(data))) => data,
-                        Some(Ok(UpMessage::Close(_))) | None => return lost(),
-                        Some(Ok(_)) => continue,
-                        Some(Err(e)) => {
-                            return Outcome::Failed(Failure::new(
-                                ErrorReason::Unreachable,
-                                format!("the connection to the cluster broke: {e}"),
-                            ));
-                        }
-                    };
-                    if data.len() < 2 {
-                        continue;
-                    }
-                    match data[0] {
-                        STDOUT | STDERR => {
-                            let output = data.slice(1..);
-                            counters.bytes_out.fetch_add(output.len() as u64, Ordering::Relaxed);
-                            record(&|r| r.output(&output));
-                            if down_tx.send(Message::Binary(output)).await.is_err() {
-                                return Outcome::BrowserGone;
-                            }
-                        }
-                        STATUS => return status_outcome(&data[1..]),
-                        _ => {}
-                    }
-                }
-            }
-        }
-    };
-
-    tokio::pin!(to_pod);
-    tokio::pin!(to_browser);
-    tokio::select! {
-        outcome = &mut to_browser => outcome,
-        () = &mut to_pod => Outcome::BrowserGone,
-    }
-}
-
-fn lost() -> Outcome {
-    Outcome::Failed(Failure::new(
-        ErrorReason::Unreachable,
-        "the connection to the cluster was lost",
+    Ok((
+        connection.into_stream(),
+        cluster.context.clone(),
+        cluster.client.clone(),
     ))
-}
-
-fn frame(channel: u8, payload: &[u8]) -> Bytes {
-    let mut out = Vec::with_capacity(payload.len() + 1);
-    out.push(channel);
-    out.extend_from_slice(payload);
-    Bytes::from(out)
-}
-
-/// Reads the channel-3 Status: success, an exit code, or a failure to report.
-fn status_outcome(payload: &[u8]) -> Outcome {
-    let Ok(status) = serde_json::from_slice::<serde_json::Value>(payload) else {
-        return Outcome::Failed(Failure::new(
-            ErrorReason::Internal,
-            String::from_utf8_lossy(payload).into_owned(),
-        ));
-    };
-    if status["status"] == "Success" {
-        return Outcome::Exited(0);
-    }
-    if status["reason"] == "NonZeroExitCode"
-        && let Some(code) = status["details"]["causes"]
-            .as_array()
-            .and_then(|causes| causes.iter().find(|c| c["reason"] == "ExitCode"))
-            .and_then(|c| c["message"].as_str())
-            .and_then(|m| m.parse::<i32>().ok())
-    {
-        return Outcome::Exited(code);
-    }
-    let message = status["message"]
-        .as_str()
-        .unwrap_or("the command failed")
-        .to_string();
-    let reason = if message.contains("container not found") {
-        ErrorReason::NotRunning
-    } else if message.contains("executable file not found") {
-        ErrorReason::NotFound
-    } else {
-        ErrorReason::Internal
-    };
-    Outcome::Failed(Failure::new(reason, message))
 }

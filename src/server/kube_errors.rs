@@ -3,7 +3,7 @@
 use crate::protocol::ErrorReason;
 
 /// A failed cluster call, classified.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub reason: ErrorReason,
     pub message: String,

@@ -143,12 +143,6 @@ impl LiveSessions {
             None => false,
         }
     }
-
-    pub fn end_all(&self) {
-        for entry in self.lock().sessions.values() {
-            entry.end.cancel();
-        }
-    }
 }
 
 #[cfg(test)]

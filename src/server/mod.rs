@@ -3,8 +3,10 @@
 
 pub mod access;
 pub mod admin;
+pub mod attach;
 pub mod audit;
 pub mod auth;
+pub mod channels;
 pub mod cli;
 pub mod clusters;
 pub mod exec;
@@ -12,7 +14,9 @@ pub mod headers;
 pub mod kube_errors;
 pub mod live;
 pub mod pods;
+pub mod reaper;
 pub mod recording;
+pub mod session;
 pub mod shell;
 pub mod watch;
 
@@ -48,6 +52,7 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub audit: Arc<audit::Audit>,
     pub live: Arc<live::LiveSessions>,
+    pub sessions: Arc<session::Sessions>,
     pub recordings: Option<Recordings>,
 }
 

@@ -11,6 +11,7 @@ use podterm::protocol::ServerEvent;
 use podterm::server::audit::Audit;
 use podterm::server::auth::{Auth, AuthConfig, Mode};
 use podterm::server::live::{Limits, LiveSessions};
+use podterm::server::session::{Sessions, Settings};
 use podterm::server::{AppState, Recordings, clusters::Clusters};
 use testcluster::{Config, TestCluster};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -33,6 +34,8 @@ pub struct Options {
     pub allowed_origins: Vec<&'static str>,
     pub sessions_per_user: usize,
     pub record: bool,
+    /// How long sessions wait for their page.
+    pub grace: Duration,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             allowed_origins: vec![],
             sessions_per_user: 16,
             record: false,
+            grace: Duration::from_secs(30),
         }
     }
 }
@@ -98,6 +102,10 @@ pub async fn start_with(options: Options) -> Fixture {
             sessions_per_user: options.sessions_per_user,
             starts_per_minute: 1000,
             max_duration: None,
+        })),
+        sessions: Arc::new(Sessions::new(Settings {
+            grace: options.grace,
+            ..Settings::default()
         })),
         recordings: options.record.then(|| Recordings {
             dir: dir.path().join("casts"),
@@ -186,6 +194,7 @@ pub async fn terminal(f: &Fixture, path: &str) -> Ws {
 }
 
 /// Reads until `needle` shows up in the output, or an event arrives, or the socket ends.
+/// `attached` and `pong` events are skipped.
 pub async fn read_until(ws: &mut Ws, needle: &[u8]) -> (Vec<u8>, Option<ServerEvent>) {
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -206,10 +215,10 @@ pub async fn read_until(ws: &mut Ws, needle: &[u8]) -> (Vec<u8>, Option<ServerEv
                 }
             }
             Some(Ok(Message::Text(text))) => {
-                return (
-                    out,
-                    Some(serde_json::from_str(text.as_str()).expect("an event")),
-                );
+                let event: ServerEvent = serde_json::from_str(text.as_str()).expect("an event");
+                if !matches!(event, ServerEvent::Attached { .. } | ServerEvent::Pong) {
+                    return (out, Some(event));
+                }
             }
             Some(Ok(_)) => {}
             Some(Err(_)) | None => return (out, None),

@@ -1,0 +1,646 @@
+//! Terminal sessions: a pod's exec stream that outlives any one browser connection.
+//!
+//! A session reads the exec's output into a buffer that holds what the page has not yet
+//! acknowledged (at most [`OUTPUT_WINDOW`] bytes: past that it stops reading, so a flood
+//! waits in the pod instead of in podterm's memory). Browser connections attach to it
+//! (`attach`), detach, and re-attach within the grace period, replaying from the offset
+//! the page reached. When the session ends — the command exits, the grace period passes,
+//! the person closes it, an administrator or a limit ends it, podterm shuts down — its
+//! processes in the pod are ended (`reaper`) and the audit trail says how it went.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio_tungstenite::tungstenite::Message as UpMessage;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::audit::{Audit, Ending, SessionFacts};
+use super::channels::{self, Incoming, Outcome};
+use super::kube_errors::Failure;
+use super::live::Ticket;
+use super::reaper::{self, Place};
+use super::recording::Recorder;
+use crate::protocol::{ErrorReason, OUTPUT_WINDOW, ServerEvent};
+
+/// The exec stream to the cluster.
+pub type Upstream =
+    tokio_tungstenite::WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
+
+/// Pings to the cluster keep load balancers between podterm and the API server from
+/// cutting an idle exec stream.
+const UPSTREAM_PING: Duration = Duration::from_secs(30);
+/// Queued browser input (messages) before the browser's socket is made to wait.
+const INPUT_QUEUE: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a session waits for its page to come back after the connection drops.
+    pub grace: Duration,
+    /// End sessions without input for this long.
+    pub idle: Option<Duration>,
+    /// End the session's processes in the pod when it ends.
+    pub cleanup: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            grace: Duration::from_secs(30),
+            idle: None,
+            cleanup: true,
+        }
+    }
+}
+
+/// Browser input on its way to the command.
+#[derive(Debug)]
+pub enum Input {
+    Stdin(Bytes),
+    Resize(u16, u16),
+}
+
+/// Which browser connection the session belongs to right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub generation: u64,
+    pub attached: bool,
+}
+
+/// What a connection reads from the session.
+pub struct Read {
+    pub chunks: Vec<Bytes>,
+    pub next: u64,
+    /// Set once the session is over and everything before `next` is all there is: the last
+    /// event to send (none when the person closed it or never came back).
+    pub end: Option<Option<ServerEvent>>,
+}
+
+#[derive(Default)]
+struct Output {
+    chunks: VecDeque<Bytes>,
+    /// The offset of the first byte still kept.
+    start: u64,
+    end: u64,
+    acked: u64,
+    over: Option<Option<ServerEvent>>,
+}
+
+pub struct Session {
+    pub id: String,
+    owner: String,
+    pub place: Place,
+    input: mpsc::Sender<Input>,
+    output: Mutex<Output>,
+    /// Bumped whenever output arrives or the session ends.
+    progress: watch::Sender<u64>,
+    /// Wakes the reader when acknowledgements open the window again.
+    space: Notify,
+    link: watch::Sender<Link>,
+    /// The person closed the terminal.
+    close: CancellationToken,
+    /// The last event reached a page.
+    delivered: AtomicBool,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+    last_input: Mutex<Instant>,
+}
+
+/// Everything a new session needs; the exec stream is already open.
+pub struct Start {
+    pub id: String,
+    /// The identity's cache key: only the same person may resume.
+    pub owner: String,
+    pub place: Place,
+    pub upstream: Upstream,
+    pub ticket: Ticket,
+    pub facts: SessionFacts,
+    pub audit: Arc<Audit>,
+    pub recorder: Option<Recorder>,
+    /// The cluster client acting as the person, for the cleanup exec.
+    pub client: kube::Client,
+    pub max_duration: Option<Duration>,
+}
+
+pub struct Sessions {
+    settings: Settings,
+    map: Mutex<HashMap<String, Arc<Session>>>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Sessions {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            map: Mutex::new(HashMap::new()),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Session>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sessions running or waiting for their page.
+    pub fn count(&self) -> usize {
+        self.map().len()
+    }
+
+    /// Output held for pages, over all sessions.
+    pub fn buffered_bytes(&self) -> u64 {
+        self.map()
+            .values()
+            .map(|s| {
+                let out = s.lock();
+                out.end - out.start
+            })
+            .sum()
+    }
+
+    /// Starts a session around an open exec stream; it begins attached (generation 1).
+    pub fn start(self: &Arc<Self>, start: Start) -> Arc<Session> {
+        let (input, input_rx) = mpsc::channel(INPUT_QUEUE);
+        let session = Arc::new(Session {
+            id: start.id.clone(),
+            owner: start.owner.clone(),
+            place: start.place.clone(),
+            input,
+            output: Mutex::new(Output::default()),
+            progress: watch::Sender::new(0),
+            space: Notify::new(),
+            link: watch::Sender::new(Link {
+                generation: 1,
+                attached: true,
+            }),
+            close: CancellationToken::new(),
+            delivered: AtomicBool::new(false),
+            bytes_in: AtomicU64::new(0),
+            bytes_out: AtomicU64::new(0),
+            last_input: Mutex::new(Instant::now()),
+        });
+        self.map().insert(session.id.clone(), session.clone());
+        let sessions = self.clone();
+        let running = session.clone();
+        self.tasks
+            .spawn(async move { sessions.run(running, start, input_rx).await });
+        session
+    }
+
+    /// Re-attaches a connection to a session of the same person at the same place. The
+    /// connection attached before (if any) is told and let go.
+    pub fn resume(
+        &self,
+        id: &str,
+        owner: &str,
+        place: &Place,
+    ) -> Result<(Arc<Session>, u64), Failure> {
+        let gone = || {
+            Failure::new(
+                ErrorReason::Ended,
+                "this session has ended (it was away longer than podterm waits, or it finished)",
+            )
+        };
+        let session = self.map().get(id).cloned().ok_or_else(gone)?;
+        if session.owner != owner
+            || session.place.namespace != place.namespace
+            || session.place.pod != place.pod
+            || session.place.container != place.container
+        {
+            return Err(gone());
+        }
+        let mut generation = 0;
+        session.link.send_modify(|link| {
+            link.generation += 1;
+            link.attached = true;
+            generation = link.generation;
+        });
+        Ok((session, generation))
+    }
+
+    /// Ends every session (telling their pages), ends their processes, and waits for that
+    /// up to `deadline`.
+    pub async fn shutdown(&self, deadline: Duration) {
+        self.shutdown.cancel();
+        self.tasks.close();
+        if tokio::time::timeout(deadline, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "{} sessions did not finish cleaning up before shutdown",
+                self.count()
+            );
+        }
+    }
+
+    /// One session from start to cleanup.
+    async fn run(
+        self: Arc<Self>,
+        session: Arc<Session>,
+        start: Start,
+        input_rx: mpsc::Receiver<Input>,
+    ) {
+        let Start {
+            upstream,
+            ticket,
+            facts,
+            audit,
+            recorder,
+            client,
+            max_duration,
+            ..
+        } = start;
+        audit.started(&facts);
+        let started = Instant::now();
+        let recorder = recorder.map(|r| Arc::new(Mutex::new(r)));
+        let (up_tx, up_rx) = upstream.split();
+        let writer_stop = CancellationToken::new();
+        let writer = tokio::spawn(write_upstream(
+            up_tx,
+            input_rx,
+            writer_stop.clone(),
+            session.clone(),
+            recorder.clone(),
+        ));
+
+        let ending = self
+            .pump(&session, up_rx, &ticket, max_duration, recorder.as_ref())
+            .await;
+        let (event, mut record) = describe(&ending, self.settings.grace);
+        session.finish(event);
+        writer_stop.cancel();
+        let _ = writer.await;
+        drop(ticket);
+        record.duration_ms = started.elapsed().as_millis();
+        record.bytes_in = session.bytes_in.load(Ordering::Relaxed);
+        record.bytes_out = session.bytes_out.load(Ordering::Relaxed);
+        audit.ended(&facts, &record);
+        if let Some(recorder) = recorder.and_then(Arc::into_inner) {
+            recorder
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .finish();
+        }
+        if self.settings.cleanup {
+            let report = reaper::end_processes(client, &session.place, &session.id).await;
+            tracing::info!(session = %session.id, pod = %session.place.pod, namespace = %session.place.namespace, "{report}");
+        }
+        self.linger(&session).await;
+        self.map().remove(&session.id);
+    }
+
+    /// Reads the exec stream until the session ends, and says why it ended.
+    async fn pump(
+        &self,
+        session: &Session,
+        mut up_rx: futures::stream::SplitStream<Upstream>,
+        ticket: &Ticket,
+        max_duration: Option<Duration>,
+        recorder: Option<&Arc<Mutex<Recorder>>>,
+    ) -> End {
+        let mut link = session.link.subscribe();
+        let mut detached_at: Option<tokio::time::Instant> = None;
+        let limit = async {
+            match max_duration {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(limit);
+        loop {
+            let open = session.window_open();
+            let grace_over = async {
+                match detached_at {
+                    Some(at) => tokio::time::sleep_until(at + self.settings.grace).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let idle_over = async {
+                match self.settings.idle {
+                    Some(idle) => {
+                        let left = idle.saturating_sub(session.idle_for());
+                        tokio::time::sleep(left).await
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                message = up_rx.next(), if open => match message {
+                    Some(Ok(UpMessage::Binary(data))) => match channels::read(data) {
+                        Incoming::Output(bytes) => {
+                            session.bytes_out.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                            if let Some(r) = recorder {
+                                r.lock().unwrap_or_else(|e| e.into_inner()).output(&bytes);
+                            }
+                            session.push(bytes);
+                        }
+                        Incoming::Status(outcome) => return End::Cluster(outcome),
+                        Incoming::Ignored => {}
+                    },
+                    Some(Ok(UpMessage::Close(_))) | None => {
+                        return End::Cluster(Outcome::Failed(Failure::new(
+                            ErrorReason::Unreachable,
+                            "the connection to the cluster was lost",
+                        )));
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        return End::Cluster(Outcome::Failed(Failure::new(
+                            ErrorReason::Unreachable,
+                            format!("the connection to the cluster broke: {e}"),
+                        )));
+                    }
+                },
+                () = session.space.notified() => {}
+                changed = link.changed() => {
+                    if changed.is_ok() {
+                        let attached = link.borrow_and_update().attached;
+                        detached_at = (!attached).then(tokio::time::Instant::now);
+                    }
+                }
+                () = grace_over => return End::Abandoned,
+                () = idle_over => {
+                    let idle = self.settings.idle.unwrap_or_default();
+                    if session.idle_for() >= idle {
+                        return End::Ended(format!("this session was idle for {} minutes", idle.as_secs() / 60));
+                    }
+                }
+                () = session.close.cancelled() => return End::Closed,
+                () = ticket.end.cancelled() => return End::Ended("an administrator ended this session".into()),
+                () = &mut limit => {
+                    let minutes = max_duration.unwrap_or_default().as_secs() / 60;
+                    return End::Ended(format!("this session reached its maximum length of {minutes} minutes"));
+                }
+                () = self.shutdown.cancelled() => return End::Ended("podterm is shutting down".into()),
+            }
+        }
+    }
+
+    /// After the end: keep the session for a page that comes back for its last output and
+    /// event, until one has it or the grace period passes.
+    async fn linger(&self, session: &Session) {
+        let deadline = tokio::time::Instant::now() + self.settings.grace;
+        let mut link = session.link.subscribe();
+        while !session.delivered.load(Ordering::Acquire) {
+            tokio::select! {
+                changed = link.changed() => if changed.is_err() { break },
+                () = tokio::time::sleep_until(deadline) => break,
+                () = self.shutdown.cancelled() => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Why a session ended.
+enum End {
+    Cluster(Outcome),
+    /// The page did not come back within the grace period.
+    Abandoned,
+    /// The person closed the terminal.
+    Closed,
+    /// podterm ended it: an administrator, a limit, shutdown.
+    Ended(String),
+}
+
+fn describe(end: &End, grace: Duration) -> (Option<ServerEvent>, Ending) {
+    match end {
+        End::Cluster(Outcome::Exited(code)) => (
+            Some(ServerEvent::Exit { code: *code }),
+            Ending {
+                exit_code: Some(*code),
+                ..Default::default()
+            },
+        ),
+        End::Cluster(Outcome::Failed(failure)) => (
+            Some(ServerEvent::Error {
+                reason: failure.reason,
+                message: failure.message.clone(),
+            }),
+            Ending {
+                error: Some(failure.message.clone()),
+                ..Default::default()
+            },
+        ),
+        End::Abandoned => (
+            None,
+            Ending {
+                error: Some(format!(
+                    "the browser went away and did not come back within {} s",
+                    grace.as_secs()
+                )),
+                ..Default::default()
+            },
+        ),
+        End::Closed => (
+            None,
+            Ending {
+                error: Some("closed in the browser".into()),
+                ..Default::default()
+            },
+        ),
+        End::Ended(why) => (
+            Some(ServerEvent::Error {
+                reason: ErrorReason::Ended,
+                message: why.clone(),
+            }),
+            Ending {
+                error: Some(why.clone()),
+                ..Default::default()
+            },
+        ),
+    }
+}
+
+/// Sends browser input and keepalive pings to the cluster, until told to stop; then closes
+/// the exec stream.
+async fn write_upstream(
+    mut up_tx: futures::stream::SplitSink<Upstream, UpMessage>,
+    mut input: mpsc::Receiver<Input>,
+    stop: CancellationToken,
+    session: Arc<Session>,
+    recorder: Option<Arc<Mutex<Recorder>>>,
+) {
+    let mut ping = tokio::time::interval(UPSTREAM_PING);
+    ping.tick().await;
+    loop {
+        let frames: Vec<Bytes> = tokio::select! {
+            () = stop.cancelled() => break,
+            _ = ping.tick() => {
+                if up_tx.send(UpMessage::Ping(Bytes::new())).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            next = input.recv() => match next {
+                None => break,
+                Some(Input::Stdin(data)) => {
+                    session.bytes_in.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    if let Some(r) = &recorder {
+                        r.lock().unwrap_or_else(|e| e.into_inner()).input(&data);
+                    }
+                    channels::stdin_frames(&data).collect()
+                }
+                Some(Input::Resize(cols, rows)) => {
+                    if let Some(r) = &recorder {
+                        r.lock().unwrap_or_else(|e| e.into_inner()).resize(cols, rows);
+                    }
+                    vec![channels::resize_frame(cols, rows)]
+                }
+            },
+        };
+        for frame in frames {
+            tokio::select! {
+                () = stop.cancelled() => return close_upstream(up_tx).await,
+                sent = up_tx.send(UpMessage::Binary(frame)) => if sent.is_err() {
+                    // The cluster side is gone; the reader reports how.
+                    stop.cancelled().await;
+                    return;
+                },
+            }
+        }
+    }
+    close_upstream(up_tx).await;
+}
+
+async fn close_upstream(mut up_tx: futures::stream::SplitSink<Upstream, UpMessage>) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), up_tx.close()).await;
+}
+
+impl Session {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Output> {
+        self.output.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn window_open(&self) -> bool {
+        let out = self.lock();
+        out.end - out.acked < OUTPUT_WINDOW
+    }
+
+    fn push(&self, bytes: Bytes) {
+        let end = {
+            let mut out = self.lock();
+            out.end += bytes.len() as u64;
+            out.chunks.push_back(bytes);
+            out.end
+        };
+        self.progress.send_replace(end);
+    }
+
+    fn finish(&self, event: Option<ServerEvent>) {
+        self.lock().over = Some(event);
+        self.progress.send_modify(|_| {});
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_input
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed()
+    }
+
+    /// Wakes a connection when output arrives or the session ends.
+    pub fn progress(&self) -> watch::Receiver<u64> {
+        self.progress.subscribe()
+    }
+
+    pub fn link(&self) -> watch::Receiver<Link> {
+        self.link.subscribe()
+    }
+
+    /// Where a connection asking for `requested` starts: output before what is kept is gone
+    /// (only a page that skipped its acknowledgements asks for it).
+    pub fn start_offset(&self, requested: u64) -> Result<u64, String> {
+        let out = self.lock();
+        if requested > out.end {
+            return Err(format!(
+                "offset {requested} is past the session's output ({} bytes so far)",
+                out.end
+            ));
+        }
+        Ok(requested.max(out.start))
+    }
+
+    /// The output from `from` on (shared, not copied), and the end if it has come.
+    pub fn read(&self, from: u64) -> Read {
+        let out = self.lock();
+        let mut chunks = Vec::new();
+        let mut offset = out.start;
+        for chunk in &out.chunks {
+            let next = offset + chunk.len() as u64;
+            if next > from {
+                let skip = from.saturating_sub(offset) as usize;
+                chunks.push(chunk.slice(skip..));
+            }
+            offset = next;
+        }
+        Read {
+            chunks,
+            next: out.end.max(from),
+            end: out.over.clone(),
+        }
+    }
+
+    /// The page has written the output up to `offset`: forget it and read on.
+    pub fn ack(&self, offset: u64) {
+        {
+            let mut out = self.lock();
+            let offset = offset.min(out.end);
+            if offset <= out.acked {
+                return;
+            }
+            out.acked = offset;
+            while let Some(first) = out.chunks.front() {
+                let first_end = out.start + first.len() as u64;
+                if first_end > offset {
+                    break;
+                }
+                out.start = first_end;
+                out.chunks.pop_front();
+            }
+        }
+        self.space.notify_one();
+    }
+
+    /// Queues input for the command; waits when the queue is full (backpressure on the
+    /// browser's socket). False once the session is over.
+    pub async fn send(&self, input: Input) -> bool {
+        *self.last_input.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        self.input.send(input).await.is_ok()
+    }
+
+    /// The person closed the terminal.
+    pub fn close(&self) {
+        self.close.cancel();
+    }
+
+    /// A connection let go; the grace period starts unless another one attached since.
+    pub fn detach(&self, generation: u64) {
+        self.link.send_if_modified(|link| {
+            if link.generation == generation && link.attached {
+                link.attached = false;
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    pub fn mark_delivered(&self) {
+        self.delivered.store(true, Ordering::Release);
+        self.link.send_modify(|_| {});
+    }
+}
