@@ -36,14 +36,21 @@ impl Target {
         link
     }
 
-    /// The exec WebSocket's path.
-    pub fn socket_path(&self) -> String {
-        crate::protocol::exec_path(
+    /// The exec WebSocket's path: a new session, or a resume of `session` from `offset`.
+    pub fn socket_path(&self, resume: Option<(&str, u64)>) -> String {
+        use crate::protocol::{Attach, exec_path};
+        let attach = match resume {
+            Some((session, offset)) => Attach::Resume { session, offset },
+            None => Attach::Start {
+                command: &self.command,
+            },
+        };
+        exec_path(
             &self.namespace,
             &self.pod,
             &self.container,
             self.context.as_deref(),
-            &self.command,
+            attach,
         )
     }
 }

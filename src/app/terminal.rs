@@ -14,6 +14,10 @@ pub enum SessionState {
     Starting,
     Connecting,
     Connected,
+    /// The connection dropped; the page is resuming the same session.
+    Reconnecting {
+        attempt: u32,
+    },
     Exited(i32),
     Failed {
         reason: ErrorReason,
@@ -29,6 +33,9 @@ impl SessionState {
             SessionState::Starting => "Loading the terminal…".into(),
             SessionState::Connecting => "Connecting…".into(),
             SessionState::Connected => "Connected".into(),
+            SessionState::Reconnecting { attempt } => {
+                format!("Connection lost — reconnecting (attempt {attempt})…")
+            }
             SessionState::Exited(code) => format!("Exited with code {code}"),
             SessionState::Failed { reason, message } => {
                 format!("{}: {message}", reason_label(*reason))
@@ -48,6 +55,7 @@ impl SessionState {
         match self {
             SessionState::Starting | SessionState::Connecting => "status status-pending",
             SessionState::Connected => "status status-live",
+            SessionState::Reconnecting { .. } => "status status-reconnecting",
             SessionState::Exited(0) => "status status-done",
             SessionState::Exited(_) => "status status-warn",
             SessionState::Failed { .. } | SessionState::Lost(_) => "status status-error",

@@ -14,6 +14,13 @@ extern "C" {
 
     #[wasm_bindgen(method)]
     pub fn write(this: &TerminalHandle, bytes: &[u8]);
+    /// Like `write`, and calls `callback` once xterm.js has processed these bytes.
+    #[wasm_bindgen(method, js_name = writeWithCallback)]
+    pub fn write_with_callback(
+        this: &TerminalHandle,
+        bytes: &[u8],
+        callback: &Closure<dyn FnMut()>,
+    );
     #[wasm_bindgen(method, js_name = writeText)]
     pub fn write_text(this: &TerminalHandle, text: &str);
     #[wasm_bindgen(method, js_name = onData)]

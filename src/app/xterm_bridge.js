@@ -173,9 +173,13 @@ export class TerminalHandle {
     this.#terminal.write(new Uint8Array(bytes));
   }
 
+  // Calls `callback` once xterm has processed the bytes; never after dispose(),
+  // when the Rust side may have dropped the callback.
   writeWithCallback(bytes, callback) {
     if (this.#disposed) return;
-    this.#terminal.write(new Uint8Array(bytes), () => callback());
+    this.#terminal.write(new Uint8Array(bytes), () => {
+      if (!this.#disposed) callback();
+    });
   }
 
   writeText(text) {

@@ -1,0 +1,251 @@
+// A terminal whose connection drops resumes the same session: no output lost or repeated,
+// and keys typed during the outage reach the same shell.
+//
+// Playwright's offline mode does not reliably cut open WebSockets, so the page talks to
+// podterm through a small TCP proxy that the tests can cut and hold down.
+import net from "node:net";
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+
+class Proxy {
+  readonly url: string;
+  #server: net.Server;
+  #sockets = new Set<net.Socket>();
+  #down = false;
+
+  private constructor(server: net.Server, url: string) {
+    this.#server = server;
+    this.url = url;
+  }
+
+  static async start(target: string): Promise<Proxy> {
+    const upstream = new URL(target);
+    const port = Number(upstream.port || (upstream.protocol === "https:" ? 443 : 80));
+    let proxy: Proxy | undefined;
+    const server = net.createServer((client) => proxy!.#accept(client, upstream.hostname, port));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port: own } = server.address() as net.AddressInfo;
+    proxy = new Proxy(server, `${upstream.protocol}//127.0.0.1:${own}`);
+    return proxy;
+  }
+
+  #accept(client: net.Socket, host: string, port: number) {
+    if (this.#down) {
+      client.destroy();
+      return;
+    }
+    const server = net.connect(port, host);
+    for (const [from, to] of [
+      [client, server],
+      [server, client],
+    ]) {
+      this.#sockets.add(from);
+      from.pipe(to);
+      from.on("error", () => to.destroy());
+      from.on("close", () => {
+        this.#sockets.delete(from);
+        to.destroy();
+      });
+    }
+  }
+
+  // Destroys every open connection, both ends, as a network drop would.
+  cut() {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+  }
+
+  // Cuts and refuses new connections until up().
+  down() {
+    this.#down = true;
+    this.cut();
+  }
+
+  up() {
+    this.#down = false;
+  }
+
+  async close() {
+    this.cut();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+}
+
+const hydrated = (page: Page) => expect(page.locator("html[data-hydrated]")).toHaveCount(1);
+
+let proxy: Proxy;
+
+// Navigates through the proxy and waits for hydration.
+async function visit(page: Page, path: string) {
+  await page.goto(proxy.url + path);
+  await hydrated(page);
+}
+
+const pane = (page: Page, pod: string) => page.locator(`.tab-panel:not(.hidden) .terminal-pane[data-pod="${pod}"]`);
+const screen = (page: Page, pod: string) => pane(page, pod).locator(".xterm-rows");
+const status = (page: Page, pod: string) => pane(page, pod).getByTestId("session-status");
+
+async function openPod(page: Page, pod: string) {
+  await page.locator(`tr[data-pod="${pod}"] .pod-open`).click();
+  await expect(status(page, pod)).toHaveText("Connected");
+  await expect(screen(page, pod)).toContainText(/[#$][\s\u00a0]/);
+}
+
+async function run(page: Page, pod: string, line: string) {
+  await pane(page, pod).locator(".terminal-host").click();
+  await page.keyboard.type(line);
+  await page.keyboard.press("Enter");
+}
+
+// Records every text the status shows from now on: a short reconnect may come and go
+// between two polls of an assertion.
+async function recordStatus(page: Page, pod: string): Promise<() => Promise<string[]>> {
+  const element = await status(page, pod).elementHandle();
+  await page.evaluate((el) => {
+    const seen: string[] = [];
+    (window as unknown as { podtermStatus: string[] }).podtermStatus = seen;
+    new MutationObserver(() => seen.push(el!.textContent ?? "")).observe(el!, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  }, element);
+  return () => page.evaluate(() => (window as unknown as { podtermStatus: string[] }).podtermStatus);
+}
+
+const token = process.env.PODTERM_TOKEN ?? "";
+const violations: string[] = [];
+
+// The admin API, straight to podterm (not through the proxy): the token holder is an admin.
+const auth = { Authorization: `Bearer ${token}` };
+
+async function sessionIds(request: APIRequestContext, pod: string): Promise<string[]> {
+  const response = await request.get("/admin/sessions", { headers: auth });
+  expect(response.ok()).toBe(true);
+  const sessions = (await response.json()) as { id: string; pod: string }[];
+  return sessions.filter((s) => s.pod === pod).map((s) => s.id);
+}
+
+// Opens a terminal and returns the id of the session it started.
+async function openSession(page: Page, request: APIRequestContext, pod: string): Promise<string> {
+  const before = await sessionIds(request, pod);
+  await openPod(page, pod);
+  const started = (await sessionIds(request, pod)).filter((id) => !before.includes(id));
+  expect(started).toHaveLength(1);
+  return started[0];
+}
+
+test.beforeEach(async ({ page }) => {
+  violations.length = 0;
+  proxy = await Proxy.start(process.env.PODTERM_URL ?? "");
+  page.on("pageerror", (error) => {
+    throw error;
+  });
+  // The real Content-Security-Policy is on; any violation fails the test.
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) violations.push(message.text());
+  });
+  // Logged in through the proxy, the address the page uses from here on.
+  await page.goto(`${proxy.url}/login?token=${token}`);
+});
+
+test.afterEach(async () => {
+  await proxy.close();
+  expect(violations).toEqual([]);
+});
+
+test("a dropped connection resumes the session without losing or repeating output", async ({ page }) => {
+  // Tall enough that all 40 lines stay on screen (.xterm-rows holds the visible rows only).
+  await page.setViewportSize({ width: 1200, height: 1600 });
+  await visit(page, "/");
+  await openPod(page, "toolbox");
+  // fini''shed: the typed command does not contain the word the test waits for.
+  await run(page, "toolbox", "for i in $(seq 1 40); do echo line-$i; sleep 0.05; done; echo fini''shed");
+  await expect(screen(page, "toolbox")).toContainText("line-8");
+
+  proxy.down();
+  await expect(status(page, "toolbox")).toContainText(/Connection lost — reconnecting \(attempt \d+\)/);
+  // The command keeps running meanwhile; its output waits on the server.
+  await page.waitForTimeout(1500);
+  proxy.up();
+  await expect(status(page, "toolbox")).toHaveText("Connected", { timeout: 15_000 });
+  await expect(screen(page, "toolbox")).toContainText("finished");
+
+  const text = await screen(page, "toolbox").innerText();
+  const numbers = [...text.matchAll(/line-(\d+)/g)].map((m) => Number(m[1]));
+  expect(numbers).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  // Nothing about the resume is written into the terminal itself.
+  expect(text).not.toContain("reconnect");
+  expect(text).not.toContain("dropped");
+
+  // The resumed session is the same shell and still works.
+  await run(page, "toolbox", "echo still-''here");
+  await expect(screen(page, "toolbox")).toContainText("still-here");
+});
+
+test("keys typed while reconnecting reach the same shell once", async ({ page }) => {
+  await visit(page, "/");
+  await openPod(page, "toolbox");
+  await run(page, "toolbox", "marker=same-shell");
+
+  proxy.down();
+  await expect(status(page, "toolbox")).toContainText("reconnecting");
+  // typed-during-''outage: only the command's output reads typed-during-outage.
+  await run(page, "toolbox", "echo typed-during-''outage $marker");
+  proxy.up();
+  await expect(status(page, "toolbox")).toHaveText("Connected", { timeout: 15_000 });
+  await expect(screen(page, "toolbox")).toContainText("typed-during-outage same-shell");
+  const text = await screen(page, "toolbox").innerText();
+  expect(text.split("typed-during-outage").length - 1).toBe(1);
+});
+
+test("a short drop resumes at once", async ({ page }) => {
+  await visit(page, "/");
+  await openPod(page, "toolbox");
+  const history = await recordStatus(page, "toolbox");
+  proxy.cut();
+  await expect.poll(history).toContainEqual(expect.stringMatching(/reconnecting \(attempt 1\)/));
+  await expect(status(page, "toolbox")).toHaveText("Connected");
+  await run(page, "toolbox", "echo after-''cut");
+  await expect(screen(page, "toolbox")).toContainText("after-cut");
+});
+
+test("output larger than the flow-control window keeps flowing, across a drop", async ({ page }) => {
+  await visit(page, "/");
+  await openPod(page, "toolbox");
+  // About 2 MB: several times what the server sends before the page acknowledges.
+  await run(page, "toolbox", "seq 1 300000; echo fini''shed");
+  await expect(screen(page, "toolbox")).toContainText(/\d{5}/);
+  proxy.cut();
+  await expect(screen(page, "toolbox")).toContainText("finished", { timeout: 20_000 });
+  await expect(status(page, "toolbox")).toHaveText("Connected");
+  const text = await screen(page, "toolbox").innerText();
+  expect(text).toMatch(/299999\s+300000\s+finished/);
+});
+
+test("closing a terminal ends its session at once, without a grace period", async ({ page, request }) => {
+  await visit(page, "/");
+  const id = await openSession(page, request, "toolbox");
+  await page.locator(".tab", { hasText: "toolbox" }).getByRole("button", { name: "Close this terminal" }).click();
+  await expect(page.locator(".tab")).toHaveCount(0);
+  await expect.poll(() => sessionIds(request, "toolbox"), { timeout: 5_000 }).not.toContain(id);
+});
+
+test("a session that ended during the outage is not resumed; Reconnect starts a new one", async ({ page, request }) => {
+  await visit(page, "/");
+  const id = await openSession(page, request, "toolbox");
+  proxy.down();
+  await expect(status(page, "toolbox")).toContainText("reconnecting");
+  expect((await request.delete(`/admin/sessions/${id}`, { headers: auth })).status()).toBe(204);
+  proxy.up();
+  await expect(status(page, "toolbox")).toContainText("Ended", { timeout: 15_000 });
+  const reconnect = pane(page, "toolbox").getByRole("button", { name: "Reconnect" });
+  await expect(reconnect).toBeVisible();
+  // No more automatic attempts.
+  await page.waitForTimeout(1500);
+  await expect(status(page, "toolbox")).toContainText("Ended");
+
+  const before = await sessionIds(request, "toolbox");
+  await reconnect.click();
+  await expect(status(page, "toolbox")).toHaveText("Connected");
+  expect((await sessionIds(request, "toolbox")).filter((s) => !before.includes(s))).toHaveLength(1);
+});
