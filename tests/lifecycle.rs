@@ -94,8 +94,11 @@ impl Page {
                 Some(Message::Binary(data)) => {
                     self.received += data.len() as u64;
                     self.output.extend_from_slice(&data);
-                    let offset = self.received;
-                    self.control(ClientMessage::Ack { offset }).await;
+                    let ack = ClientMessage::Ack {
+                        offset: self.received,
+                    };
+                    // The server may already have closed; the next read says so.
+                    let _ = self.ws.send(Message::Text(ack.to_json().into())).await;
                 }
                 Some(Message::Text(text)) => {
                     let event: ServerEvent = serde_json::from_str(text.as_str()).unwrap();
