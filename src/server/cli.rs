@@ -14,6 +14,7 @@ use super::audit::Audit;
 use super::auth::{Auth, AuthConfig, Mode, random_hex};
 use super::clusters::Clusters;
 use super::live::{Limits, LiveSessions};
+use super::metrics::{Exposition, Metrics};
 use super::session::{Sessions, Settings};
 use super::{AppState, Recordings};
 
@@ -117,6 +118,11 @@ pub struct Args {
     /// End terminals after this many minutes (0: no limit).
     #[arg(long, env = "PODTERM_MAX_SESSION_MINUTES", default_value_t = 0)]
     pub max_session_minutes: u64,
+
+    /// Also serve /metrics without a login on this address (for a Prometheus scraper);
+    /// on the main address /metrics needs a login like every other page.
+    #[arg(long, env = "PODTERM_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 
     /// Seconds a session waits for its page after the connection drops; the page
     /// reconnects on its own and the output it missed is replayed.
@@ -269,6 +275,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         .then(|| auth.token.as_ref().map(|t| t.expose_secret().to_string()))
         .flatten();
     let mode = auth.mode;
+    let metrics = Arc::new(Metrics::new());
     let state = AppState {
         leptos_options: options,
         clusters: Arc::new(clusters),
@@ -284,18 +291,37 @@ pub async fn run(args: Args) -> Result<(), String> {
             max_duration: (args.max_session_minutes > 0)
                 .then(|| Duration::from_secs(args.max_session_minutes * 60)),
         })),
-        sessions: Arc::new(Sessions::new(Settings {
-            grace: Duration::from_secs(args.resume_grace_seconds),
-            idle: (args.idle_timeout_minutes > 0)
-                .then(|| Duration::from_secs(args.idle_timeout_minutes * 60)),
-            cleanup: !args.keep_processes,
-        })),
+        sessions: Arc::new(Sessions::new(
+            Settings {
+                grace: Duration::from_secs(args.resume_grace_seconds),
+                idle: (args.idle_timeout_minutes > 0)
+                    .then(|| Duration::from_secs(args.idle_timeout_minutes * 60)),
+                cleanup: !args.keep_processes,
+            },
+            metrics.clone(),
+        )),
+        metrics: metrics.clone(),
         recordings: args.record_dir.clone().map(|dir| Recordings {
             dir,
             with_input: args.record_input,
         }),
     };
     let sessions = state.sessions.clone();
+    if let Some(metrics_addr) = args.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .map_err(|e| format!("cannot listen for metrics on {metrics_addr}: {e}"))?;
+        let router = super::metrics::router(Exposition {
+            metrics: metrics.clone(),
+            sessions: sessions.clone(),
+        });
+        println!("metrics on http://{metrics_addr}/metrics (no login)");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!("the metrics listener stopped: {e}");
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;

@@ -120,7 +120,10 @@ async fn session(
 ) {
     let target = match target {
         Ok(target) => target,
-        Err(message) => return fail(browser, Failure::new(ErrorReason::BadRequest, message)).await,
+        Err(message) => {
+            state.metrics.error(ErrorReason::BadRequest);
+            return fail(browser, Failure::new(ErrorReason::BadRequest, message)).await;
+        }
     };
     let owner = caller.identity.cache_key();
     if let Some((id, requested)) = &target.resume {
@@ -139,10 +142,14 @@ async fn session(
                 });
         return match resumed {
             Ok((session, offset, generation)) => {
+                state.metrics.resumed.inc();
                 let left = attach::serve(session, browser, offset, true, generation).await;
                 tracing::debug!(session = %id, ?left, "connection ended");
             }
-            Err(failure) => fail(browser, failure).await,
+            Err(failure) => {
+                state.metrics.error(failure.reason);
+                fail(browser, failure).await
+            }
         };
     }
     let id = super::auth::random_hex(8);
@@ -175,19 +182,29 @@ async fn session(
         start: facts.start.clone(),
     }) {
         Ok(ticket) => ticket,
-        Err(why) => return fail(browser, Failure::new(ErrorReason::TooMany, why)).await,
+        Err(why) => {
+            state.metrics.error(ErrorReason::TooMany);
+            return fail(browser, Failure::new(ErrorReason::TooMany, why)).await;
+        }
     };
     let command = if state.sessions.settings().cleanup {
         reaper::mark(&id, &target.command)
     } else {
         target.command.clone()
     };
+    let setup = std::time::Instant::now();
     let (upstream, client) = match open(&state, &caller, &target, command).await {
         Ok((upstream, context, client)) => {
             facts.context = context;
+            state
+                .metrics
+                .setup_seconds
+                .observe(setup.elapsed().as_secs_f64());
+            state.metrics.started.inc();
             (upstream, client)
         }
         Err(failure) => {
+            state.metrics.error(failure.reason);
             tracing::info!(user = caller.identity.name(), pod = %target.pod, namespace = %target.namespace, "exec not started: {failure}");
             return fail(browser, failure).await;
         }

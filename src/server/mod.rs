@@ -13,6 +13,7 @@ pub mod exec;
 pub mod headers;
 pub mod kube_errors;
 pub mod live;
+pub mod metrics;
 pub mod pods;
 pub mod reaper;
 pub mod recording;
@@ -53,6 +54,7 @@ pub struct AppState {
     pub audit: Arc<audit::Audit>,
     pub live: Arc<live::LiveSessions>,
     pub sessions: Arc<session::Sessions>,
+    pub metrics: Arc<metrics::Metrics>,
     pub recordings: Option<Recordings>,
 }
 
@@ -79,6 +81,8 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics_page))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -101,6 +105,38 @@ pub fn router(state: AppState) -> Router {
             headers::security_headers,
         ))
         .with_state(state)
+}
+
+/// Ready when the current cluster context answers (any answer: a refusal is an answer).
+/// Says nothing else: the route is open.
+async fn ready(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> (http::StatusCode, &'static str) {
+    let answered = async {
+        let cluster = state
+            .clusters
+            .get(None, &auth::Identity::TokenHolder)
+            .await
+            .ok()?;
+        match cluster.client.apiserver_version().await {
+            Ok(_) | Err(kube::Error::Api(_)) => Some(()),
+            Err(_) => None,
+        }
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(3), answered).await {
+        Ok(Some(())) => (http::StatusCode::OK, "ready"),
+        _ => (http::StatusCode::SERVICE_UNAVAILABLE, "not ready"),
+    }
+}
+
+async fn metrics_page(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    metrics::handler(axum::extract::State(metrics::Exposition {
+        metrics: state.metrics.clone(),
+        sessions: state.sessions.clone(),
+    }))
+    .await
 }
 
 /// What every server render sees: the state, and the nonce the response's policy names.

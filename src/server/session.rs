@@ -129,15 +129,17 @@ pub struct Start {
 
 pub struct Sessions {
     settings: Settings,
+    metrics: Arc<super::metrics::Metrics>,
     map: Mutex<HashMap<String, Arc<Session>>>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
 
 impl Sessions {
-    pub fn new(settings: Settings) -> Self {
+    pub fn new(settings: Settings, metrics: Arc<super::metrics::Metrics>) -> Self {
         Self {
             settings,
+            metrics,
             map: Mutex::new(HashMap::new()),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
@@ -155,6 +157,11 @@ impl Sessions {
     /// Sessions running or waiting for their page.
     pub fn count(&self) -> usize {
         self.map().len()
+    }
+
+    /// Cancelled when podterm begins to shut down; long-lived responses end with it.
+    pub fn stopping(&self) -> CancellationToken {
+        self.shutdown.clone()
     }
 
     /// Output held for pages, over all sessions.
@@ -272,12 +279,14 @@ impl Sessions {
             writer_stop.clone(),
             session.clone(),
             recorder.clone(),
+            self.metrics.clone(),
         ));
 
         let ending = self
             .pump(&session, up_rx, &ticket, max_duration, recorder.as_ref())
             .await;
         let (event, mut record) = describe(&ending, self.settings.grace);
+        self.metrics.ended(ending.outcome());
         session.finish(event);
         writer_stop.cancel();
         let _ = writer.await;
@@ -340,6 +349,7 @@ impl Sessions {
                     Some(Ok(UpMessage::Binary(data))) => match channels::read(data) {
                         Incoming::Output(bytes) => {
                             session.bytes_out.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                            self.metrics.relayed("to_browser", bytes.len() as u64);
                             if let Some(r) = recorder {
                                 r.lock().unwrap_or_else(|e| e.into_inner()).output(&bytes);
                             }
@@ -416,6 +426,18 @@ enum End {
     Ended(String),
 }
 
+impl End {
+    fn outcome(&self) -> &'static str {
+        match self {
+            End::Cluster(Outcome::Exited(_)) => "exited",
+            End::Cluster(Outcome::Failed(_)) => "failed",
+            End::Abandoned => "abandoned",
+            End::Closed => "closed",
+            End::Ended(_) => "ended",
+        }
+    }
+}
+
 fn describe(end: &End, grace: Duration) -> (Option<ServerEvent>, Ending) {
     match end {
         End::Cluster(Outcome::Exited(code)) => (
@@ -473,6 +495,7 @@ async fn write_upstream(
     stop: CancellationToken,
     session: Arc<Session>,
     recorder: Option<Arc<Mutex<Recorder>>>,
+    metrics: Arc<super::metrics::Metrics>,
 ) {
     let mut ping = tokio::time::interval(UPSTREAM_PING);
     ping.tick().await;
@@ -489,6 +512,7 @@ async fn write_upstream(
                 None => break,
                 Some(Input::Stdin(data)) => {
                     session.bytes_in.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    metrics.relayed("to_pod", data.len() as u64);
                     if let Some(r) = &recorder {
                         r.lock().unwrap_or_else(|e| e.into_inner()).input(&data);
                     }

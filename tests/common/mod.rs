@@ -89,6 +89,7 @@ pub async fn start_with(options: Options) -> Fixture {
     let site = dir.path().join("site");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/large.bin"), vec![b'x'; 4 << 20]).unwrap();
+    let metrics = Arc::new(podterm::server::metrics::Metrics::new());
     let state = AppState {
         leptos_options: leptos::prelude::LeptosOptions::builder()
             .output_name("podterm")
@@ -103,10 +104,14 @@ pub async fn start_with(options: Options) -> Fixture {
             starts_per_minute: 1000,
             max_duration: None,
         })),
-        sessions: Arc::new(Sessions::new(Settings {
-            grace: options.grace,
-            ..Settings::default()
-        })),
+        sessions: Arc::new(Sessions::new(
+            Settings {
+                grace: options.grace,
+                ..Settings::default()
+            },
+            metrics.clone(),
+        )),
+        metrics,
         recordings: options.record.then(|| Recordings {
             dir: dir.path().join("casts"),
             with_input: false,
