@@ -138,3 +138,78 @@ fn a_generated_token_is_printed_once_in_the_banner_only() {
     assert_eq!(stdout.matches(&token).count(), 1);
     assert!(!stderr.contains(&token));
 }
+
+#[test]
+fn metrics_can_have_their_own_address_without_a_login() {
+    let metrics_addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    };
+    let (stdout, _) = run(
+        &[
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--token",
+            "metrics-test-token-0000000000",
+            "--metrics-listen",
+            &metrics_addr,
+        ],
+        |addr| {
+            assert!(request(addr, "GET /metrics HTTP/1.1\r\n").starts_with("HTTP/1.1 401"));
+            let answer = request(&metrics_addr, "GET /metrics HTTP/1.1\r\n");
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            assert!(answer.contains("podterm_sessions_active"), "{answer}");
+        },
+    );
+    assert!(stdout.contains("/metrics (no login)"), "{stdout}");
+}
+
+#[test]
+fn sigterm_ends_open_feeds_and_exits() {
+    let token = "sigterm-test-token-00000000000";
+    let mut child = podterm()
+        .args(["--demo", "--listen", "127.0.0.1:0", "--token", token])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let addr = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "podterm exited");
+        if let Some(rest) = line
+            .strip_prefix("podterm ")
+            .and_then(|l| l.split("http://").nth(1))
+        {
+            break rest.trim().to_string();
+        }
+    };
+    // a dashboard's live feed stays open until the server ends it
+    let mut feed = std::net::TcpStream::connect(&addr).unwrap();
+    {
+        use std::io::Write;
+        write!(
+            feed,
+            "GET /api/pods/watch?namespace=default HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+        .unwrap();
+    }
+    let mut first = [0u8; 64];
+    feed.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    assert!(feed.read(&mut first).unwrap() > 0);
+    let _ = nix_kill(child.id());
+    let deadline = Instant::now() + Duration::from_secs(25);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("podterm did not exit within 25 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -51,7 +51,9 @@ pub async fn handler(
         Ok(cluster) => cluster,
         Err(e) => return (axum::http::StatusCode::NOT_FOUND, e.to_string()).into_response(),
     };
-    Sse::new(feed(cluster, query.namespace))
+    // The feed ends at shutdown, which would otherwise wait for it forever.
+    let stopping = state.sessions.stopping().cancelled_owned();
+    Sse::new(feed(cluster, query.namespace).take_until(stopping))
         .keep_alive(KeepAlive::default())
         .into_response()
 }
