@@ -525,3 +525,20 @@ async fn hostile_messages_get_errors_or_clamps_and_hurt_no_one() {
     bystander.read_until("unharmed").await;
     let _ = BEARER;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_paste_into_a_program_that_echoes_does_not_freeze() {
+    let f = start().await;
+    let mut page = Page::open(&f, SHELL).await;
+    page.read_until("# ").await;
+    page.keys("cat\n").await;
+    // 2 MiB of lines, sent at once as a page sends a paste, before reading anything: the
+    // echo and cat's output exceed the output window while input is still arriving
+    let line = format!("{}\n", "p".repeat(1023));
+    for _ in 0..64 {
+        page.keys(&line.repeat(32)).await;
+    }
+    page.keys("\x04").await;
+    page.keys("echo all-do''ne\n").await;
+    page.read_until("all-done").await;
+}

@@ -1,6 +1,7 @@
 //! One browser connection attached to a session: output (from the offset the page asked
 //! for) and events to the page; keys, resizes, acknowledgements and keepalives from it.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -11,6 +12,9 @@ use tokio::sync::mpsc;
 
 use super::session::{Input, Session};
 use crate::protocol::{ClientMessage, DEAD_AFTER_SECS, ErrorReason, KEEPALIVE_SECS, ServerEvent};
+
+/// Input held for a command that does not read it, before the connection is given up.
+const MAX_WAITING_INPUT: usize = 4 << 20;
 
 /// How a connection ended, for the log.
 #[derive(Debug, PartialEq, Eq)]
@@ -35,6 +39,11 @@ pub async fn serve(
     generation: u64,
 ) -> Left {
     let (mut tx, mut rx) = socket.split();
+    // Subscribed before anything else, so a take-over from now on is seen.
+    let mut link = session.link();
+    if link.borrow_and_update().generation != generation {
+        return Left::Replaced;
+    }
     let attached = ServerEvent::Attached {
         session: session.id.clone(),
         offset,
@@ -54,7 +63,6 @@ pub async fn serve(
 
     let outgoing = async {
         let mut progress = session.progress();
-        let mut link = session.link();
         let mut keepalive = tokio::time::interval(Duration::from_secs(KEEPALIVE_SECS));
         keepalive.tick().await;
         let mut cursor = offset;
@@ -75,7 +83,13 @@ pub async fn serve(
                     reason: ErrorReason::Ended,
                     message: "this session has ended".into(),
                 });
-                let _ = tx.send(Message::Text(event.to_json().into())).await;
+                if tx
+                    .send(Message::Text(event.to_json().into()))
+                    .await
+                    .is_err()
+                {
+                    return Left::Dropped;
+                }
                 session.mark_delivered();
                 close(&mut tx).await;
                 return Left::Delivered;
@@ -112,25 +126,56 @@ pub async fn serve(
 
     let incoming = async {
         let dead_after = Duration::from_secs(DEAD_AFTER_SECS);
+        let mut heard = tokio::time::Instant::now();
+        // Input waits here while the command does not read it, so acknowledgements and
+        // pings behind it in the socket are still handled (a paste cannot freeze output).
+        let mut waiting: VecDeque<Input> = VecDeque::new();
+        let mut waiting_bytes = 0usize;
         loop {
-            let message = match tokio::time::timeout(dead_after, rx.next()).await {
-                Err(_) => {
+            let next = tokio::select! {
+                permit = session.reserve(), if !waiting.is_empty() => {
+                    let Some(permit) = permit else {
+                        // The session is over; the outgoing side delivers its end.
+                        std::future::pending::<()>().await;
+                        unreachable!()
+                    };
+                    if let Some(input) = waiting.pop_front() {
+                        if let Input::Stdin(data) = &input {
+                            waiting_bytes -= data.len();
+                        }
+                        session.touched();
+                        permit.send(input);
+                    }
+                    continue;
+                }
+                () = tokio::time::sleep_until(heard + dead_after) => {
                     tracing::info!(session = %session.id, "the page went silent; waiting for it to come back");
                     return Left::Dropped;
                 }
-                Ok(None | Some(Err(_))) => return Left::Dropped,
-                Ok(Some(Ok(message))) => message,
+                next = rx.next() => next,
+            };
+            heard = tokio::time::Instant::now();
+            let message = match next {
+                None | Some(Err(_)) => return Left::Dropped,
+                Some(Ok(message)) => message,
             };
             match message {
                 Message::Binary(data) => {
-                    if !session.send(Input::Stdin(data)).await {
-                        // The session is over; the outgoing side delivers its end.
-                        std::future::pending::<()>().await;
+                    waiting_bytes += data.len();
+                    if waiting_bytes > MAX_WAITING_INPUT {
+                        let _ = reply_tx.try_send(ServerEvent::Error {
+                            reason: ErrorReason::BadRequest,
+                            message:
+                                "the command is not reading its input; more than 4 MiB is waiting"
+                                    .into(),
+                        });
+                        return Left::Dropped;
                     }
+                    waiting.push_back(Input::Stdin(data));
                 }
                 Message::Text(text) => match ClientMessage::parse(text.as_str()) {
                     Ok(ClientMessage::Resize { cols, rows }) => {
-                        session.send(Input::Resize(cols, rows)).await;
+                        waiting.push_back(Input::Resize(cols, rows));
                     }
                     Ok(ClientMessage::Ack { offset }) => {
                         session.ack(offset.min(sent.load(Ordering::Acquire)));

@@ -90,8 +90,9 @@ impl ExecTarget {
         })
     }
 
-    fn place(&self) -> Place {
+    fn place(&self, context: &str) -> Place {
         Place {
+            context: context.to_string(),
             namespace: self.namespace.clone(),
             pod: self.pod.clone(),
             container: self.container.clone(),
@@ -126,20 +127,18 @@ async fn session(
         }
     };
     let owner = caller.identity.cache_key();
+    let context = target
+        .context
+        .clone()
+        .or_else(|| state.clusters.current())
+        .unwrap_or_default();
     if let Some((id, requested)) = &target.resume {
-        let resumed =
-            state
+        let resumed = match resume_allowed(&state, &caller, &target).await {
+            Ok(()) => state
                 .sessions
-                .resume(id, &owner, &target.place())
-                .and_then(|(session, generation)| {
-                    session
-                        .start_offset(*requested)
-                        .map(|offset| (session.clone(), offset, generation))
-                        .map_err(|why| {
-                            session.detach(generation);
-                            Failure::new(ErrorReason::BadRequest, why)
-                        })
-                });
+                .resume(id, &owner, &target.place(&context), *requested),
+            Err(failure) => Err(failure),
+        };
         return match resumed {
             Ok((session, offset, generation)) => {
                 state.metrics.resumed.inc();
@@ -152,13 +151,14 @@ async fn session(
             }
         };
     }
+    if state.sessions.stopping().is_cancelled() {
+        let failure = Failure::new(ErrorReason::Ended, "podterm is shutting down");
+        return fail(browser, failure).await;
+    }
+    // Shutdown waits for a session being set up, and then ends it like the others.
+    let _setting_up = state.sessions.setting_up();
     let id = super::auth::random_hex(8);
     // Limits first: a refused session must not have started anything in the pod.
-    let context = target
-        .context
-        .clone()
-        .or_else(|| state.clusters.current())
-        .unwrap_or_default();
     let mut facts = SessionFacts {
         id: id.clone(),
         user: caller.identity.name().to_string(),
@@ -221,7 +221,7 @@ async fn session(
     let session = state.sessions.start(Start {
         id,
         owner,
-        place: target.place(),
+        place: target.place(&facts.context),
         upstream,
         ticket,
         facts,
@@ -232,6 +232,20 @@ async fn session(
     });
     let left = attach::serve(Arc::clone(&session), browser, 0, false, 1).await;
     tracing::debug!(session = %session.id, ?left, "connection ended");
+}
+
+/// A person whose access was revoked does not get back into their session.
+async fn resume_allowed(
+    state: &AppState,
+    caller: &Caller,
+    target: &ExecTarget,
+) -> Result<(), Failure> {
+    let cluster = state
+        .clusters
+        .get(target.context.as_deref(), &caller.identity)
+        .await
+        .map_err(|e| Failure::new(ErrorReason::NotFound, e.to_string()))?;
+    may_exec(&cluster, &target.namespace, Some(&target.pod)).await
 }
 
 async fn fail(mut browser: WebSocket, failure: Failure) {

@@ -24,7 +24,7 @@ exec "$@""#;
 /// Finds the marked processes (and their descendants, which may have dropped the variable),
 /// hangs them up, and kills what remains. Prints one summary line.
 const REAP_SCRIPT: &str = r#"mark="PODTERM_SESSION=$1"
-command -v grep >/dev/null 2>&1 || { echo "missing=grep"; exit 0; }
+printf 'x\000' | grep -qxzF x 2>/dev/null || { echo "missing=grep"; exit 0; }
 marked() {
   pids=" "
   for d in /proc/[0-9]*; do
@@ -77,8 +77,9 @@ pub fn mark(session: &str, command: &[String]) -> Vec<String> {
 }
 
 /// Where a session ran.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
+    pub context: String,
     pub namespace: String,
     pub pod: String,
     pub container: String,
@@ -111,12 +112,14 @@ pub async fn end_processes(client: kube::Client, place: &Place, session: &str) -
         let _ = process.join().await;
         Ok::<String, String>(output)
     };
-    match tokio::time::timeout(Duration::from_secs(20), run).await {
-        Err(_) => "cleanup did not finish within 20 s".into(),
+    // Shorter than podterm's shutdown deadline, so a slow pod cannot hold up the others.
+    match tokio::time::timeout(Duration::from_secs(10), run).await {
+        Err(_) => "cleanup did not finish within 10 s".into(),
         Ok(Err(e)) => format!("cleanup could not run: {e}"),
         Ok(Ok(output)) => match output.trim() {
             "missing=grep" => {
-                "cleanup skipped: the container has no grep to find the session's processes".into()
+                "cleanup skipped: the container has no grep with -z to find the session's processes"
+                    .into()
             }
             line => match line.strip_prefix("found=") {
                 Some(n) => format!("ended {n} processes left by the session"),

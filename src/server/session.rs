@@ -159,6 +159,11 @@ impl Sessions {
         self.map().len()
     }
 
+    /// Held while a session is being set up, so shutdown waits for it to start and end.
+    pub fn setting_up(&self) -> tokio_util::task::task_tracker::TaskTrackerToken {
+        self.tasks.token()
+    }
+
     /// Cancelled when podterm begins to shut down; long-lived responses end with it.
     pub fn stopping(&self) -> CancellationToken {
         self.shutdown.clone()
@@ -211,7 +216,8 @@ impl Sessions {
         id: &str,
         owner: &str,
         place: &Place,
-    ) -> Result<(Arc<Session>, u64), Failure> {
+        offset: u64,
+    ) -> Result<(Arc<Session>, u64, u64), Failure> {
         let gone = || {
             Failure::new(
                 ErrorReason::Ended,
@@ -219,20 +225,20 @@ impl Sessions {
             )
         };
         let session = self.map().get(id).cloned().ok_or_else(gone)?;
-        if session.owner != owner
-            || session.place.namespace != place.namespace
-            || session.place.pod != place.pod
-            || session.place.container != place.container
-        {
+        if session.owner != owner || session.place != *place {
             return Err(gone());
         }
+        // Checked before taking over, so a bad request leaves the attached page alone.
+        let offset = session
+            .start_offset(offset)
+            .map_err(|why| Failure::new(ErrorReason::BadRequest, why))?;
         let mut generation = 0;
         session.link.send_modify(|link| {
             link.generation += 1;
             link.attached = true;
             generation = link.generation;
         });
-        Ok((session, generation))
+        Ok((session, offset, generation))
     }
 
     /// Ends every session (telling their pages), ends their processes, and waits for that
@@ -319,7 +325,8 @@ impl Sessions {
         recorder: Option<&Arc<Mutex<Recorder>>>,
     ) -> End {
         let mut link = session.link.subscribe();
-        let mut detached_at: Option<tokio::time::Instant> = None;
+        // A connection may have let go before this task started.
+        let mut detached_at = (!link.borrow_and_update().attached).then(tokio::time::Instant::now);
         let limit = async {
             match max_duration {
                 Some(limit) => tokio::time::sleep(limit).await,
@@ -639,11 +646,14 @@ impl Session {
         self.space.notify_one();
     }
 
-    /// Queues input for the command; waits when the queue is full (backpressure on the
-    /// browser's socket). False once the session is over.
-    pub async fn send(&self, input: Input) -> bool {
+    /// Waits for room in the input queue; None once the session is over.
+    pub async fn reserve(&self) -> Option<mpsc::Permit<'_, Input>> {
+        self.input.reserve().await.ok()
+    }
+
+    /// Input is on its way (for the idle timeout).
+    pub fn touched(&self) {
         *self.last_input.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        self.input.send(input).await.is_ok()
     }
 
     /// The person closed the terminal.
@@ -680,6 +690,7 @@ mod tests {
             id: "test".into(),
             owner: "owner".into(),
             place: Place {
+                context: "ctx".into(),
                 namespace: "ns".into(),
                 pod: "pod".into(),
                 container: "c".into(),
