@@ -65,7 +65,8 @@ pub enum ServerEvent {
     Pong,
     /// The command ended with this exit code; the server closes the socket next.
     Exit { code: i32 },
-    /// The session could not start or broke; the server closes the socket next.
+    /// The session could not start or broke; the server closes the socket next. Except:
+    /// `bad_request` about one message of an attached session, which goes on.
     Error {
         reason: ErrorReason,
         message: String,

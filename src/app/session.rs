@@ -374,6 +374,13 @@ impl Session {
                 ));
                 self.state.set(SessionState::Exited(code));
             }
+            // About one message of an attached session: the session goes on.
+            Ok(ServerEvent::Error {
+                reason: crate::protocol::ErrorReason::BadRequest,
+                message,
+            }) if self.state.with_untracked(|s| *s == SessionState::Connected) => {
+                leptos::logging::warn!("podterm: the server refused a message: {message}");
+            }
             Ok(ServerEvent::Error { reason, message }) => {
                 self.ended();
                 self.term.write_text(&format!(
