@@ -69,6 +69,7 @@ impl FromRef<AppState> for LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let assets = StaticFiles(PathBuf::from(&*options.site_root));
     let context_state = state.clone();
     let policy = headers::PolicySettings {
         reload_port: (options.env == leptos::config::Env::DEV).then_some(options.reload_port),
@@ -80,6 +81,13 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/sessions/{id}", delete(admin::end))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
+        // Built assets straight from disk: leptos_axum's file handler runs each request in a
+        // reactive owner, which under load could reach a concurrent page's response.
+        .nest_service(
+            &format!("/{}", options.site_pkg_dir),
+            assets.join(&options.site_pkg_dir),
+        )
+        .nest_service("/vendor", assets.join("vendor"))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics_page))
@@ -146,6 +154,15 @@ fn render_context(state: &AppState) {
         .and_then(|parts| parts.extensions.get::<headers::PageNonce>().cloned());
     if let Some(headers::PageNonce(nonce)) = nonce {
         provide_context(leptos::nonce::Nonce::from_value(nonce));
+    }
+}
+
+/// A directory of built files under the site root.
+struct StaticFiles(PathBuf);
+
+impl StaticFiles {
+    fn join(&self, dir: &str) -> tower_http::services::ServeDir {
+        tower_http::services::ServeDir::new(self.0.join(dir))
     }
 }
 
