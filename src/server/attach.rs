@@ -204,7 +204,19 @@ pub async fn serve(
         left = outgoing => left,
         left = incoming => left,
     };
-    if left != Left::Delivered && left != Left::Replaced {
+    if left == Left::Delivered || left == Left::Replaced {
+        // The page may still be sending (acknowledgements); closing with its data unread
+        // would reset the connection and could lose the last event on its side. Read until
+        // its close reply.
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(Ok(message)) = rx.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    } else {
         session.detach(generation);
     }
     left
