@@ -144,6 +144,29 @@ async fn session_processes(
         .collect()
 }
 
+/// Waits until the container runs at least `count` session processes (jobs start
+/// asynchronously after the shell prints).
+async fn wait_for_processes(
+    f: &Fixture,
+    namespace: &str,
+    pod: &str,
+    container: &str,
+    count: usize,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let running = session_processes(f, namespace, pod, container).await;
+        if running.len() >= count {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "expected {count} processes, found {running:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn wait_for_no_processes(
     f: &Fixture,
     namespace: &str,
@@ -186,8 +209,7 @@ async fn a_dropped_page_leaves_no_processes_after_the_grace_period() {
     // a REPL in the foreground too
     page.keys("python3 -q\n").await;
     page.read_until(">>> ").await;
-    let running = session_processes(&f, "default", "toolbox", "shell").await;
-    assert!(running.len() >= 6, "{running:?}");
+    wait_for_processes(&f, "default", "toolbox", "shell", 6).await;
     drop(page); // no close message: as when a tab dies or the network goes
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
@@ -213,12 +235,7 @@ async fn busybox_sessions_are_cleaned_up_too() {
     let f = start_with(quick()).await;
     let mut page = Page::open(&f, "/ws/exec/default/busybox/busybox").await;
     start_stragglers(&mut page, false).await;
-    assert!(
-        session_processes(&f, "default", "busybox", "busybox")
-            .await
-            .len()
-            >= 4
-    );
+    wait_for_processes(&f, "default", "busybox", "busybox", 4).await;
     // closing the terminal ends the session at once, without waiting for the grace period
     page.control(ClientMessage::Close).await;
     wait_for_no_processes(&f, "default", "busybox", "busybox", Duration::from_secs(5)).await;
