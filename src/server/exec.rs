@@ -156,7 +156,7 @@ async fn session(
         return fail(browser, failure).await;
     }
     // Shutdown waits for a session being set up, and then ends it like the others.
-    let _setting_up = state.sessions.setting_up();
+    let setting_up = state.sessions.setting_up();
     let id = super::auth::random_hex(8);
     // Limits first: a refused session must not have started anything in the pod.
     let mut facts = SessionFacts {
@@ -230,6 +230,7 @@ async fn session(
         client,
         max_duration: state.live.max_duration(),
     });
+    drop(setting_up);
     let left = attach::serve(Arc::clone(&session), browser, 0, false, 1).await;
     tracing::debug!(session = %session.id, ?left, "connection ended");
 }
