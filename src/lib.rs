@@ -15,6 +15,8 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    // Server functions live under the prefix too.
+    leptos::server_fn::client::set_server_url(app::read_base_from_page());
     leptos::mount::hydrate_body(app::App);
     // Until this is set, controls are server-rendered HTML only; tests and styles wait for it.
     if let Some(root) = web_sys::window()

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{BEARER, get, http, read_until, start, terminal};
+use common::{BEARER, Options, get, http, read_until, start, start_with, terminal};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_the_cluster() {
@@ -77,4 +77,69 @@ async fn metrics_count_sessions_bytes_and_errors() {
     );
     assert_eq!(sample(&text, "podterm_sessions_active"), 0.0);
     let _ = BEARER;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everything_carries_the_base_path() {
+    let f = start_with(Options {
+        base_path: "/terminal",
+        ..Default::default()
+    })
+    .await;
+    let (code, page) = get(f.addr, "/terminal/?namespace=default").await;
+    assert_eq!(code, 200, "{page}");
+    for needle in [
+        r#"<meta name="podterm-base" content="/terminal">"#,
+        r#"href="/terminal/pkg/podterm.css""#,
+        r#"href="/terminal/vendor/xterm/xterm.css""#,
+        "/terminal/pkg/podterm.js",
+        r#"action="/terminal/logout""#,
+        r#"href="/terminal/""#,
+        "toolbox",
+    ] {
+        assert!(page.contains(needle), "{needle} missing from:\n{page}");
+    }
+    // a deep link under the prefix is the terminal page, not the dashboard
+    let (code, page) = get(
+        f.addr,
+        "/terminal/terminal?namespace=default&pod=toolbox&container=shell",
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert!(
+        page.contains(r#"data-pod="toolbox""#) && page.contains("terminal-pane"),
+        "{page}"
+    );
+    // health at the root (probes) and under the prefix
+    assert_eq!(http(f.addr, "GET", "/healthz", &[], "").await.0, 200);
+    assert_eq!(
+        http(f.addr, "GET", "/terminal/healthz", &[], "").await.0,
+        200
+    );
+    // the login redirect and the login form stay under the prefix
+    let (code, answer) = http(
+        f.addr,
+        "GET",
+        "/terminal/?namespace=shop",
+        &[("Accept", "text/html")],
+        "",
+    )
+    .await;
+    assert!((300..400).contains(&code), "{answer}");
+    assert!(
+        answer
+            .to_lowercase()
+            .contains("location: /terminal/login?next=%2f%3fnamespace%3dshop"),
+        "{answer}"
+    );
+    let (_, form) = http(f.addr, "GET", "/terminal/login", &[], "").await;
+    assert!(form.contains(r#"action="/terminal/login""#), "{form}");
+    // terminals under the prefix
+    let mut ws = terminal(
+        &f,
+        "/terminal/ws/exec/default/toolbox/shell?command=echo&command=prefixed",
+    )
+    .await;
+    let (out, _) = read_until(&mut ws, b"prefixed").await;
+    assert!(String::from_utf8_lossy(&out).contains("prefixed"));
 }

@@ -100,9 +100,10 @@ fn Top(data: Dashboard) -> impl IntoView {
         }.into_any(),
         Err(_) => view! { <input name="namespace" aria-label="Namespace" value=namespace.clone()/> }.into_any(),
     };
+    let base = super::base();
     view! {
         <header class="topbar">
-            <a class="brand" href="/">"podterm"</a>
+            <a class="brand" href=format!("{base}/")>"podterm"</a>
             {demo.then(|| view! { <span class="demo-badge" title="podterm started its own test cluster; nothing here is a real cluster">"Demo cluster"</span> })}
             <Form method="GET" action="/">
                 <label class="field">
@@ -122,7 +123,7 @@ fn Top(data: Dashboard) -> impl IntoView {
                 <button class="button" type="submit">"Show"</button>
             </Form>
             <span class="user" title="Logged in as">{user}</span>
-            <form method="post" action="/logout" class="logout"><button class="button" type="submit">"Log out"</button></form>
+            <form method="post" action=format!("{base}/logout") class="logout"><button class="button" type="submit">"Log out"</button></form>
             <span class="version">"v" {version}</span>
         </header>
     }

@@ -24,7 +24,7 @@ pub fn TerminalPage() -> impl IntoView {
     let confirmed = RwSignal::new(command.is_empty());
 
     let Some(pod) = pod else {
-        return view! { <p class="page-message error">"This link names no pod. " <a href="/">"Back to the dashboard"</a></p> }.into_any();
+        return view! { <p class="page-message error">"This link names no pod. " <a href=format!("{}/", super::base())>"Back to the dashboard"</a></p> }.into_any();
     };
     // Resolve the default container when the link names none.
     let resolved = Resource::new(move || (), {
@@ -59,7 +59,7 @@ pub fn TerminalPage() -> impl IntoView {
     view! {
         <leptos_meta::Title text=title/>
         <div class="single">
-            <header class="topbar"><a class="brand" href="/">"podterm"</a><span class="crumb">{namespace.clone()} " / " {pod.clone()}</span></header>
+            <header class="topbar"><a class="brand" href=format!("{}/", super::base())>"podterm"</a><span class="crumb">{namespace.clone()} " / " {pod.clone()}</span></header>
             <Suspense fallback=|| view! { <p class="page-message">"Finding the pod…"</p> }>
                 {move || {
                     let (context, namespace, pod, command) = (context.clone(), namespace.clone(), pod.clone(), command.clone());
@@ -78,7 +78,7 @@ pub fn TerminalPage() -> impl IntoView {
                                             <pre class="command">{shown.clone()}</pre>
                                             <p>"Only continue if you trust where the link came from."</p>
                                             <button class="button primary" on:click=move |_| confirmed.set(true)>"Run it"</button>
-                                            <a class="button" href="/">"Cancel"</a>
+                                            <a class="button" href=format!("{}/", super::base())>"Cancel"</a>
                                         </div>
                                     }>
                                         <TerminalView target=target.clone() visible=Signal::derive(|| true)/>

@@ -20,18 +20,52 @@ use leptos_router::path;
 
 pub use target::Target;
 
+/// The path prefix podterm is served under (`""` at the root), provided by the server for
+/// its render; the page reads it from its `podterm-base` meta tag.
+#[derive(Debug, Clone, Default)]
+pub struct BasePath(pub String);
+
+#[cfg(feature = "hydrate")]
+static CLIENT_BASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Reads the prefix the server rendered into the page; once, before hydrating.
+#[cfg(feature = "hydrate")]
+pub fn read_base_from_page() -> &'static str {
+    CLIENT_BASE.get_or_init(|| {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector("meta[name=podterm-base]").ok().flatten())
+            .and_then(|m| m.get_attribute("content"))
+            .unwrap_or_default()
+    })
+}
+
+/// The prefix for every URL podterm hands the browser.
+pub fn base() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        read_base_from_page().to_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        use_context::<BasePath>().map(|b| b.0).unwrap_or_default()
+    }
+}
+
 /// The HTML document around the app. Its hydration scripts carry the nonce the server's
 /// Content-Security-Policy names (see `server::headers`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let base = base();
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <meta name="podterm-base" content=base.clone()/>
+                <link rel="icon" href=format!("{base}/favicon.svg") type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options root=base.clone()/>
                 <MetaTags/>
             </head>
             <body>
@@ -44,14 +78,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let base = base();
+    let home = base.clone();
+    let router_base = if cfg!(feature = "hydrate") {
+        base.clone()
+    } else {
+        String::new()
+    };
     #[cfg(feature = "hydrate")]
     session::guard_page_unload();
     view! {
-        <Stylesheet id="leptos" href="/pkg/podterm.css"/>
-        <Stylesheet id="xterm" href="/vendor/xterm/xterm.css"/>
+        <Stylesheet id="leptos" href=format!("{base}/pkg/podterm.css")/>
+        <Stylesheet id="xterm" href=format!("{base}/vendor/xterm/xterm.css")/>
         <Title text="podterm"/>
-        <Router>
-            <Routes fallback=|| view! { <p class="page-message">"There is no such page. " <a href="/">"Back to the dashboard"</a></p> }>
+        // The server routes requests with the prefix removed; the page sees it in its URL.
+        <Router base=router_base>
+            <Routes fallback=move || view! { <p class="page-message">"There is no such page. " <a href=format!("{home}/")>"Back to the dashboard"</a></p> }>
                 <Route path=path!("/") view=dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/terminal") view=deep_link::TerminalPage ssr=SsrMode::Async/>
             </Routes>

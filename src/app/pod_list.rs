@@ -129,7 +129,11 @@ fn follow(
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::Closure;
 
-    let mut url = format!("/api/pods/watch?namespace={}", encode(&namespace));
+    let mut url = format!(
+        "{}/api/pods/watch?namespace={}",
+        super::base(),
+        encode(&namespace)
+    );
     if let Some(context) = &context {
         url.push_str(&format!("&context={}", encode(context)));
     }

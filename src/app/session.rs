@@ -257,7 +257,8 @@ impl Session {
         };
         let host = location.host().map_err(|_| "no host")?;
         Ok(format!(
-            "{scheme}//{host}{}",
+            "{scheme}//{host}{}{}",
+            super::base(),
             self.target.socket_path(resume)
         ))
     }

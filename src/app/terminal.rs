@@ -86,7 +86,7 @@ pub fn TerminalView(target: Target, #[prop(into)] visible: Signal<bool>) -> impl
     #[cfg(not(feature = "hydrate"))]
     let _ = visible;
     let title = target.title();
-    let link = target.deep_link();
+    let link = format!("{}{}", super::base(), target.deep_link());
     let command = (!target.command.is_empty()).then(|| target.command.join(" "));
     view! {
         <section class="terminal-pane" data-pod=target.pod.clone() data-container=target.container.clone()>

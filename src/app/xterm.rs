@@ -42,11 +42,12 @@ extern "C" {
 }
 
 /// Where the server serves xterm.js and its addons.
+/// Under the site's base path.
 pub const ASSETS: &str = "/vendor/xterm";
 
 /// Creates a terminal inside `element`.
 pub async fn create(element: &web_sys::HtmlElement) -> Result<TerminalHandle, String> {
-    let handle = create_terminal(element, ASSETS)
+    let handle = create_terminal(element, &format!("{}{ASSETS}", super::base()))
         .await
         .map_err(|e| js_message(&e))?;
     Ok(handle.unchecked_into())

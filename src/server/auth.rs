@@ -322,7 +322,7 @@ pub async fn middleware(
         Mode::Proxy => None,
     };
     let Some(identity) = identity else {
-        return unauthenticated(&request, auth.config.mode);
+        return unauthenticated(&request, auth.config.mode, &state.base_path);
     };
     let unsafe_method = !matches!(
         *request.method(),
@@ -372,7 +372,7 @@ fn client_address(auth: &Auth, headers: &HeaderMap, peer: SocketAddr) -> String 
         .unwrap_or_else(|| peer.to_string())
 }
 
-fn unauthenticated(request: &Request, mode: Mode) -> Response {
+fn unauthenticated(request: &Request, mode: Mode, base: &str) -> Response {
     let wants_page = request.method() == Method::GET
         && request
             .headers()
@@ -385,8 +385,11 @@ fn unauthenticated(request: &Request, mode: Mode) -> Response {
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
-        return Redirect::to(&format!("/login?next={}", crate::protocol::encode(next)))
-            .into_response();
+        return Redirect::to(&format!(
+            "{base}/login?next={}",
+            crate::protocol::encode(next)
+        ))
+        .into_response();
     }
     let message = match mode {
         Mode::Proxy => "podterm expects its trusted proxy to name the user",
@@ -438,7 +441,13 @@ pub async fn login_page(
     {
         return log_in(&state, &headers, peer, &token, &next).await;
     }
-    login_form(state.auth.config.mode, &next, None, StatusCode::OK)
+    login_form(
+        state.auth.config.mode,
+        &state.base_path,
+        &next,
+        None,
+        StatusCode::OK,
+    )
 }
 
 /// `POST /login`.
@@ -472,6 +481,7 @@ async fn log_in(
         Mode::Token => {
             return login_form(
                 Mode::Token,
+                &state.base_path,
                 next,
                 Some("That access token is not right."),
                 StatusCode::UNAUTHORIZED,
@@ -485,7 +495,13 @@ async fn log_in(
                 key: random_hex(16).into(),
             },
             Err(why) => {
-                return login_form(Mode::UserToken, next, Some(&why), StatusCode::UNAUTHORIZED);
+                return login_form(
+                    Mode::UserToken,
+                    &state.base_path,
+                    next,
+                    Some(&why),
+                    StatusCode::UNAUTHORIZED,
+                );
             }
         },
         Mode::Proxy => {
@@ -505,7 +521,7 @@ async fn log_in(
     if auth.secure(headers, peer.ip()) {
         cookie.push_str("; Secure");
     }
-    let mut response = Redirect::to(next).into_response();
+    let mut response = Redirect::to(&format!("{}{next}", state.base_path)).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -517,7 +533,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if let Some(id) = cookie(&headers, COOKIE) {
         state.auth.end_session(&id);
     }
-    let mut response = Redirect::to("/login").into_response();
+    let mut response = Redirect::to(&format!("{}/login", state.base_path)).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static("podterm_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"),
@@ -525,7 +541,13 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
     response
 }
 
-fn login_form(mode: Mode, next: &str, error: Option<&str>, status: StatusCode) -> Response {
+fn login_form(
+    mode: Mode,
+    base: &str,
+    next: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let (label, help) = match mode {
         Mode::UserToken => (
             "Your Kubernetes token",
@@ -542,9 +564,9 @@ fn login_form(mode: Mode, next: &str, error: Option<&str>, status: StatusCode) -
     let page = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Log in · podterm</title><link rel="stylesheet" href="/pkg/podterm.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
+<title>Log in · podterm</title><link rel="stylesheet" href="{base}/pkg/podterm.css"><link rel="icon" href="{base}/favicon.svg" type="image/svg+xml"></head>
 <body><main class="login"><h1>podterm</h1>
-<form method="post" action="/login">
+<form method="post" action="{base}/login">
 <label for="token">{label}</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <input type="hidden" name="next" value="{next}">

@@ -119,6 +119,11 @@ pub struct Args {
     #[arg(long, env = "PODTERM_MAX_SESSION_MINUTES", default_value_t = 0)]
     pub max_session_minutes: u64,
 
+    /// Serve under this path prefix, e.g. /terminal behind a proxy (requests may arrive
+    /// with or without it; links, assets and redirects carry it).
+    #[arg(long, env = "PODTERM_BASE_PATH", default_value = "")]
+    pub base_path: String,
+
     /// Also serve /metrics without a login on this address (for a Prometheus scraper);
     /// on the main address /metrics needs a login like every other page.
     #[arg(long, env = "PODTERM_METRICS_LISTEN")]
@@ -275,6 +280,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         .then(|| auth.token.as_ref().map(|t| t.expose_secret().to_string()))
         .flatten();
     let mode = auth.mode;
+    let base_path = super::base_path::normalize(&args.base_path)?;
     let metrics = Arc::new(Metrics::new());
     let state = AppState {
         leptos_options: options,
@@ -301,6 +307,7 @@ pub async fn run(args: Args) -> Result<(), String> {
             metrics.clone(),
         )),
         metrics: metrics.clone(),
+        base_path: base_path.clone(),
         recordings: args.record_dir.clone().map(|dir| Recordings {
             dir,
             with_input: args.record_input,
@@ -331,7 +338,9 @@ pub async fn run(args: Args) -> Result<(), String> {
         env!("CARGO_PKG_VERSION")
     );
     match (mode, login_link) {
-        (Mode::Token, Some(token)) => println!("log in at http://{addr}/login?token={token}"),
+        (Mode::Token, Some(token)) => {
+            println!("log in at http://{addr}{base_path}/login?token={token}")
+        }
         (Mode::Token, None) => println!("auth: access token (as configured)"),
         (Mode::Proxy, _) => {
             println!("auth: users named by trusted proxies, impersonated on every cluster call")
@@ -345,6 +354,9 @@ pub async fn run(args: Args) -> Result<(), String> {
             "demo mode: serving a built-in test cluster at {} (not a real cluster)",
             cluster.url()
         );
+    }
+    if !base_path.is_empty() {
+        println!("serving under {base_path}/ (behind a proxy: see the README's nginx section)");
     }
     println!(
         "clusters: {}",

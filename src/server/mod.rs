@@ -6,6 +6,7 @@ pub mod admin;
 pub mod attach;
 pub mod audit;
 pub mod auth;
+pub mod base_path;
 pub mod channels;
 pub mod cli;
 pub mod clusters;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub live: Arc<live::LiveSessions>,
     pub sessions: Arc<session::Sessions>,
     pub metrics: Arc<metrics::Metrics>,
+    /// The path prefix podterm is served under (`""` at the root).
+    pub base_path: String,
     pub recordings: Option<Recordings>,
 }
 
@@ -71,10 +74,11 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let assets = StaticFiles(PathBuf::from(&*options.site_root));
     let context_state = state.clone();
+    let base_path = state.base_path.clone();
     let policy = headers::PolicySettings {
         reload_port: (options.env == leptos::config::Env::DEV).then_some(options.reload_port),
     };
-    Router::new()
+    let app = Router::new()
         .route("/ws/exec/{namespace}/{pod}/{container}", get(exec::handler))
         .route("/api/pods/watch", get(watch::handler))
         .route("/admin/sessions", get(admin::list))
@@ -112,7 +116,14 @@ pub fn router(state: AppState) -> Router {
             policy,
             headers::security_headers,
         ))
-        .with_state(state)
+        .with_state(state);
+    // Layers run after routing, so the prefix comes off in an outer router.
+    Router::new()
+        .fallback_service(app)
+        .layer(middleware::from_fn_with_state(
+            base_path,
+            base_path::middleware,
+        ))
 }
 
 /// Ready when the current cluster context answers (any answer: a refusal is an answer).
@@ -150,6 +161,7 @@ async fn metrics_page(
 /// What every server render sees: the state, and the nonce the response's policy names.
 fn render_context(state: &AppState) {
     provide_context(state.clone());
+    provide_context(crate::app::BasePath(state.base_path.clone()));
     let nonce = use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<headers::PageNonce>().cloned());
     if let Some(headers::PageNonce(nonce)) = nonce {

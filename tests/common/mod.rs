@@ -36,6 +36,8 @@ pub struct Options {
     pub record: bool,
     /// How long sessions wait for their page.
     pub grace: Duration,
+    /// The path prefix podterm is served under.
+    pub base_path: &'static str,
 }
 
 impl Default for Options {
@@ -47,6 +49,7 @@ impl Default for Options {
             sessions_per_user: 16,
             record: false,
             grace: Duration::from_secs(30),
+            base_path: "",
         }
     }
 }
@@ -112,6 +115,7 @@ pub async fn start_with(options: Options) -> Fixture {
             metrics.clone(),
         )),
         metrics,
+        base_path: options.base_path.to_string(),
         recordings: options.record.then(|| Recordings {
             dir: dir.path().join("casts"),
             with_input: false,
