@@ -1,0 +1,73 @@
+// The core flow through nginx under /terminal/ (deploy/nginx/podterm.conf), against a
+// podterm started with --base-path /terminal: pages, hydration, server functions, the
+// live feed, terminals over the proxied WebSocket, deep links and redirects.
+import { expect, test, type Page } from "@playwright/test";
+
+const base = process.env.PODTERM_PROXIED_URL ?? "";
+const token = process.env.PODTERM_TOKEN ?? "";
+const violations: string[] = [];
+
+test.skip(!base, "PODTERM_PROXIED_URL names podterm behind nginx (scripts/test sets it)");
+
+const pane = (page: Page, pod: string) => page.locator(`.tab-panel:not(.hidden) .terminal-pane[data-pod="${pod}"]`);
+const screen = (page: Page, pod: string) => pane(page, pod).locator(".xterm-rows");
+const hydrated = (page: Page) => expect(page.locator("html[data-hydrated]")).toHaveCount(1);
+
+test.beforeEach(async ({ page }) => {
+  violations.length = 0;
+  page.on("pageerror", (error) => {
+    throw error;
+  });
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) violations.push(message.text());
+  });
+});
+
+test.afterEach(() => {
+  expect(violations).toEqual([]);
+});
+
+test("logging in through the proxy keeps the prefix", async ({ page }) => {
+  await page.goto(`${base}/?namespace=shop`);
+  await expect(page).toHaveURL(`${base}/login?next=%2F%3Fnamespace%3Dshop`);
+  await page.getByLabel("Access token").fill(token);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(`${base}/?namespace=shop`);
+  await hydrated(page);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+});
+
+test("dashboard, namespace switch and a terminal, all under /terminal/", async ({ page }) => {
+  await page.goto(`${base}/login?token=${token}`);
+  await expect(page).toHaveURL(`${base}/`);
+  await hydrated(page);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(2);
+  // a server function call and a client-side navigation, both under the prefix
+  const under = (query: string) => new RegExp(`^${base}/?\\?.*${query}`);
+  await page.getByLabel("Namespace").selectOption("shop");
+  await expect(page).toHaveURL(under("namespace=shop"));
+  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await page.getByLabel("Namespace").selectOption("default");
+  await expect(page).toHaveURL(under("namespace=default"));
+  await expect(page.locator("tr[data-pod]")).toHaveCount(2);
+
+  await page.locator('tr[data-pod="toolbox"] .pod-open').click();
+  await expect(pane(page, "toolbox").getByTestId("session-status")).toHaveText("Connected");
+  await pane(page, "toolbox").locator(".terminal-host").click();
+  await page.keyboard.type("echo via-ng''inx $HOSTNAME");
+  await page.keyboard.press("Enter");
+  await expect(screen(page, "toolbox")).toContainText("via-nginx toolbox");
+  await expect(pane(page, "toolbox").locator(".terminal-link")).toHaveAttribute("href", /^\/terminal\/terminal\?/);
+  await expect(page.locator(".brand")).toHaveAttribute("href", "/terminal/");
+});
+
+test("deep links and logging out keep the prefix", async ({ page }) => {
+  await page.goto(`${base}/login?token=${token}`);
+  await page.goto(`${base}/terminal?namespace=default&pod=busybox`);
+  await hydrated(page);
+  await expect(page.getByTestId("session-status")).toHaveText("Connected");
+  await page.goto(`${base}/`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(new RegExp(`^${base}/login`));
+});
