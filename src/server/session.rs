@@ -183,24 +183,12 @@ impl Sessions {
     /// Starts a session around an open exec stream; it begins attached (generation 1).
     pub fn start(self: &Arc<Self>, start: Start) -> Arc<Session> {
         let (input, input_rx) = mpsc::channel(INPUT_QUEUE);
-        let session = Arc::new(Session {
-            id: start.id.clone(),
-            owner: start.owner.clone(),
-            place: start.place.clone(),
+        let session = Arc::new(Session::new(
+            start.id.clone(),
+            start.owner.clone(),
+            start.place.clone(),
             input,
-            output: Mutex::new(Output::default()),
-            progress: watch::Sender::new(0),
-            space: Notify::new(),
-            link: watch::Sender::new(Link {
-                generation: 1,
-                attached: true,
-            }),
-            close: CancellationToken::new(),
-            delivered: AtomicBool::new(false),
-            bytes_in: AtomicU64::new(0),
-            bytes_out: AtomicU64::new(0),
-            last_input: Mutex::new(Instant::now()),
-        });
+        ));
         self.map().insert(session.id.clone(), session.clone());
         let sessions = self.clone();
         let running = session.clone();
@@ -552,6 +540,28 @@ async fn close_upstream(mut up_tx: futures::stream::SplitSink<Upstream, UpMessag
 }
 
 impl Session {
+    /// A session attached to its first connection (generation 1), with no output yet.
+    fn new(id: String, owner: String, place: Place, input: mpsc::Sender<Input>) -> Self {
+        Self {
+            id,
+            owner,
+            place,
+            input,
+            output: Mutex::new(Output::default()),
+            progress: watch::Sender::new(0),
+            space: Notify::new(),
+            link: watch::Sender::new(Link {
+                generation: 1,
+                attached: true,
+            }),
+            close: CancellationToken::new(),
+            delivered: AtomicBool::new(false),
+            bytes_in: AtomicU64::new(0),
+            bytes_out: AtomicU64::new(0),
+            last_input: Mutex::new(Instant::now()),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Output> {
         self.output.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -686,29 +696,13 @@ mod tests {
 
     fn session() -> Session {
         let (input, _) = mpsc::channel(1);
-        Session {
-            id: "test".into(),
-            owner: "owner".into(),
-            place: Place {
-                context: "ctx".into(),
-                namespace: "ns".into(),
-                pod: "pod".into(),
-                container: "c".into(),
-            },
-            input,
-            output: Mutex::new(Output::default()),
-            progress: watch::Sender::new(0),
-            space: Notify::new(),
-            link: watch::Sender::new(Link {
-                generation: 1,
-                attached: true,
-            }),
-            close: CancellationToken::new(),
-            delivered: AtomicBool::new(false),
-            bytes_in: AtomicU64::new(0),
-            bytes_out: AtomicU64::new(0),
-            last_input: Mutex::new(Instant::now()),
-        }
+        let place = Place {
+            context: "ctx".into(),
+            namespace: "ns".into(),
+            pod: "pod".into(),
+            container: "c".into(),
+        };
+        Session::new("test".into(), "owner".into(), place, input)
     }
 
     #[derive(Debug, Clone)]
