@@ -1,7 +1,6 @@
 // podterm in a real browser against its demo cluster, as a person would use it.
 import { expect, test, type Page } from "@playwright/test";
-
-const hydrated = (page: Page) => expect(page.locator("html[data-hydrated]")).toHaveCount(1);
+import { hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
 
 // Navigates and waits for hydration: until then the page is server-rendered HTML only.
 async function visit(page: Page, url: string) {
@@ -9,34 +8,10 @@ async function visit(page: Page, url: string) {
   await hydrated(page);
 }
 
-const pane = (page: Page, pod: string) => page.locator(`.tab-panel:not(.hidden) .terminal-pane[data-pod="${pod}"]`);
-const screen = (page: Page, pod: string) => pane(page, pod).locator(".xterm-rows");
-const status = (page: Page, pod: string) => pane(page, pod).getByTestId("session-status");
-
-async function openPod(page: Page, pod: string) {
-  await page.locator(`tr[data-pod="${pod}"] .pod-open`).click();
-  await expect(status(page, pod)).toHaveText("Connected");
-  await expect(screen(page, pod)).toContainText(/[#$][\s\u00a0]/);
-}
-
-async function run(page: Page, pod: string, line: string) {
-  await pane(page, pod).locator(".terminal-host").click();
-  await page.keyboard.type(line);
-  await page.keyboard.press("Enter");
-}
-
-const token = process.env.PODTERM_TOKEN ?? "";
 const violations: string[] = [];
 
 test.beforeEach(async ({ page }) => {
-  violations.length = 0;
-  page.on("pageerror", (error) => {
-    throw error;
-  });
-  // The real Content-Security-Policy is on; any violation fails the test.
-  page.on("console", (message) => {
-    if (message.text().includes("Content Security Policy")) violations.push(message.text());
-  });
+  watch(page, violations);
   await page.goto(`/login?token=${token}`);
 });
 

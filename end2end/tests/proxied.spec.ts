@@ -1,26 +1,16 @@
 // The core flow through nginx under /terminal/ (deploy/nginx/podterm.conf), against a
 // podterm started with --base-path /terminal: pages, hydration, server functions, the
 // live feed, terminals over the proxied WebSocket, deep links and redirects.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { hydrated, pane, screen, token, watch } from "./support";
 
 const base = process.env.PODTERM_PROXIED_URL ?? "";
-const token = process.env.PODTERM_TOKEN ?? "";
 const violations: string[] = [];
 
 test.skip(!base, "PODTERM_PROXIED_URL names podterm behind nginx (scripts/test sets it)");
 
-const pane = (page: Page, pod: string) => page.locator(`.tab-panel:not(.hidden) .terminal-pane[data-pod="${pod}"]`);
-const screen = (page: Page, pod: string) => pane(page, pod).locator(".xterm-rows");
-const hydrated = (page: Page) => expect(page.locator("html[data-hydrated]")).toHaveCount(1);
-
 test.beforeEach(async ({ page }) => {
-  violations.length = 0;
-  page.on("pageerror", (error) => {
-    throw error;
-  });
-  page.on("console", (message) => {
-    if (message.text().includes("Content Security Policy")) violations.push(message.text());
-  });
+  watch(page, violations);
 });
 
 test.afterEach(() => {

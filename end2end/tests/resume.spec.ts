@@ -5,6 +5,7 @@
 // podterm through a small TCP proxy that the tests can cut and hold down.
 import net from "node:net";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
 
 class Proxy {
   readonly url: string;
@@ -70,7 +71,6 @@ class Proxy {
   }
 }
 
-const hydrated = (page: Page) => expect(page.locator("html[data-hydrated]")).toHaveCount(1);
 
 let proxy: Proxy;
 
@@ -78,22 +78,6 @@ let proxy: Proxy;
 async function visit(page: Page, path: string) {
   await page.goto(proxy.url + path);
   await hydrated(page);
-}
-
-const pane = (page: Page, pod: string) => page.locator(`.tab-panel:not(.hidden) .terminal-pane[data-pod="${pod}"]`);
-const screen = (page: Page, pod: string) => pane(page, pod).locator(".xterm-rows");
-const status = (page: Page, pod: string) => pane(page, pod).getByTestId("session-status");
-
-async function openPod(page: Page, pod: string) {
-  await page.locator(`tr[data-pod="${pod}"] .pod-open`).click();
-  await expect(status(page, pod)).toHaveText("Connected");
-  await expect(screen(page, pod)).toContainText(/[#$][\s\u00a0]/);
-}
-
-async function run(page: Page, pod: string, line: string) {
-  await pane(page, pod).locator(".terminal-host").click();
-  await page.keyboard.type(line);
-  await page.keyboard.press("Enter");
 }
 
 // Records every text the status shows from now on: a short reconnect may come and go
@@ -112,7 +96,6 @@ async function recordStatus(page: Page, pod: string): Promise<() => Promise<stri
   return () => page.evaluate(() => (window as unknown as { podtermStatus: string[] }).podtermStatus);
 }
 
-const token = process.env.PODTERM_TOKEN ?? "";
 const violations: string[] = [];
 
 // The admin API, straight to podterm (not through the proxy): the token holder is an admin.
@@ -135,15 +118,8 @@ async function openSession(page: Page, request: APIRequestContext, pod: string):
 }
 
 test.beforeEach(async ({ page }) => {
-  violations.length = 0;
   proxy = await Proxy.start(process.env.PODTERM_URL ?? "");
-  page.on("pageerror", (error) => {
-    throw error;
-  });
-  // The real Content-Security-Policy is on; any violation fails the test.
-  page.on("console", (message) => {
-    if (message.text().includes("Content Security Policy")) violations.push(message.text());
-  });
+  watch(page, violations);
   // Logged in through the proxy, the address the page uses from here on.
   await page.goto(`${proxy.url}/login?token=${token}`);
 });
