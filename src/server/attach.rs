@@ -222,7 +222,11 @@ pub async fn serve(
     left
 }
 
-async fn close(tx: &mut futures::stream::SplitSink<WebSocket, Message>) {
+/// A normal close (1000) towards the browser, on a whole socket or its sending half.
+pub async fn close<S>(tx: &mut S)
+where
+    S: futures::Sink<Message> + Unpin,
+{
     let frame = CloseFrame {
         code: 1000,
         reason: "".into(),

@@ -2,12 +2,10 @@
 //! itself as the person) or re-attaches to one, and hands the connection to `attach`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::response::Response;
-use futures::SinkExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams};
 
@@ -255,16 +253,7 @@ async fn fail(mut browser: WebSocket, failure: Failure) {
         message: failure.message,
     };
     let _ = browser.send(Message::Text(event.to_json().into())).await;
-    close(browser).await;
-}
-
-async fn close(mut browser: WebSocket) {
-    let frame = CloseFrame {
-        code: 1000,
-        reason: "".into(),
-    };
-    let _ = browser.send(Message::Close(Some(frame))).await;
-    let _ = tokio::time::timeout(Duration::from_secs(1), browser.close()).await;
+    attach::close(&mut browser).await;
 }
 
 /// Checks access and the pod and container first (for a clear "not allowed" or "not
