@@ -1,0 +1,261 @@
+//! The two servers under test, each its own process so its CPU time and memory can be read
+//! apart: a testcluster with the bench's pods, and podterm pointed at it.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_yaml::Value;
+use tokio::process::{Child, Command};
+
+use crate::Error;
+
+/// The namespace of the pod every terminal opens in.
+pub const NAMESPACE: &str = "bench";
+pub const POD: &str = "shell";
+pub const CONTAINER: &str = "shell";
+/// The namespace with many pods, for the dashboard render.
+pub const CROWDED: &str = "crowded";
+
+/// A child process that is stopped when dropped.
+pub struct Process {
+    child: Child,
+    name: &'static str,
+}
+
+impl Process {
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+
+    /// SIGTERM, then SIGKILL after `grace`.
+    pub async fn stop(mut self, grace: Duration) {
+        if let Some(pid) = self.child.id() {
+            let pid = nix::unistd::Pid::from_raw(pid as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            if tokio::time::timeout(grace, self.child.wait())
+                .await
+                .is_err()
+            {
+                eprintln!("{} did not stop within {grace:?}; killing it", self.name);
+                let _ = self.child.kill().await;
+            }
+        }
+    }
+
+    /// Resident memory in bytes, from /proc.
+    pub fn rss(&self) -> Result<u64, Error> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .map_err(|e| format!("cannot read {}'s memory: {e}", self.name))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+            .ok_or_else(|| format!("no VmRSS for {}", self.name).into())
+    }
+
+    /// User plus system CPU time used so far.
+    pub fn cpu(&self) -> Result<Duration, Error> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .map_err(|e| format!("cannot read {}'s CPU time: {e}", self.name))?;
+        // The command name may hold spaces; fields after it are fixed.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+        // utime and stime are fields 14 and 15 of the whole line (11 and 12 after the name).
+        let (user, system) = ticks(11).zip(ticks(12)).ok_or("malformed /proc stat")?;
+        let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+            .ok()
+            .flatten()
+            .unwrap_or(100) as f64;
+        Ok(Duration::from_secs_f64((user + system) as f64 / hz))
+    }
+}
+
+/// Where the binaries and the built site are.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    pub podterm: PathBuf,
+    pub testcluster: PathBuf,
+    pub site_root: PathBuf,
+    pub leptos_toml: PathBuf,
+}
+
+pub struct Cluster {
+    pub process: Process,
+    pub addr: SocketAddr,
+    pub token: String,
+    pub ca_pem: Vec<u8>,
+    pub kubeconfig: PathBuf,
+}
+
+pub struct Podterm {
+    pub process: Process,
+    pub addr: SocketAddr,
+    pub token: String,
+}
+
+/// The demo cluster's users and policy, plus the bench's namespaces and pods.
+pub fn state(crowded_pods: usize) -> Result<String, Error> {
+    let mut spec: Value = serde_yaml::from_str(include_str!("../../testcluster/demo.yaml"))?;
+    let namespaces = spec["namespaces"]
+        .as_sequence_mut()
+        .ok_or("the demo state has no namespaces")?;
+    for name in [NAMESPACE, CROWDED] {
+        namespaces.push(serde_yaml::from_str(&format!("name: {name}"))?);
+    }
+    let pods = spec["pods"]
+        .as_sequence_mut()
+        .ok_or("the demo state has no pods")?;
+    // debian:12 runs the machine's own shells (sh is dash here).
+    pods.push(serde_yaml::from_str(&format!(
+        "{{name: {POD}, namespace: {NAMESPACE}, containers: [{{name: {CONTAINER}, image: 'debian:12'}}]}}"
+    ))?);
+    for i in 0..crowded_pods {
+        pods.push(serde_yaml::from_str(&format!(
+            "{{name: worker-{i:05}, namespace: {CROWDED}, labels: {{app: worker}}, age: 3h, \
+             containers: [{{name: app, image: 'registry.example.com/shop/web:2.4.1'}}, \
+             {{name: sidecar, image: 'busybox:1.36'}}]}}"
+        ))?);
+    }
+    Ok(serde_yaml::to_string(&spec)?)
+}
+
+/// Server output goes to files next to the state (audit lines would drown the report).
+fn log_file(dir: &Path, name: &str) -> Result<Stdio, Error> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(name))?;
+    Ok(Stdio::from(file))
+}
+
+fn free_addr() -> Result<SocketAddr, Error> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?)
+}
+
+pub async fn start_cluster(bin: &Binaries, dir: &Path, crowded: usize) -> Result<Cluster, Error> {
+    let state_file = dir.join("state.yaml");
+    std::fs::write(&state_file, state(crowded)?)?;
+    let kubeconfig = dir.join("kubeconfig.yaml");
+    let _ = std::fs::remove_file(&kubeconfig);
+    let addr = free_addr()?;
+    let child = Command::new(&bin.testcluster)
+        .arg("--state")
+        .arg(&state_file)
+        .arg("--listen")
+        .arg(addr.to_string())
+        .arg("--kubeconfig-out")
+        .arg(&kubeconfig)
+        .arg("--admin-token-out")
+        .arg(dir.join("admin-token"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log_file(dir, "testcluster.log")?)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.testcluster.display()))?;
+    let mut process = Process {
+        child,
+        name: "testcluster",
+    };
+    let started = Instant::now();
+    while !std::fs::metadata(&kubeconfig).is_ok_and(|m| m.len() > 0) {
+        if let Some(status) = process.child.try_wait()? {
+            return Err(format!("the testcluster stopped at start ({status})").into());
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err("the testcluster wrote no kubeconfig within 30 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let config: Value = serde_yaml::from_str(&std::fs::read_to_string(&kubeconfig)?)?;
+    let cluster = &config["clusters"][0]["cluster"];
+    let ca_pem = base64::engine::general_purpose::STANDARD.decode(
+        cluster["certificate-authority-data"]
+            .as_str()
+            .ok_or("kubeconfig without a CA")?,
+    )?;
+    let current = config["current-context"].as_str().unwrap_or_default();
+    let user = config["contexts"]
+        .as_sequence()
+        .and_then(|c| c.iter().find(|c| c["name"].as_str() == Some(current)))
+        .and_then(|c| c["context"]["user"].as_str())
+        .ok_or("kubeconfig without a current context")?;
+    let token = config["users"]
+        .as_sequence()
+        .and_then(|u| u.iter().find(|u| u["name"].as_str() == Some(user)))
+        .and_then(|u| u["user"]["token"].as_str())
+        .ok_or("the current user has no token")?
+        .to_string();
+    Ok(Cluster {
+        process,
+        addr,
+        token,
+        ca_pem,
+        kubeconfig,
+    })
+}
+
+pub async fn start_podterm(
+    bin: &Binaries,
+    dir: &Path,
+    cluster: &Cluster,
+) -> Result<Podterm, Error> {
+    let addr = free_addr()?;
+    let token = "bench-token-0123456789abcdef".to_string();
+    let child = Command::new(&bin.podterm)
+        .arg("--listen")
+        .arg(addr.to_string())
+        .arg("--site-root")
+        .arg(&bin.site_root)
+        .arg("--leptos-toml")
+        .arg(&bin.leptos_toml)
+        .env("KUBECONFIG", &cluster.kubeconfig)
+        .env("PODTERM_TOKEN", &token)
+        .env("PODTERM_MAX_SESSIONS_PER_USER", "5000")
+        .env("PODTERM_MAX_STARTS_PER_MINUTE", "100000")
+        .env("RUST_LOG", "warn")
+        .stdout(log_file(dir, "podterm.log")?)
+        .stderr(log_file(dir, "podterm.log")?)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.podterm.display()))?;
+    let mut process = Process {
+        child,
+        name: "podterm",
+    };
+    let started = Instant::now();
+    loop {
+        if let Some(status) = process.child.try_wait()? {
+            return Err(format!("podterm stopped at start ({status})").into());
+        }
+        if crate::http::get(addr, "/healthz", None)
+            .await
+            .is_ok_and(|r| r.status == 200)
+        {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err(format!("podterm did not answer on {addr} within 30 s").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(Podterm {
+        process,
+        addr,
+        token,
+    })
+}
+
+/// Lets this process and its children open as many files as allowed.
+pub fn raise_open_files() -> Result<u64, Error> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    setrlimit(Resource::RLIMIT_NOFILE, hard, hard)?;
+    Ok(hard)
+}
