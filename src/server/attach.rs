@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use bytes::{Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
@@ -15,6 +16,10 @@ use crate::protocol::{ClientMessage, DEAD_AFTER_SECS, ErrorReason, KEEPALIVE_SEC
 
 /// Input held for a command that does not read it, before the connection is given up.
 const MAX_WAITING_INPUT: usize = 4 << 20;
+
+/// Output chunks (one per upstream frame, a few KiB) are joined into messages up to this
+/// size: one write and one browser event instead of dozens during a flood.
+const OUTPUT_MESSAGE: usize = 64 * 1024;
 
 /// How a connection ended, for the log.
 #[derive(Debug, PartialEq, Eq)]
@@ -69,9 +74,9 @@ pub async fn serve(
         loop {
             progress.borrow_and_update();
             let read = session.read(cursor);
-            for chunk in read.chunks {
-                let len = chunk.len() as u64;
-                if tx.send(Message::Binary(chunk)).await.is_err() {
+            for message in batches(read.chunks, OUTPUT_MESSAGE) {
+                let len = message.len() as u64;
+                if tx.send(Message::Binary(message)).await.is_err() {
                     return Left::Dropped;
                 }
                 cursor += len;
@@ -223,6 +228,35 @@ pub async fn serve(
 }
 
 /// A normal close (1000) towards the browser, on a whole socket or its sending half.
+/// Joins consecutive chunks into messages of at most `limit` bytes (a larger chunk goes
+/// alone); a lone chunk is passed on without a copy.
+fn batches(chunks: Vec<Bytes>, limit: usize) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    let mut pending: Vec<Bytes> = Vec::new();
+    let mut size = 0;
+    let flush = |pending: &mut Vec<Bytes>, out: &mut Vec<Bytes>| match pending.len() {
+        0 => {}
+        1 => out.extend(pending.pop()),
+        _ => {
+            let mut joined = BytesMut::with_capacity(pending.iter().map(Bytes::len).sum());
+            for chunk in pending.drain(..) {
+                joined.extend_from_slice(&chunk);
+            }
+            out.push(joined.freeze());
+        }
+    };
+    for chunk in chunks {
+        if size + chunk.len() > limit {
+            flush(&mut pending, &mut out);
+            size = 0;
+        }
+        size += chunk.len();
+        pending.push(chunk);
+    }
+    flush(&mut pending, &mut out);
+    out
+}
+
 pub async fn close<S>(tx: &mut S)
 where
     S: futures::Sink<Message> + Unpin,
@@ -233,4 +267,45 @@ where
     };
     let _ = tx.send(Message::Close(Some(frame))).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), tx.close()).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(sizes: &[usize]) -> Vec<Bytes> {
+        let mut next = 0u8;
+        sizes
+            .iter()
+            .map(|&n| {
+                let chunk: Vec<u8> = (0..n)
+                    .map(|_| {
+                        next = next.wrapping_add(1);
+                        next
+                    })
+                    .collect();
+                Bytes::from(chunk)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_join_in_order_up_to_the_limit() {
+        let input = chunks(&[3, 4, 2, 9, 1, 1]);
+        let whole: Vec<u8> = input.iter().flat_map(|c| c.to_vec()).collect();
+        let out = batches(input, 8);
+        let sizes: Vec<usize> = out.iter().map(Bytes::len).collect();
+        // 3+4 fit; 2 starts a new one; 9 is over the limit and goes alone; 1+1 join.
+        assert_eq!(sizes, vec![7, 2, 9, 2]);
+        assert_eq!(out.concat(), whole);
+        assert!(batches(Vec::new(), 8).is_empty());
+    }
+
+    #[test]
+    fn a_lone_chunk_is_not_copied() {
+        let input = chunks(&[5]);
+        let pointer = input[0].as_ptr();
+        let out = batches(input, 64);
+        assert_eq!(out[0].as_ptr(), pointer);
+    }
 }

@@ -106,7 +106,10 @@ pub async fn handler(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let target = ExecTarget::parse(namespace, pod, container, query.as_deref());
+    // Sized for keystrokes: the default 128 KiB read buffer would be resident per session.
     upgrade
+        .read_buffer_size(super::upstream::READ_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(MAX_INPUT_MESSAGE.max(MAX_CONTROL_MESSAGE))
         .on_upgrade(move |socket| session(state, caller, target, socket))
 }
@@ -302,14 +305,8 @@ async fn open(
     let request = kube::core::Request::new(format!("/api/v1/namespaces/{}/pods", target.namespace))
         .exec(&target.pod, command, &params)
         .map_err(|e| Failure::new(ErrorReason::BadRequest, e.to_string()))?;
-    let connection = cluster
-        .client
-        .connect(request)
+    let stream = super::upstream::connect(&cluster.client, request)
         .await
         .map_err(|e| classify(&e))?;
-    Ok((
-        connection.into_stream(),
-        cluster.context.clone(),
-        cluster.client.clone(),
-    ))
+    Ok((stream, cluster.context.clone(), cluster.client.clone()))
 }

@@ -20,6 +20,7 @@ pub mod reaper;
 pub mod recording;
 pub mod session;
 pub mod shell;
+pub mod upstream;
 pub mod watch;
 
 use std::net::SocketAddr;
@@ -76,7 +77,8 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let base_path = state.base_path.clone();
     let policy = headers::PolicySettings {
-        reload_port: (options.env == leptos::config::Env::DEV).then_some(options.reload_port),
+        // Only `cargo leptos watch` runs the live-reload socket (it sets LEPTOS_WATCH).
+        reload_port: std::env::var_os("LEPTOS_WATCH").map(|_| options.reload_port),
     };
     let app = Router::new()
         .route("/ws/exec/{namespace}/{pod}/{container}", get(exec::handler))
@@ -116,6 +118,9 @@ pub fn router(state: AppState) -> Router {
             policy,
             headers::security_headers,
         ))
+        // Pages, server functions and assets (the wasm shrinks to a third); the default
+        // predicate leaves the event stream, images and tiny bodies alone.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state);
     // Layers run after routing, so the prefix comes off in an outer router.
     Router::new()
@@ -184,6 +189,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    // Keystrokes and their echoes are tiny writes: never hold them back for Nagle.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
