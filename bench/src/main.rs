@@ -39,9 +39,9 @@ struct Args {
     /// A small, fast version of every measurement: checks that the benchmark works.
     #[arg(long)]
     quick: bool,
-    /// Skip the Chromium measurements (navigation to prompt, bytes downloaded).
-    #[arg(long)]
-    no_browser: bool,
+    /// Only these measurements (comma-separated); all by default.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Part>,
     /// Also write every number as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -94,17 +94,27 @@ impl Sizes {
     }
 }
 
-/// Everything one run measured.
-#[derive(Debug, Clone, Serialize)]
+/// Everything one run measured (what was asked for).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Run {
-    pub page: measure::Page,
-    pub echo_direct: measure::Echo,
-    pub echo_podterm: measure::Echo,
-    pub throughput_direct: measure::Transfer,
-    pub throughput_podterm: measure::Transfer,
-    pub flood: measure::Flood,
-    pub crowd: measure::Crowd,
+    pub page: Option<measure::Page>,
+    /// Direct, then podterm.
+    pub echo: Option<(measure::Echo, measure::Echo)>,
+    pub throughput: Option<(measure::Transfer, measure::Transfer)>,
     pub browser: Option<report::Browser>,
+    pub flood: Option<measure::Flood>,
+    pub crowd: Option<measure::Crowd>,
+}
+
+/// The measurements `--only` can pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Part {
+    Page,
+    Echo,
+    Throughput,
+    Browser,
+    Flood,
+    Crowd,
 }
 
 #[tokio::main]
@@ -146,7 +156,7 @@ async fn run(args: Args) -> Result<(), Error> {
     let mut results = Vec::new();
     for i in 0..runs {
         eprintln!("run {} of {runs}", i + 1);
-        results.push(one_run(&binaries, dir.path(), &sizes, !args.no_browser, i % 2 == 1).await?);
+        results.push(one_run(&binaries, dir.path(), &sizes, &args.only, i % 2 == 1).await?);
     }
     let text = report::markdown(&sizes, &results);
     println!("{text}");
@@ -161,11 +171,11 @@ async fn one_run(
     bin: &Binaries,
     dir: &std::path::Path,
     sizes: &Sizes,
-    browser: bool,
+    only: &[Part],
     podterm_first: bool,
 ) -> Result<Run, Error> {
     let cluster = servers::start_cluster(bin, dir, sizes.crowded_pods).await?;
-    let result = measure_all(bin, dir, &cluster, sizes, browser, podterm_first).await;
+    let result = measure_all(bin, dir, &cluster, sizes, only, podterm_first).await;
     cluster.process.stop(Duration::from_secs(10)).await;
     result
 }
@@ -188,33 +198,42 @@ async fn measure_all(
     dir: &std::path::Path,
     cluster: &servers::Cluster,
     sizes: &Sizes,
-    browser: bool,
+    only: &[Part],
     podterm_first: bool,
 ) -> Result<Run, Error> {
+    let wanted = |part| only.is_empty() || only.contains(&part);
     // Alternate which path goes first, so drift over a run does not favour one.
     let order = if podterm_first {
         [Path::Podterm, Path::Direct]
     } else {
         [Path::Direct, Path::Podterm]
     };
-    let (page, echo_direct, echo_podterm, throughput_direct, throughput_podterm, browser) =
-        with_podterm(bin, dir, cluster, async |podterm| {
-            // First, while nothing is cached: the dashboard of the crowded namespace.
+    let mut run = with_podterm(bin, dir, cluster, async |podterm| {
+        let mut run = Run::default();
+        // First, while nothing is cached: the dashboard of the crowded namespace.
+        if wanted(Part::Page) {
             step("dashboard render");
-            let page = measure::page(podterm, sizes.crowded_pods, sizes.page_repeats).await?;
-            let ends = Endpoints::new(cluster, podterm)?;
+            run.page = Some(measure::page(podterm, sizes.crowded_pods, sizes.page_repeats).await?);
+        }
+        let ends = Endpoints::new(cluster, podterm)?;
+        if wanted(Part::Echo) {
             step("echo latency");
-            let (mut echo_direct, mut echo_podterm) = (None, None);
+            // The container's first exec starts it: not part of either path's cost.
             for path in order {
-                let latency = measure::echo(&ends, path, sizes.warmup, sizes.round_trips).await?;
-                *if path == Path::Direct {
-                    &mut echo_direct
-                } else {
-                    &mut echo_podterm
-                } = Some(latency);
+                measure::shell(&ends, path).await?.close().await;
             }
+            let mut both = Vec::new();
+            for path in order {
+                both.push((
+                    path,
+                    measure::echo(&ends, path, sizes.warmup, sizes.round_trips).await?,
+                ));
+            }
+            run.echo = pair(both);
+        }
+        if wanted(Part::Throughput) {
             step("throughput");
-            let (mut throughput_direct, mut throughput_podterm) = (None, None);
+            let mut both = Vec::new();
             for path in order {
                 let transfer = measure::throughput(
                     &ends,
@@ -224,71 +243,63 @@ async fn measure_all(
                     &cluster.process,
                 )
                 .await?;
-                *if path == Path::Direct {
-                    &mut throughput_direct
-                } else {
-                    &mut throughput_podterm
-                } = Some(transfer);
+                both.push((path, transfer));
             }
-            let browser = if browser {
-                step("navigation to prompt in Chromium");
-                Some(
-                    report::browser(
-                        podterm,
-                        sizes.navigations,
-                        &format!("/terminal?namespace={NAMESPACE}&pod={POD}&container={CONTAINER}"),
-                    )
-                    .await?,
-                )
-            } else {
-                None
-            };
-            Ok((
-                page,
-                echo_direct.ok_or("no direct echo")?,
-                echo_podterm.ok_or("no podterm echo")?,
-                throughput_direct.ok_or("no direct throughput")?,
-                throughput_podterm.ok_or("no podterm throughput")?,
-                browser,
-            ))
-        })
-        .await?;
+            run.throughput = pair(both);
+        }
+        if wanted(Part::Browser) {
+            step("navigation to prompt in Chromium");
+            let target = format!("/terminal?namespace={NAMESPACE}&pod={POD}&container={CONTAINER}");
+            run.browser = Some(report::browser(podterm, sizes.navigations, &target).await?);
+        }
+        Ok(run)
+    })
+    .await?;
     // Memory is measured in fresh processes: memory freed by earlier work would be reused
     // and hide growth.
-    let flood = with_podterm(bin, dir, cluster, async |podterm| {
-        step("flood to a stalled reader");
-        let ends = Endpoints::new(cluster, podterm)?;
-        measure::flood(
-            &ends,
-            &podterm.process,
-            Duration::from_secs(sizes.flood_seconds),
-        )
-        .await
-    })
-    .await?;
-    let crowd = with_podterm(bin, dir, cluster, async |podterm| {
-        step("idle and busy sessions");
-        let ends = Endpoints::new(cluster, podterm)?;
-        measure::crowd(
-            &ends,
-            podterm,
-            sizes.idle,
-            sizes.busy,
-            Duration::from_secs(sizes.busy_seconds),
-        )
-        .await
-    })
-    .await?;
-    Ok(Run {
-        page,
-        echo_direct,
-        echo_podterm,
-        throughput_direct,
-        throughput_podterm,
-        flood,
-        crowd,
-        browser,
-    })
+    if wanted(Part::Flood) {
+        run.flood = Some(
+            with_podterm(bin, dir, cluster, async |podterm| {
+                step("flood to a stalled reader");
+                let ends = Endpoints::new(cluster, podterm)?;
+                measure::flood(
+                    &ends,
+                    &podterm.process,
+                    Duration::from_secs(sizes.flood_seconds),
+                )
+                .await
+            })
+            .await?,
+        );
+    }
+    if wanted(Part::Crowd) {
+        run.crowd = Some(
+            with_podterm(bin, dir, cluster, async |podterm| {
+                step("idle and busy sessions");
+                let ends = Endpoints::new(cluster, podterm)?;
+                measure::crowd(
+                    &ends,
+                    podterm,
+                    sizes.idle,
+                    sizes.busy,
+                    Duration::from_secs(sizes.busy_seconds),
+                )
+                .await
+            })
+            .await?,
+        );
+    }
+    Ok(run)
+}
+
+/// (direct, podterm) from measurements taken in either order.
+fn pair<T: Clone>(both: Vec<(Path, T)>) -> Option<(T, T)> {
+    let find = |want| {
+        both.iter()
+            .find(|(p, _)| *p == want)
+            .map(|(_, t)| t.clone())
+    };
+    Some((find(Path::Direct)?, find(Path::Podterm)?))
 }
 
 fn step(what: &str) {

@@ -15,7 +15,7 @@ use crate::terminal::{Endpoints, Path, Read, Terminal};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 /// How often a busy session types: 50 keys a second, faster than any person.
-const KEYSTROKE: Duration = Duration::from_millis(20);
+pub const KEYSTROKE: Duration = Duration::from_millis(20);
 
 /// A shell, ready for input: wide enough that the echo test never wraps.
 pub async fn shell(ends: &Endpoints, path: Path) -> Result<Terminal, Error> {

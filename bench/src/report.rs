@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::servers::Podterm;
 use crate::stats::{Latency, Spread};
-use crate::{Error, Run, Sizes};
+use crate::{Error, Run, Sizes, measure};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Asset {
@@ -117,214 +117,256 @@ fn check(ok: bool) -> &'static str {
     if ok { "met" } else { "**missed**" }
 }
 
+/// The values of one measurement over the runs that have it.
+fn over<T>(runs: &[Run], part: impl Fn(&Run) -> Option<&T>) -> Vec<&T> {
+    runs.iter().filter_map(part).collect()
+}
+
+fn spread<T>(items: &[&T], value: impl Fn(&T) -> f64) -> Spread {
+    Spread::of(items.iter().map(|t| value(t)))
+}
+
+fn table(out: &mut String, title: &str, columns: &[&str]) {
+    let _ = writeln!(out, "\n### {title}\n");
+    let _ = writeln!(out, "| | {} |", columns.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---|".repeat(columns.len()));
+}
+
 /// Medians over the runs, with the range in parentheses.
 pub fn markdown(sizes: &Sizes, runs: &[Run]) -> String {
-    let s = |f: &dyn Fn(&Run) -> f64| Spread::of(runs.iter().map(f));
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} run(s); each cell is the median, with the range over runs in parentheses.\n",
+        "{} run(s); each cell is the median, with the range over runs in parentheses.",
         runs.len()
     );
 
-    let _ = writeln!(
-        out,
-        "### Echo latency ({} round trips after {} warm-up, ms)\n",
-        sizes.round_trips, sizes.warmup
-    );
-    let _ = writeln!(out, "| | direct | podterm | podterm adds | target |");
-    let _ = writeln!(out, "|---|---|---|---|---|");
-    let p50 = s(&|r| r.echo_podterm.latency.p50 - r.echo_direct.latency.p50);
-    let p99 = s(&|r| r.echo_podterm.latency.p99 - r.echo_direct.latency.p99);
-    row(
-        &mut out,
-        "p50",
-        &[
-            s(&|r| r.echo_direct.latency.p50).to_string(),
-            s(&|r| r.echo_podterm.latency.p50).to_string(),
-            p50.to_string(),
-            format!("≤ 0.3: {}", check(p50.median <= 0.3)),
-        ],
-    );
-    row(
-        &mut out,
-        "p99",
-        &[
-            s(&|r| r.echo_direct.latency.p99).to_string(),
-            s(&|r| r.echo_podterm.latency.p99).to_string(),
-            p99.to_string(),
-            format!("≤ 2: {}", check(p99.median <= 2.0)),
-        ],
-    );
-    row(
-        &mut out,
-        "max",
-        &[
-            s(&|r| r.echo_direct.latency.max).to_string(),
-            s(&|r| r.echo_podterm.latency.max).to_string(),
-            s(&|r| r.echo_podterm.latency.max - r.echo_direct.latency.max).to_string(),
-            String::new(),
-        ],
-    );
-
-    row(
-        &mut out,
-        "open → first answer",
-        &[
-            s(&|r| r.echo_direct.open_ms).to_string(),
-            s(&|r| r.echo_podterm.open_ms).to_string(),
-            s(&|r| r.echo_podterm.open_ms - r.echo_direct.open_ms).to_string(),
-            String::new(),
-        ],
-    );
-
-    let _ = writeln!(
-        out,
-        "\n### Output throughput ({} MB to a client reading as fast as it can)\n",
-        sizes.throughput_bytes / 1_000_000
-    );
-    let _ = writeln!(out, "| | direct | podterm | target |");
-    let _ = writeln!(out, "|---|---|---|---|");
-    let ratio =
-        s(&|r| 100.0 * r.throughput_podterm.mb_per_second / r.throughput_direct.mb_per_second);
-    row(
-        &mut out,
-        "MB/s",
-        &[
-            s(&|r| r.throughput_direct.mb_per_second).to_string(),
-            s(&|r| r.throughput_podterm.mb_per_second).to_string(),
-            String::new(),
-        ],
-    );
-    row(
-        &mut out,
-        "podterm / direct, %",
-        &[
-            String::new(),
-            ratio.to_string(),
-            format!("≥ 90: {}", check(ratio.median >= 90.0)),
-        ],
-    );
-    row(
-        &mut out,
-        "podterm CPU s/GB",
-        &[
-            String::new(),
-            s(&|r| r.throughput_podterm.podterm_cpu_per_gb.unwrap_or(f64::NAN)).to_string(),
-            String::new(),
-        ],
-    );
-    row(
-        &mut out,
-        "API server CPU s/GB",
-        &[
-            s(&|r| r.throughput_direct.cluster_cpu_per_gb).to_string(),
-            s(&|r| r.throughput_podterm.cluster_cpu_per_gb).to_string(),
-            String::new(),
-        ],
-    );
-
-    let _ = writeln!(
-        out,
-        "\n### {} idle + {} busy sessions in one podterm\n",
-        sizes.idle, sizes.busy
-    );
-    let _ = writeln!(out, "| | value | target |");
-    let _ = writeln!(out, "|---|---|---|");
-    let failures = s(&|r| r.crowd.failures as f64);
-    row(
-        &mut out,
-        "failures",
-        &[
-            failures.to_string(),
-            format!("0: {}", check(failures.max == 0.0)),
-        ],
-    );
-    let per_idle = s(&|r| r.crowd.bytes_per_idle_session / KIB);
-    row(
-        &mut out,
-        "podterm RSS per idle session, KiB",
-        &[
-            per_idle.to_string(),
-            format!("≤ 64: {}", check(per_idle.median <= 64.0)),
-        ],
-    );
-    row(
-        &mut out,
-        "podterm RSS: before / idle / busy, MiB",
-        &[format!(
-            "{} / {} / {}",
-            s(&|r| r.crowd.rss_before as f64 / MIB),
-            s(&|r| r.crowd.rss_idle as f64 / MIB),
-            s(&|r| r.crowd.rss_busy as f64 / MIB)
-        )],
-    );
-    row(
-        &mut out,
-        "seconds to open the idle sessions",
-        &[s(&|r| r.crowd.seconds_to_open_idle).to_string()],
-    );
-    row(
-        &mut out,
-        "echo under load through podterm, p50 / p99 / max, ms",
-        &[format!(
-            "{} / {} / {}",
-            s(&|r| r.crowd.busy_echo.p50),
-            s(&|r| r.crowd.busy_echo.p99),
-            s(&|r| r.crowd.busy_echo.max)
-        )],
-    );
-    row(
-        &mut out,
-        "the same load direct, p50 / p99 / max, ms",
-        &[format!(
-            "{} / {} / {}",
-            s(&|r| r.crowd.busy_echo_direct.p50),
-            s(&|r| r.crowd.busy_echo_direct.p99),
-            s(&|r| r.crowd.busy_echo_direct.max)
-        )],
-    );
-    for run in runs.iter().filter(|r| r.crowd.first_failure.is_some()) {
-        let _ = writeln!(
-            out,
-            "\nFirst failure: {}",
-            run.crowd.first_failure.as_deref().unwrap_or("")
+    let echo = over(runs, |r| r.echo.as_ref());
+    if !echo.is_empty() {
+        table(
+            &mut out,
+            &format!(
+                "Echo latency ({} round trips after {} warm-up, ms)",
+                sizes.round_trips, sizes.warmup
+            ),
+            &["direct", "podterm", "podterm adds", "target"],
+        );
+        let lat = |f: fn(&Latency) -> f64| {
+            [
+                spread(&echo, |(d, _)| f(&d.latency)),
+                spread(&echo, |(_, p)| f(&p.latency)),
+                spread(&echo, |(d, p)| f(&p.latency) - f(&d.latency)),
+            ]
+        };
+        let [d, p, add] = lat(|l| l.p50);
+        row(
+            &mut out,
+            "p50",
+            &[
+                d.to_string(),
+                p.to_string(),
+                add.to_string(),
+                format!("≤ 0.3: {}", check(add.median <= 0.3)),
+            ],
+        );
+        let [d, p, add] = lat(|l| l.p99);
+        row(
+            &mut out,
+            "p99",
+            &[
+                d.to_string(),
+                p.to_string(),
+                add.to_string(),
+                format!("≤ 2: {}", check(add.median <= 2.0)),
+            ],
+        );
+        let [d, p, add] = lat(|l| l.max);
+        row(
+            &mut out,
+            "max",
+            &[d.to_string(), p.to_string(), add.to_string(), String::new()],
+        );
+        row(
+            &mut out,
+            "open → first answer",
+            &[
+                spread(&echo, |(d, _)| d.open_ms).to_string(),
+                spread(&echo, |(_, p)| p.open_ms).to_string(),
+                spread(&echo, |(d, p)| p.open_ms - d.open_ms).to_string(),
+                String::new(),
+            ],
         );
     }
 
-    let _ = writeln!(out, "\n### Page\n");
-    let _ = writeln!(out, "| | value | target |");
-    let _ = writeln!(out, "|---|---|---|");
-    let warm = s(&|r| r.page.warm.p50);
-    row(
-        &mut out,
-        &format!("dashboard, {} pods: cold render, ms", sizes.crowded_pods),
-        &[s(&|r| r.page.cold_ms).to_string(), String::new()],
-    );
-    row(
-        &mut out,
-        &format!(
-            "dashboard, {} pods: warm render (median of {}), ms",
-            sizes.crowded_pods, sizes.page_repeats
-        ),
-        &[
-            warm.to_string(),
-            format!("≤ 50: {}", check(warm.median <= 50.0)),
-        ],
-    );
-    row(
-        &mut out,
-        "dashboard HTML, KiB",
-        &[
-            s(&|r| r.page.html_bytes as f64 / KIB).to_string(),
-            String::new(),
-        ],
-    );
-    let browsers: Vec<&Browser> = runs.iter().filter_map(|r| r.browser.as_ref()).collect();
-    if let Some(first) = browsers.first() {
-        let nav_first = Spread::of(browsers.iter().map(|b| b.first_ms));
-        let nav_repeat = Spread::of(browsers.iter().map(|b| b.repeat.p50));
-        let bytes = Spread::of(browsers.iter().map(|b| b.assets_gzip as f64 / 1000.0));
+    let throughput = over(runs, |r| r.throughput.as_ref());
+    if !throughput.is_empty() {
+        table(
+            &mut out,
+            &format!(
+                "Output throughput ({} MB to a client reading as fast as it can)",
+                sizes.throughput_bytes / 1_000_000
+            ),
+            &["direct", "podterm", "target"],
+        );
+        let ratio = spread(&throughput, |(d, p)| {
+            100.0 * p.mb_per_second / d.mb_per_second
+        });
+        row(
+            &mut out,
+            "MB/s",
+            &[
+                spread(&throughput, |(d, _)| d.mb_per_second).to_string(),
+                spread(&throughput, |(_, p)| p.mb_per_second).to_string(),
+                String::new(),
+            ],
+        );
+        row(
+            &mut out,
+            "podterm / direct, %",
+            &[
+                String::new(),
+                ratio.to_string(),
+                format!("≥ 90: {}", check(ratio.median >= 90.0)),
+            ],
+        );
+        row(
+            &mut out,
+            "podterm CPU s/GB",
+            &[
+                String::new(),
+                spread(&throughput, |(_, p)| {
+                    p.podterm_cpu_per_gb.unwrap_or(f64::NAN)
+                })
+                .to_string(),
+                String::new(),
+            ],
+        );
+        row(
+            &mut out,
+            "API server CPU s/GB",
+            &[
+                spread(&throughput, |(d, _)| d.cluster_cpu_per_gb).to_string(),
+                spread(&throughput, |(_, p)| p.cluster_cpu_per_gb).to_string(),
+                String::new(),
+            ],
+        );
+    }
+
+    let crowd = over(runs, |r| r.crowd.as_ref());
+    if !crowd.is_empty() {
+        table(
+            &mut out,
+            &format!(
+                "{} idle + {} busy sessions in one podterm",
+                sizes.idle, sizes.busy
+            ),
+            &["value", "target"],
+        );
+        let failures = spread(&crowd, |c| c.failures as f64);
+        row(
+            &mut out,
+            "failures",
+            &[
+                failures.to_string(),
+                format!("0: {}", check(failures.max == 0.0)),
+            ],
+        );
+        let per_idle = spread(&crowd, |c| c.bytes_per_idle_session / KIB);
+        row(
+            &mut out,
+            "podterm RSS per idle session, KiB",
+            &[
+                per_idle.to_string(),
+                format!("≤ 64: {}", check(per_idle.median <= 64.0)),
+            ],
+        );
+        row(
+            &mut out,
+            "podterm RSS before / idle / busy, MiB",
+            &[
+                format!(
+                    "{} / {} / {}",
+                    spread(&crowd, |c| c.rss_before as f64 / MIB),
+                    spread(&crowd, |c| c.rss_idle as f64 / MIB),
+                    spread(&crowd, |c| c.rss_busy as f64 / MIB)
+                ),
+                String::new(),
+            ],
+        );
+        row(
+            &mut out,
+            "seconds to open the idle sessions",
+            &[
+                spread(&crowd, |c| c.seconds_to_open_idle).to_string(),
+                String::new(),
+            ],
+        );
+        let lat = |f: fn(&measure::Crowd) -> &Latency| {
+            format!(
+                "{} / {} / {}",
+                spread(&crowd, |c| f(c).p50),
+                spread(&crowd, |c| f(c).p99),
+                spread(&crowd, |c| f(c).max)
+            )
+        };
+        row(
+            &mut out,
+            &format!(
+                "echo under load, a key every {} ms per busy session, through podterm: p50 / p99 / max, ms",
+                measure::KEYSTROKE.as_millis()
+            ),
+            &[lat(|c| &c.busy_echo), String::new()],
+        );
+        row(
+            &mut out,
+            "the same load straight to the API server, ms",
+            &[lat(|c| &c.busy_echo_direct), String::new()],
+        );
+        for c in crowd.iter().filter(|c| c.first_failure.is_some()) {
+            let _ = writeln!(
+                out,
+                "\nFirst failure: {}",
+                c.first_failure.as_deref().unwrap_or("")
+            );
+        }
+    }
+
+    let page = over(runs, |r| r.page.as_ref());
+    let browser = over(runs, |r| r.browser.as_ref());
+    if !page.is_empty() || !browser.is_empty() {
+        table(&mut out, "Page", &["value", "target"]);
+    }
+    if !page.is_empty() {
+        let warm = spread(&page, |p| p.warm.p50);
+        row(
+            &mut out,
+            &format!("dashboard, {} pods: first render, ms", sizes.crowded_pods),
+            &[spread(&page, |p| p.cold_ms).to_string(), String::new()],
+        );
+        row(
+            &mut out,
+            &format!(
+                "dashboard, {} pods: warm render (median of {}), ms",
+                sizes.crowded_pods, sizes.page_repeats
+            ),
+            &[
+                warm.to_string(),
+                format!("≤ 50: {}", check(warm.median <= 50.0)),
+            ],
+        );
+        row(
+            &mut out,
+            "dashboard HTML, KiB",
+            &[
+                spread(&page, |p| p.html_bytes as f64 / KIB).to_string(),
+                String::new(),
+            ],
+        );
+    }
+    if let Some(first) = browser.first() {
+        let bytes = spread(&browser, |b| b.assets_gzip as f64 / 1000.0);
+        let nav_first = spread(&browser, |b| b.first_ms);
+        let nav_repeat = spread(&browser, |b| b.repeat.p50);
         row(
             &mut out,
             "terminal page wasm + js + css, gzip, KB",
@@ -366,21 +408,25 @@ pub fn markdown(sizes: &Sizes, runs: &[Run]) -> String {
         }
     }
 
-    let _ = writeln!(
-        out,
-        "\n### Flood ({} s of output to a reader that stopped reading)\n",
-        sizes.flood_seconds
-    );
-    let growth = s(&|r| r.flood.growth as f64 / MIB);
-    let _ = writeln!(out, "| | value | target |");
-    let _ = writeln!(out, "|---|---|---|");
-    row(
-        &mut out,
-        "podterm memory growth, MiB",
-        &[
-            growth.to_string(),
-            format!("≤ 16: {}", check(growth.median <= 16.0)),
-        ],
-    );
+    let flood = over(runs, |r| r.flood.as_ref());
+    if !flood.is_empty() {
+        table(
+            &mut out,
+            &format!(
+                "Flood ({} s of output to a reader that stopped reading)",
+                sizes.flood_seconds
+            ),
+            &["value", "target"],
+        );
+        let growth = spread(&flood, |f| f.growth as f64 / MIB);
+        row(
+            &mut out,
+            "podterm memory growth, MiB",
+            &[
+                growth.to_string(),
+                format!("≤ 16: {}", check(growth.median <= 16.0)),
+            ],
+        );
+    }
     out
 }
