@@ -110,9 +110,10 @@ pub fn state(crowded_pods: usize) -> Result<String, Error> {
     let pods = spec["pods"]
         .as_sequence_mut()
         .ok_or("the demo state has no pods")?;
-    // debian:12 runs the machine's own shells (sh is dash here).
+    // busybox: the same small shell and tools on every machine, and a shell whose start-up
+    // is not the machine's own dotfiles (the host image would run root's .bashrc).
     pods.push(serde_yaml::from_str(&format!(
-        "{{name: {POD}, namespace: {NAMESPACE}, containers: [{{name: {CONTAINER}, image: 'debian:12'}}]}}"
+        "{{name: {POD}, namespace: {NAMESPACE}, containers: [{{name: {CONTAINER}, image: 'busybox:1.36'}}]}}"
     ))?);
     for i in 0..crowded_pods {
         pods.push(serde_yaml::from_str(&format!(
