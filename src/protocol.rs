@@ -114,8 +114,35 @@ impl ClientMessage {
         })
     }
 
+    /// The same JSON as serde writes (see the tests), written out: the page sends these, and
+    /// serde_json's serializer would add to its wasm for nothing else.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("serializable")
+        match self {
+            ClientMessage::Resize { cols, rows } => {
+                format!(r#"{{"type":"resize","cols":{cols},"rows":{rows}}}"#)
+            }
+            ClientMessage::Ack { offset } => format!(r#"{{"type":"ack","offset":{offset}}}"#),
+            ClientMessage::Ping => r#"{"type":"ping"}"#.into(),
+            ClientMessage::Close => r#"{"type":"close"}"#.into(),
+        }
+    }
+}
+
+impl ErrorReason {
+    /// The reason named as in JSON (serde's name, see the tests); for the page, which reads
+    /// server events without serde.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "forbidden" => ErrorReason::Forbidden,
+            "not_found" => ErrorReason::NotFound,
+            "not_running" => ErrorReason::NotRunning,
+            "unreachable" => ErrorReason::Unreachable,
+            "bad_request" => ErrorReason::BadRequest,
+            "too_many" => ErrorReason::TooMany,
+            "ended" => ErrorReason::Ended,
+            "internal" => ErrorReason::Internal,
+            _ => return None,
+        })
     }
 }
 
@@ -231,6 +258,15 @@ mod tests {
             assert_eq!(m.to_json(), json);
             assert_eq!(ClientMessage::parse(json), Ok(m));
         }
+        for m in [
+            ClientMessage::Resize {
+                cols: u16::MAX,
+                rows: 0,
+            },
+            ClientMessage::Ack { offset: u64::MAX },
+        ] {
+            assert_eq!(m.to_json(), serde_json::to_string(&m).unwrap());
+        }
         assert_eq!(
             ServerEvent::Attached {
                 session: "s".into(),
@@ -257,6 +293,25 @@ mod tests {
             e.to_json(),
             r#"{"type":"error","reason":"not_running","message":"m"}"#
         );
+    }
+
+    #[test]
+    fn reason_names_are_serdes() {
+        use ErrorReason::*;
+        for reason in [
+            Forbidden,
+            NotFound,
+            NotRunning,
+            Unreachable,
+            BadRequest,
+            TooMany,
+            Ended,
+            Internal,
+        ] {
+            let json = serde_json::to_string(&reason).unwrap();
+            assert_eq!(ErrorReason::from_name(json.trim_matches('"')), Some(reason));
+        }
+        assert_eq!(ErrorReason::from_name("Forbidden"), None);
     }
 
     #[test]

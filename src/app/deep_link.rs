@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::Target;
 use super::api::find_pod;
+use super::sync_view::sync_view;
 use super::terminal::TerminalView;
 
 #[component]
@@ -24,54 +25,48 @@ pub fn TerminalPage() -> impl IntoView {
     let confirmed = RwSignal::new(command.is_empty());
 
     let Some(pod) = pod else {
-        return view! { <p class="page-message error">"This link names no pod. " <a href=format!("{}/", super::base())>"Back to the dashboard"</a></p> }.into_any();
+        return sync_view(view! { <p class="page-message error">"This link names no pod. " <a href=format!("{}/", super::base())>"Back to the dashboard"</a></p> }).into_any();
     };
-    // Resolve the default container when the link names none.
-    let resolved = Resource::new(move || (), {
+    // Resolve the default container when the link names none. Loaded once: a
+    // `OnceResource` costs the wasm much less than a `Resource` with a source.
+    let resolved = OnceResource::new({
         let (context, namespace, pod, container) = (
             context.clone(),
             namespace.clone(),
             pod.clone(),
             container.clone(),
         );
-        move |_| {
-            let (context, namespace, pod, container) = (
-                context.clone(),
-                namespace.clone(),
-                pod.clone(),
-                container.clone(),
-            );
-            async move {
-                match container {
-                    Some(c) => Ok(c),
-                    None => find_pod(context, namespace, pod.clone())
-                        .await
-                        .map_err(|e| e.to_string())
-                        .and_then(|p| {
-                            p.default_container
-                                .ok_or_else(|| format!("pod {pod} has no containers"))
-                        }),
-                }
+        async move {
+            match container {
+                Some(c) => Ok::<_, String>(c),
+                None => find_pod(context, namespace, pod.clone())
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|p| {
+                        p.default_container
+                            .ok_or_else(|| format!("pod {pod} has no containers"))
+                    }),
             }
         }
     });
     let title = format!("{pod} · podterm");
-    view! {
+    // Every view that becomes an `AnyView` (`into_any`, the `fallback`s) is a `sync_view`.
+    sync_view(view! {
         <leptos_meta::Title text=title/>
         <div class="single">
             <header class="topbar"><a class="brand" href=format!("{}/", super::base())>"podterm"</a><span class="crumb">{namespace.clone()} " / " {pod.clone()}</span></header>
-            <Suspense fallback=|| view! { <p class="page-message">"Finding the pod…"</p> }>
+            <Suspense fallback=|| sync_view(view! { <p class="page-message">"Finding the pod…"</p> })>
                 {move || {
                     let (context, namespace, pod, command) = (context.clone(), namespace.clone(), pod.clone(), command.clone());
                     Suspend::new(async move {
                         match resolved.await {
-                            Err(e) => view! { <p class="page-message error">"Cannot open this terminal: " {e}</p> }.into_any(),
+                            Err(e) => sync_view(view! { <p class="page-message error">"Cannot open this terminal: " {e}</p> }).into_any(),
                             Ok(container) => {
                                 let target = Target { context, namespace, pod, container, command: command.clone() };
                                 let shown = command.join(" ");
                                 let pod_name = target.pod.clone();
-                                view! {
-                                    <Show when=move || confirmed.get() fallback=move || view! {
+                                sync_view(view! {
+                                    <Show when=move || confirmed.get() fallback=move || sync_view(view! {
                                         <div class="confirm" role="dialog" aria-label="Run this command?">
                                             <h2>"Run this command?"</h2>
                                             <p>"This link runs a command in pod " <strong>{pod_name.clone()}</strong> ":"</p>
@@ -80,15 +75,15 @@ pub fn TerminalPage() -> impl IntoView {
                                             <button class="button primary" on:click=move |_| confirmed.set(true)>"Run it"</button>
                                             <a class="button" href=format!("{}/", super::base())>"Cancel"</a>
                                         </div>
-                                    }>
+                                    })>
                                         <TerminalView target=target.clone() visible=Signal::derive(|| true)/>
                                     </Show>
-                                }.into_any()
+                                }).into_any()
                             }
                         }
                     })
                 }}
             </Suspense>
         </div>
-    }.into_any()
+    }).into_any()
 }

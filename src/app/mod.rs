@@ -7,17 +7,19 @@ mod deep_link;
 mod pod_list;
 #[cfg(feature = "hydrate")]
 mod session;
+mod sync_view;
 mod target;
 mod terminal;
 #[cfg(feature = "hydrate")]
 mod xterm;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::SsrMode;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use sync_view::sync_view;
 pub use target::Target;
 
 /// The path prefix podterm is served under (`""` at the root), provided by the server for
@@ -64,6 +66,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="podterm-base" content=base.clone()/>
                 <link rel="icon" href=format!("{base}/favicon.svg") type="image/svg+xml"/>
+                // Here rather than `Stylesheet`s in `App`: the page never changes them, and
+                // leptos_meta's code for them would be in the wasm.
+                <link rel="stylesheet" id="leptos" href=format!("{base}/pkg/podterm.css")/>
+                <link rel="stylesheet" id="xterm" href=format!("{base}/vendor/xterm/xterm.css")/>
+                // Fetched alongside the wasm instead of after hydration: a terminal needs them.
+                <link rel="modulepreload" href=format!("{base}/vendor/xterm/xterm.mjs")/>
+                <link rel="modulepreload" href=format!("{base}/vendor/xterm/addon-fit.mjs")/>
+                <link rel="modulepreload" href=format!("{base}/vendor/xterm/addon-web-links.mjs")/>
+                <link rel="modulepreload" href=format!("{base}/vendor/xterm/addon-unicode11.mjs")/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options root=base.clone()/>
                 <MetaTags/>
@@ -78,24 +89,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let base = base();
-    let home = base.clone();
+    let home = base();
     let router_base = if cfg!(feature = "hydrate") {
-        base.clone()
+        home.clone()
     } else {
         String::new()
     };
     #[cfg(feature = "hydrate")]
     session::guard_page_unload();
     view! {
-        <Stylesheet id="leptos" href=format!("{base}/pkg/podterm.css")/>
-        <Stylesheet id="xterm" href=format!("{base}/vendor/xterm/xterm.css")/>
         <Title text="podterm"/>
         // The server routes requests with the prefix removed; the page sees it in its URL.
         <Router base=router_base>
+            // Route views become `AnyView`s: see `sync_view`. (`FlatRoutes` would be ~40 KB
+            // smaller, but in leptos_router 0.8.17 a route under a base path misses query
+            // changes after a navigation from `{base}/` to `{base}?…`.)
             <Routes fallback=move || view! { <p class="page-message">"There is no such page. " <a href=format!("{home}/")>"Back to the dashboard"</a></p> }>
-                <Route path=path!("/") view=dashboard::DashboardPage ssr=SsrMode::Async/>
-                <Route path=path!("/terminal") view=deep_link::TerminalPage ssr=SsrMode::Async/>
+                <Route path=path!("/") view=|| sync_view(dashboard::DashboardPage()) ssr=SsrMode::Async/>
+                <Route path=path!("/terminal") view=|| sync_view(deep_link::TerminalPage()) ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -20,7 +20,8 @@ use super::Target;
 use super::terminal::{SessionState, reason_label};
 use super::xterm::{self, TerminalHandle};
 use crate::protocol::{
-    ACK_EVERY, ClientMessage, DEAD_AFTER_SECS, INPUT_CHUNK, KEEPALIVE_SECS, ServerEvent,
+    ACK_EVERY, ClientMessage, DEAD_AFTER_SECS, ErrorReason, INPUT_CHUNK, KEEPALIVE_SECS,
+    ServerEvent,
 };
 
 thread_local! {
@@ -67,6 +68,37 @@ const GIVE_UP_MS: f64 = 120_000.0;
 
 fn now() -> f64 {
     js_sys::Date::now()
+}
+
+/// Reads a server event with the browser's JSON parser: serde_json's support for tagged
+/// enums would add about 10 KB to the wasm. Accepts the JSON `ServerEvent` describes;
+/// numbers must be integers in range (offsets below 2^53, which no session reaches).
+fn parse_event(text: &str) -> Option<ServerEvent> {
+    let event = js_sys::JSON::parse(text).ok()?;
+    // Reflect.get fails on anything but an object, e.g. `null`.
+    let field = |name: &str| js_sys::Reflect::get(&event, &JsValue::from_str(name)).ok();
+    let string = |name: &str| field(name)?.as_string();
+    let integer = |name: &str, min: f64, max: f64| {
+        field(name)?
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && (min..=max).contains(n))
+    };
+    Some(match string("type")?.as_str() {
+        "attached" => ServerEvent::Attached {
+            session: string("session")?,
+            offset: integer("offset", 0.0, js_sys::Number::MAX_SAFE_INTEGER)? as u64,
+            resumed: field("resumed")?.as_bool()?,
+        },
+        "pong" => ServerEvent::Pong,
+        "exit" => ServerEvent::Exit {
+            code: integer("code", i32::MIN.into(), i32::MAX.into())? as i32,
+        },
+        "error" => ServerEvent::Error {
+            reason: ErrorReason::from_name(&string("reason")?)?,
+            message: string("message")?,
+        },
+        _ => return None,
+    })
 }
 
 struct Session {
@@ -154,7 +186,7 @@ pub fn attach(
                     }
                 }
                 Err(e) => state.set(SessionState::Failed {
-                    reason: crate::protocol::ErrorReason::Internal,
+                    reason: ErrorReason::Internal,
                     message: format!("the terminal could not load ({e})"),
                 }),
             }
@@ -361,14 +393,14 @@ impl Session {
     }
 
     fn handle_event(self: &Rc<Self>, text: &str) {
-        match serde_json::from_str::<ServerEvent>(text) {
-            Ok(ServerEvent::Attached {
+        match parse_event(text) {
+            Some(ServerEvent::Attached {
                 session,
                 offset,
                 resumed,
             }) => self.attached(session, offset, resumed),
-            Ok(ServerEvent::Pong) => {}
-            Ok(ServerEvent::Exit { code }) => {
+            Some(ServerEvent::Pong) => {}
+            Some(ServerEvent::Exit { code }) => {
                 self.ended();
                 self.term.write_text(&format!(
                     "\r\n{DIM}[process exited with code {code}]{RESET}\r\n"
@@ -376,13 +408,13 @@ impl Session {
                 self.state.set(SessionState::Exited(code));
             }
             // About one message of an attached session: the session goes on.
-            Ok(ServerEvent::Error {
-                reason: crate::protocol::ErrorReason::BadRequest,
+            Some(ServerEvent::Error {
+                reason: ErrorReason::BadRequest,
                 message,
             }) if self.state.with_untracked(|s| *s == SessionState::Connected) => {
                 leptos::logging::warn!("podterm: the server refused a message: {message}");
             }
-            Ok(ServerEvent::Error { reason, message }) => {
+            Some(ServerEvent::Error { reason, message }) => {
                 self.ended();
                 self.term.write_text(&format!(
                     "\r\n{RED}{}: {message}{RESET}\r\n",
@@ -390,7 +422,7 @@ impl Session {
                 ));
                 self.state.set(SessionState::Failed { reason, message });
             }
-            Err(_) => leptos::logging::warn!("podterm: ignoring an unknown event: {text}"),
+            None => leptos::logging::warn!("podterm: ignoring an unknown event: {text}"),
         }
     }
 
@@ -568,7 +600,7 @@ impl Session {
     fn fail_locally(&self, message: &str) {
         self.ended();
         self.state.set(SessionState::Failed {
-            reason: crate::protocol::ErrorReason::Internal,
+            reason: ErrorReason::Internal,
             message: message.to_string(),
         });
     }

@@ -4,6 +4,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use super::Target;
+use super::sync_view::sync_view;
 use crate::protocol::ErrorReason;
 
 /// Where a session stands; every state has words for the person.
@@ -88,7 +89,8 @@ pub fn TerminalView(target: Target, #[prop(into)] visible: Signal<bool>) -> impl
     let title = target.title();
     let link = format!("{}{}", super::base(), target.deep_link());
     let command = (!target.command.is_empty()).then(|| target.command.join(" "));
-    view! {
+    // A `sync_view`: a terminal may end up inside any `AnyView`.
+    sync_view(view! {
         <section class="terminal-pane" data-pod=target.pod.clone() data-container=target.container.clone()>
             <header class="terminal-bar">
                 <span class="terminal-title">{title}</span>
@@ -103,5 +105,5 @@ pub fn TerminalView(target: Target, #[prop(into)] visible: Signal<bool>) -> impl
             </header>
             <div class="terminal-host" node_ref=host></div>
         </section>
-    }
+    })
 }
