@@ -24,7 +24,7 @@ pub struct Namespaces {
 }
 
 /// One pod, as the pod list shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PodSummary {
     pub name: String,
     pub namespace: String,
@@ -60,15 +60,77 @@ impl PodSummary {
 
     /// Case-insensitive match on the pod's name, status or container names.
     pub fn matches(&self, filter: &str) -> bool {
-        let filter = filter.trim().to_lowercase();
+        self.matches_normalized(&normalize_filter(filter))
+    }
+
+    /// As [`PodSummary::matches`], for a filter already put through [`normalize_filter`]
+    /// (a list checks thousands of pods against one filter).
+    pub fn matches_normalized(&self, filter: &str) -> bool {
         filter.is_empty()
-            || self.name.to_lowercase().contains(&filter)
-            || self.status.to_lowercase().contains(&filter)
+            || contains_folded(&self.name, filter)
+            || contains_folded(&self.status, filter)
             || self
                 .containers
                 .iter()
-                .any(|c| c.name.to_lowercase().contains(&filter))
+                .any(|c| contains_folded(&c.name, filter))
     }
+}
+
+/// The longest filter kept (longer than any Kubernetes name).
+pub const FILTER_MAX_CHARS: usize = 256;
+
+/// A filter as typed, trimmed and cut to [`FILTER_MAX_CHARS`].
+pub fn trim_filter(filter: &str) -> String {
+    filter.trim().chars().take(FILTER_MAX_CHARS).collect()
+}
+
+/// A filter as it is compared: trimmed, cut, lower-cased.
+pub fn normalize_filter(filter: &str) -> String {
+    trim_filter(filter).to_lowercase()
+}
+
+/// Whether `haystack` contains `needle` (lower-case), ignoring ASCII case, without
+/// allocating. Names and statuses are ASCII; other text compares exactly.
+fn contains_folded(haystack: &str, needle: &str) -> bool {
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Pods listed at first, and added by each "show more".
+pub const WINDOW_STEP: usize = 200;
+/// The most pods one list shows; past that, the filter finds the others.
+pub const WINDOW_MAX: usize = 1000;
+
+/// How many pods to list for a `limit` a page or a URL asked for.
+pub fn window_limit(asked: Option<usize>) -> usize {
+    asked.unwrap_or(WINDOW_STEP).clamp(1, WINDOW_MAX)
+}
+
+/// Part of a namespace's pods: the first `limit` (by name) that match `filter`, with how
+/// many match and how many there are. What the dashboard renders and its live feed sends,
+/// so a namespace with thousands of pods costs a page no more than a few hundred rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodWindow {
+    pub pods: Vec<PodSummary>,
+    /// The filter these pods match, as asked (empty: every pod).
+    pub filter: String,
+    pub limit: usize,
+    /// How many pods match the filter.
+    pub matching: usize,
+    /// How many pods the namespace has.
+    pub total: usize,
+    /// Why the list may be out of date (the cluster's watch is failing), if it may be.
+    pub problem: Option<String>,
+}
+
+/// A window's counts: what the live feed sends when only they changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodCounts {
+    pub matching: usize,
+    pub total: usize,
 }
 
 /// A short age like kubectl's: 45s, 12m, 3h, 5d.
@@ -79,5 +141,58 @@ pub fn short_age(seconds: i64) -> String {
         s if s < 3 * 3600 => format!("{}m", s / 60),
         s if s < 48 * 3600 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(name: &str, status: &str, containers: &[&str]) -> PodSummary {
+        PodSummary {
+            name: name.into(),
+            namespace: "ns".into(),
+            phase: "Running".into(),
+            status: status.into(),
+            ready: 0,
+            total: containers.len() as u32,
+            restarts: 0,
+            age: "1m".into(),
+            containers: containers
+                .iter()
+                .map(|c| ContainerSummary {
+                    name: c.to_string(),
+                    image: "img".into(),
+                    ready: true,
+                    restarts: 0,
+                    not_connectable: None,
+                })
+                .collect(),
+            default_container: None,
+            terminating: false,
+        }
+    }
+
+    #[test]
+    fn filters_match_name_status_or_container_whatever_the_case() {
+        let p = pod("web-7d4b9", "CrashLoopBackOff", &["log-shipper", "web"]);
+        for filter in ["", "  ", "WEB-7", "crashloop", " Shipper ", "b9"] {
+            assert!(p.matches(filter), "{filter:?}");
+        }
+        for filter in ["worker", "web-7d4b9x", "é", "\u{0}"] {
+            assert!(!p.matches(filter), "{filter:?}");
+        }
+        let long = "w".repeat(FILTER_MAX_CHARS * 4);
+        assert_eq!(normalize_filter(&long).chars().count(), FILTER_MAX_CHARS);
+        assert_eq!(trim_filter("  Web "), "Web");
+        assert_eq!(normalize_filter("ÉTÉ"), "été");
+    }
+
+    #[test]
+    fn window_lengths_are_clamped() {
+        assert_eq!(window_limit(None), WINDOW_STEP);
+        assert_eq!(window_limit(Some(0)), 1);
+        assert_eq!(window_limit(Some(450)), 450);
+        assert_eq!(window_limit(Some(usize::MAX)), WINDOW_MAX);
     }
 }

@@ -226,3 +226,252 @@ async fn the_pod_feed_follows_the_cluster() {
         seen.clear();
     }
 }
+
+/// Adds `count` copies of batch's etl-1 named `{prefix}-0000`, `{prefix}-0001`, ...
+fn add_pods(f: &common::Fixture, prefix: &str, count: usize) {
+    let template = f.cluster.spec().pod("etl-1").unwrap().clone();
+    for i in 0..count {
+        let mut pod = template.clone();
+        pod.name = format!("{prefix}-{i:04}");
+        f.cluster.put_pod(pod).unwrap();
+    }
+}
+
+fn rows(html: &str) -> usize {
+    html.matches("<tr data-pod=").count()
+}
+
+#[tokio::test]
+async fn a_large_namespace_is_rendered_a_window_at_a_time() {
+    let f = start().await;
+    add_pods(&f, "job", 450);
+    // batch: etl-1, job-0000..job-0449, report-gen-pending; by name
+    let (code, html) = get(f.addr, "/?namespace=batch").await;
+    assert_eq!(code, 200, "{html}");
+    assert_eq!(rows(&html), 200);
+    assert!(html.contains("Showing 200 of 452 pods"), "{html}");
+    assert!(html.contains(r#"data-pod="etl-1""#) && html.contains(r#"data-pod="job-0198""#));
+    assert!(!html.contains(r#"data-pod="job-0199""#) && !html.contains("report-gen-pending"));
+    assert!(html.contains("Show 200 more"), "{html}");
+
+    // the filter looks through every pod on the server, not only the first ones
+    let (_, html) = get(f.addr, "/?namespace=batch&filter=%20REPORT%20").await;
+    assert_eq!(rows(&html), 1);
+    assert!(html.contains("report-gen-pending") && html.contains("1 of 452 pods match"));
+    let (_, html) = get(f.addr, "/?namespace=batch&filter=job-04").await;
+    assert_eq!(rows(&html), 50);
+    assert!(html.contains("50 of 452 pods match"), "{html}");
+    let (_, html) = get(f.addr, "/?namespace=batch&filter=job&limit=100").await;
+    assert!(html.contains("Showing 100 of 450 matching, 452 pods in all"));
+
+    // more, up to what one list shows; anything else reads as the default
+    let (_, html) = get(f.addr, "/?namespace=batch&limit=400").await;
+    assert_eq!(rows(&html), 400);
+    assert!(
+        html.contains("Show 52 more") && html.contains(r#"value="600""#),
+        "{html}"
+    );
+    let (_, html) = get(f.addr, "/?namespace=batch&limit=99999999999999999999999").await;
+    assert_eq!(rows(&html), 200);
+    let (_, html) = get(f.addr, "/?namespace=batch&limit=5000").await;
+    assert_eq!(rows(&html), 452);
+    assert!(html.contains(">452 pods<") && !html.contains("more</button>"));
+    let (_, html) = get(f.addr, "/?namespace=batch&limit=0").await;
+    assert_eq!(rows(&html), 1);
+
+    // filtered to nothing, and hostile text, read as text
+    let (code, html) = get(f.addr, "/?namespace=batch&filter=%3Cscript%3Ex").await;
+    assert_eq!(code, 200);
+    assert_eq!(rows(&html), 0);
+    assert!(html.contains("No pod matches the filter.") && html.contains("None of 452 pods match"));
+    assert!(!html.contains("<script>x"), "{html}");
+    let long = "x".repeat(100_000);
+    let (code, _) = get(f.addr, &format!("/?namespace=batch&filter={long}")).await;
+    assert!(code == 200 || code == 414 || code == 431, "{code}");
+
+    // the list is kept by a watch: changes reach the next render
+    f.cluster.delete_pod("batch", "etl-1").unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, html) = get(f.addr, "/?namespace=batch").await;
+        if html.contains("Showing 200 of 451 pods") && !html.contains(r#"data-pod="etl-1""#) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the deletion never showed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// An open server-sent event stream.
+struct Feed {
+    stream: tokio::net::TcpStream,
+    buffer: String,
+}
+
+impl Feed {
+    async fn open(addr: std::net::SocketAddr, path: &str, headers: &[(&str, &str)]) -> Feed {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut request =
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n");
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        Feed {
+            stream,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event other than a keep-alive: its name and data.
+    async fn next(&mut self) -> (String, String) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let mut chunk = vec![0u8; 65536];
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut name, mut data) = (String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                    }
+                }
+                if !name.is_empty() {
+                    return (name, data);
+                }
+            }
+            let n = tokio::time::timeout_at(deadline, self.stream.read(&mut chunk))
+                .await
+                .expect("an event in time")
+                .unwrap();
+            assert!(n > 0, "the feed ended; so far: {}", self.buffer);
+            self.buffer
+                .push_str(&String::from_utf8_lossy(&chunk[..n]).replace("\r\n", "\n"));
+        }
+    }
+
+    async fn window(&mut self) -> podterm::model::PodWindow {
+        loop {
+            let (name, data) = self.next().await;
+            if name == "window" {
+                return serde_json::from_str(&data).unwrap();
+            }
+        }
+    }
+}
+
+fn names(window: &podterm::model::PodWindow) -> Vec<&str> {
+    window.pods.iter().map(|p| p.name.as_str()).collect()
+}
+
+#[tokio::test]
+async fn the_feed_sends_the_window_asked_for_when_it_changes() {
+    let f = start().await;
+    add_pods(&f, "job", 30);
+    let mut feed = Feed::open(
+        f.addr,
+        "/api/pods/watch?namespace=batch&filter=JOB&limit=3",
+        &[common::BEARER],
+    )
+    .await;
+    let window = feed.window().await;
+    assert_eq!(names(&window), ["job-0000", "job-0001", "job-0002"]);
+    assert_eq!((window.matching, window.total, window.limit), (30, 32, 3));
+    assert_eq!(window.filter, "JOB");
+    // a pod outside the window: only the counts are sent
+    add_pods(&f, "zzz", 1);
+    let (name, data) = feed.next().await;
+    assert_eq!(name, "counts", "{data}");
+    let counts: podterm::model::PodCounts = serde_json::from_str(&data).unwrap();
+    assert_eq!((counts.matching, counts.total), (30, 33));
+    // one inside it changes the pods
+    f.cluster.delete_pod("batch", "job-0001").unwrap();
+    let window = feed.window().await;
+    assert_eq!(names(&window), ["job-0000", "job-0002", "job-0003"]);
+    assert_eq!((window.matching, window.total), (29, 32));
+    // a limit past what one list shows is cut to it
+    let mut feed = Feed::open(
+        f.addr,
+        "/api/pods/watch?namespace=batch&limit=100000",
+        &[common::BEARER],
+    )
+    .await;
+    let window = feed.window().await;
+    assert_eq!(
+        (window.limit, window.pods.len()),
+        (podterm::model::WINDOW_MAX, 32)
+    );
+}
+
+#[tokio::test]
+async fn kept_pod_lists_are_per_identity_and_bounded() {
+    let f = common::start_with(common::Options {
+        mode: podterm::server::auth::Mode::Proxy,
+        trusted_proxies: vec!["127.0.0.1/32"],
+        ..Default::default()
+    })
+    .await;
+    let alice = [
+        ("X-Forwarded-User", "alice"),
+        ("X-Forwarded-Groups", "developers"),
+    ];
+    let bob = [
+        ("X-Forwarded-User", "bob"),
+        ("X-Forwarded-Groups", "viewers"),
+    ];
+    let page = async |who: &[(&str, &str)], path: &str| {
+        let (code, html) = common::http(f.addr, "GET", path, who, "").await;
+        assert_eq!(code, 200, "{html}");
+        html
+    };
+    // alice may list batch; her list is now kept
+    let html = page(&alice, "/?context=proxy%40demo&namespace=batch").await;
+    assert!(html.contains(r#"data-pod="etl-1""#), "{html}");
+    // bob may not: he gets the cluster's refusal, never alice's list
+    let html = page(&bob, "/?context=proxy%40demo&namespace=batch").await;
+    assert!(
+        html.contains("Cannot list pods in ")
+            && html.contains(r#"User "bob" cannot list resource "pods""#)
+            && !html.contains("etl-1"),
+        "{html}"
+    );
+    let mut feed = Feed::open(
+        f.addr,
+        "/api/pods/watch?context=proxy%40demo&namespace=batch&limit=10",
+        &bob,
+    )
+    .await;
+    let (name, data) = feed.next().await;
+    assert_eq!(name, "problem", "{data}");
+    assert!(data.contains("forbidden"), "{data}");
+    // the same name in other groups is someone else
+    let html = page(
+        &[
+            ("X-Forwarded-User", "alice"),
+            ("X-Forwarded-Groups", "viewers"),
+        ],
+        "/?context=proxy%40demo&namespace=batch",
+    )
+    .await;
+    assert!(!html.contains("etl-1"), "{html}");
+    // however many people look, only so many lists are kept
+    for i in 0..podterm::server::watch::MAX_WATCHES + 5 {
+        let user = format!("dev-{i}");
+        let html = page(
+            &[
+                ("X-Forwarded-User", user.as_str()),
+                ("X-Forwarded-Groups", "developers"),
+            ],
+            "/?context=proxy%40demo&namespace=batch",
+        )
+        .await;
+        assert!(html.contains(r#"data-pod="etl-1""#), "{html}");
+    }
+    assert!(f.state.clusters.watches.len() <= podterm::server::watch::MAX_WATCHES);
+}

@@ -44,6 +44,32 @@ test("namespaces, the filter, and containers that cannot be opened", async ({ pa
   await expect(page.getByText("No pod matches the filter.")).toBeVisible();
 });
 
+test("the list counts the pods, filters on the server, and lists more on demand", async ({ page }) => {
+  const rows = page.locator("tr[data-pod]");
+  const tally = page.locator(".pod-count");
+  await visit(page, "/?namespace=shop");
+  await expect(tally).toHaveText("4 pods");
+  await page.getByLabel("Filter pods").fill("WEB");
+  await expect(rows).toHaveCount(2);
+  await expect(tally).toHaveText("2 of 4 pods match");
+  await page.getByLabel("Filter pods").fill("zzz");
+  await expect(page.getByText("No pod matches the filter.")).toBeVisible();
+  await expect(tally).toHaveText("None of 4 pods match");
+  // the filter and the length are in the URL the forms send without scripts
+  await visit(page, "/?namespace=shop&filter=web&limit=1");
+  await expect(page.getByLabel("Filter pods")).toHaveValue("web");
+  await expect(rows).toHaveCount(1);
+  await expect(tally).toHaveText("Showing 1 of 2 matching, 4 pods in all");
+  await page.getByRole("button", { name: "Show 1 more" }).click();
+  await expect(rows).toHaveCount(2);
+  await expect(tally).toHaveText("2 of 4 pods match");
+  await expect(page.getByRole("button", { name: /Show .* more/ })).toHaveCount(0);
+  // clearing the filter asks the server for every pod again
+  await page.getByLabel("Filter pods").fill("");
+  await expect(rows).toHaveCount(4);
+  await expect(tally).toHaveText("4 pods");
+});
+
 test("a shell: echo, CJK, exit code", async ({ page }) => {
   await visit(page, "/");
   await openPod(page, "toolbox");

@@ -1,9 +1,43 @@
 //! Server functions: what the dashboard needs from the cluster, one call per page state.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Post;
+use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ClusterContext, Namespaces, PodSummary};
+use crate::model::{ClusterContext, Namespaces, PodSummary, PodWindow};
+
+/// server_fn's `Json` output encoding, but decoded from `&str` rather than `&[u8]`: the
+/// page's resources read their server-rendered values from `&str`, and serde_json's
+/// deserializers are compiled once per input type, so this keeps the wasm from carrying
+/// two copies of them. Same bytes and content type on the wire.
+pub struct JsonText;
+
+impl ContentType for JsonText {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for JsonText {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl<T: Serialize> Encodes<T> for JsonText {
+    type Error = serde_json::Error;
+
+    fn encode(output: &T) -> Result<Bytes, Self::Error> {
+        serde_json::to_vec(output).map(Bytes::from)
+    }
+}
+
+impl<T: DeserializeOwned> Decodes<T> for JsonText {
+    type Error = serde_json::Error;
+
+    fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+        let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
+        serde_json::from_str(text)
+    }
+}
 
 /// Everything the dashboard shows for one context and namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,17 +50,23 @@ pub struct Dashboard {
     pub context: String,
     pub namespaces: Result<Namespaces, String>,
     pub namespace: String,
-    pub pods: Result<Vec<PodSummary>, String>,
+    /// The first pods (by name) matching the filter asked for, with the counts.
+    pub pods: Result<PodWindow, String>,
     /// Why the person may not open shells in this namespace, if they may not.
     pub exec_denied: Option<String>,
     /// Who is logged in, as podterm knows them.
     pub user: String,
 }
 
-#[server(endpoint = "dashboard")]
+/// The dashboard for a context and namespace (the current ones when not given), with the
+/// first `limit` pods (by name; clamped to what one list shows) whose name, status or
+/// container names contain `filter`.
+#[server(endpoint = "dashboard", output = Post<JsonText>)]
 pub async fn load_dashboard(
     context: Option<String>,
     namespace: Option<String>,
+    filter: Option<String>,
+    limit: Option<usize>,
 ) -> Result<Dashboard, ServerFnError> {
     use crate::server::{access, caller, pods, state};
     let state = state()?;
@@ -59,24 +99,41 @@ pub async fn load_dashboard(
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| cluster.default_namespace.clone());
     view.namespace = namespace.clone();
-    view.namespaces = pods::namespaces(&cluster).await.map_err(|f| f.message);
-    view.pods = match testcluster::names::validate_label(&namespace) {
-        Err(e) => Err(format!("{namespace:?} is not a valid namespace name: {e}")),
-        Ok(()) => pods::pods(&cluster, &namespace)
-            .await
-            .map_err(|f| f.message),
-    };
+    let filter = filter.unwrap_or_default();
+    let limit = crate::model::window_limit(limit);
+    let valid = testcluster::names::validate_label(&namespace);
+    // Independent questions to the cluster, asked at once.
+    let (namespaces, listed, exec) = futures::join!(
+        pods::namespaces(&cluster),
+        async {
+            match &valid {
+                Err(e) => Err(format!("{namespace:?} is not a valid namespace name: {e}")),
+                Ok(()) => {
+                    state
+                        .clusters
+                        .watches
+                        .window(&cluster, &namespace, &filter, limit)
+                        .await
+                }
+            }
+        },
+        async {
+            match &valid {
+                Err(_) => Ok(()),
+                Ok(()) => access::may_exec(&cluster, &namespace, None).await,
+            }
+        },
+    );
+    view.namespaces = namespaces.map_err(|f| f.message);
+    view.pods = listed;
     if view.pods.is_ok() {
-        view.exec_denied = access::may_exec(&cluster, &namespace, None)
-            .await
-            .err()
-            .map(|failure| failure.message);
+        view.exec_denied = exec.err().map(|failure| failure.message);
     }
     Ok(view)
 }
 
 /// One pod, for a deep link that names no container.
-#[server(endpoint = "pod")]
+#[server(endpoint = "pod", output = Post<JsonText>)]
 pub async fn find_pod(
     context: Option<String>,
     namespace: String,

@@ -20,9 +20,20 @@ struct Tab {
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
+    // `filter` and `limit` come from the URL only when the page is loaded or the list's
+    // forms are sent without scripts; once hydrated, the list changes them itself.
     let data = Resource::new(
-        move || query.with(|q| (q.get("context"), q.get("namespace"))),
-        |(context, namespace)| load_dashboard(context, namespace),
+        move || {
+            query.with(|q| {
+                (
+                    q.get("context"),
+                    q.get("namespace"),
+                    q.get("filter"),
+                    q.get("limit").and_then(|l| l.parse::<usize>().ok()),
+                )
+            })
+        },
+        |(context, namespace, filter, limit)| load_dashboard(context, namespace, filter, limit),
     );
     let tabs = RwSignal::new(Vec::<Tab>::new());
     let active = RwSignal::new(None::<u32>);
@@ -138,7 +149,7 @@ fn Sidebar(data: Dashboard, open: Callback<Target>) -> impl IntoView {
         <aside class="sidebar">
             {data.exec_denied.map(|why| view! { <p class="panel-message warn denied" role="status">{upper_first(&why)}</p> })}
             {match data.pods {
-                Ok(pods) => view! { <PodList pods context namespace open exec_denied/> }.into_any(),
+                Ok(window) => view! { <PodList window context namespace open exec_denied/> }.into_any(),
                 Err(e) => view! {
                     <div class="panel-message error" role="alert">
                         <strong>"Cannot list pods in " {namespace.clone()}</strong>

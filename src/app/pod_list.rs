@@ -1,30 +1,46 @@
-//! The pod list: a filter box, one row per pod, a button per container; it follows the
-//! cluster live through the server's pod feed once the page is hydrated.
+//! The pod list: a filter box, a window of the namespace's pods (one row per pod, a button
+//! per container), how many there are, and a way to list more. Once the page is hydrated
+//! it follows the cluster through the server's pod feed, which sends the window for the
+//! filter as typed, so a namespace with thousands of pods costs the page a few hundred rows.
 
 use leptos::prelude::*;
 
 use super::Target;
-use crate::model::PodSummary;
+use crate::model::{PodSummary, PodWindow, WINDOW_MAX, WINDOW_STEP, normalize_filter};
 
 #[component]
 pub fn PodList(
-    pods: Vec<PodSummary>,
+    /// The pods as the server rendered them.
+    window: PodWindow,
     context: Option<String>,
     namespace: String,
     /// Why no shell may be opened in this namespace (the cluster's answer), if none may.
     exec_denied: Option<String>,
     open: Callback<Target>,
 ) -> impl IntoView {
-    let live = RwSignal::new(pods);
-    let problem = RwSignal::new(None::<String>);
-    let filter = RwSignal::new(String::new());
+    let typed = window.filter.clone();
+    let filter = RwSignal::new(window.filter.clone());
+    let limit = RwSignal::new(window.limit);
+    let problem = RwSignal::new(window.problem.clone());
+    let live = RwSignal::new(window);
     #[cfg(feature = "hydrate")]
-    follow(context.clone(), namespace.clone(), live, problem);
+    follow(
+        context.clone(),
+        namespace.clone(),
+        filter,
+        limit,
+        live,
+        problem,
+    );
+    // The server's window, narrowed at once to the filter as typed; the server's answer for
+    // that filter (which may find pods beyond the window) follows.
     let shown = Memo::new(move |_| {
-        let f = filter.get();
-        live.with(|pods| {
-            pods.iter()
-                .filter(|p| p.matches(&f))
+        let needle = normalize_filter(&filter.get());
+        live.with(|window| {
+            window
+                .pods
+                .iter()
+                .filter(|p| p.matches_normalized(&needle))
                 .cloned()
                 .map(|mut p| {
                     if exec_denied.is_some() {
@@ -41,18 +57,87 @@ pub fn PodList(
                 .collect::<Vec<_>>()
         })
     });
+    // The server has not yet answered for the filter or the length asked for.
+    let pending = Memo::new(move |_| {
+        let (filter, limit) = (normalize_filter(&filter.get()), limit.get());
+        live.with(|w| normalize_filter(&w.filter) != filter || w.limit != limit)
+    });
+    let base = super::base();
     let ns = namespace.clone();
     let context = StoredValue::new(context);
+    let namespace = StoredValue::new(namespace);
+    // Without scripts, the filter box and "show more" are forms that load the page again.
+    let action = StoredValue::new(format!("{base}/"));
+    let hidden = move || {
+        view! {
+            {context.get_value().map(|c| view! { <input type="hidden" name="context" value=c/> })}
+            <input type="hidden" name="namespace" value=namespace.get_value()/>
+        }
+    };
+    let more = move || {
+        if pending.get() {
+            return None;
+        }
+        let (listed, matching, asked, filter_now) =
+            live.with(|w| (w.pods.len(), w.matching, w.limit, w.filter.clone()));
+        if matching <= listed {
+            return None;
+        }
+        if asked >= WINDOW_MAX {
+            return Some(
+                view! {
+                    <p class="panel-message list-end">
+                        "Only the first " {count(WINDOW_MAX)} " are listed. Type in the filter to find the others."
+                    </p>
+                }
+                .into_any(),
+            );
+        }
+        // The list grows in whole steps; the button says how many more this one shows.
+        let next = (asked + WINDOW_STEP).min(WINDOW_MAX);
+        let step = (next - asked).min(matching - listed);
+        Some(
+            view! {
+                <form class="show-more" method="get" action=action.get_value() on:submit=move |ev| {
+                    ev.prevent_default();
+                    limit.set(next);
+                }>
+                    {hidden()}
+                    <input type="hidden" name="filter" value=filter_now/>
+                    <button class="button" type="submit" name="limit" value=next.to_string()>
+                        {format!("Show {} more", count(step))}
+                    </button>
+                </form>
+            }
+            .into_any(),
+        )
+    };
     view! {
         <div class="pod-list">
-            <input class="filter" type="search" placeholder="Filter pods" aria-label="Filter pods"
-                prop:value=move || filter.get()
-                on:input=move |ev| filter.set(event_target_value(&ev))/>
-            {move || problem.get().map(|p| view! { <p class="panel-message warn">"Live updates paused: " {p}</p> })}
-            <Show when=move || live.with(|p| !p.is_empty()) fallback=move || view! {
+            <div class="pod-list-head">
+                <form class="filter-form" role="search" method="get" action=action.get_value()
+                    on:submit=|ev| ev.prevent_default()>
+                    {hidden()}
+                    <input class="filter" type="search" name="filter" placeholder="Filter pods" aria-label="Filter pods"
+                        autocomplete="off" value=typed
+                        prop:value=move || filter.get()
+                        on:input=move |ev| filter.set(event_target_value(&ev))/>
+                </form>
+                <p class="pod-count" aria-live="polite">{move || tally(&live.read(), pending.get(), limit.get())}</p>
+                {move || problem.get().map(|p| view! { <p class="panel-message warn">"Live updates paused: " {p}</p> })}
+            </div>
+            <Show when=move || live.with(|w| w.total > 0) fallback=move || view! {
                 <p class="panel-message">"No pods in " <strong>{ns.clone()}</strong> "."</p>
             }>
-                <Show when=move || shown.with(|p| !p.is_empty()) fallback=|| view! { <p class="panel-message">"No pod matches the filter."</p> }>
+                <Show when=move || shown.with(|p| !p.is_empty()) fallback=move || view! {
+                    <p class="panel-message">
+                        {move || if pending.get() {
+                            format!("Looking through {} for “{}”…", pods(live.with(|w| w.total)), filter.get().trim())
+                        } else {
+                            "No pod matches the filter.".to_string()
+                        }}
+                    </p>
+                }>
                     <table class="pods">
                         <thead><tr><th>"Pod"</th><th>"Status"</th><th>"Ready"</th><th>"Restarts"</th><th>"Age"</th></tr></thead>
                         <tbody>
@@ -61,10 +146,65 @@ pub fn PodList(
                             </For>
                         </tbody>
                     </table>
+                    {more}
                 </Show>
             </Show>
         </div>
     }
+}
+
+/// What the count line says: how many pods there are, how many match, how many are listed.
+fn tally(window: &PodWindow, pending: bool, limit: usize) -> String {
+    let (listed, matching, total) = (window.pods.len(), window.matching, window.total);
+    if pending {
+        return if limit > window.limit {
+            format!("Listing more of {}…", pods(total))
+        } else {
+            format!("Filtering {}…", pods(total))
+        };
+    }
+    if total == 0 {
+        return String::new();
+    }
+    if window.filter.is_empty() {
+        return if listed >= total {
+            pods(total)
+        } else {
+            format!("Showing {} of {}", count(listed), pods(total))
+        };
+    }
+    match matching {
+        0 => format!("None of {} match", pods(total)),
+        m if m <= listed => format!("{} of {} match", count(m), pods(total)),
+        m => format!(
+            "Showing {} of {} matching, {} in all",
+            count(listed),
+            count(m),
+            pods(total)
+        ),
+    }
+}
+
+/// "1 pod", "5,000 pods".
+fn pods(n: usize) -> String {
+    if n == 1 {
+        "1 pod".into()
+    } else {
+        format!("{} pods", count(n))
+    }
+}
+
+/// A number with thousands separated: 5,000.
+fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[component]
@@ -117,44 +257,192 @@ fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Target>) -> i
     }
 }
 
-/// Subscribes to the server's pod feed for this namespace while the list is shown.
+/// Follows the server's pod feed for this namespace while the list is shown, asking for
+/// the window the filter box and "show more" describe: at once, then again (after a short
+/// pause in typing) whenever they change.
 #[cfg(feature = "hydrate")]
 fn follow(
     context: Option<String>,
     namespace: String,
-    live: RwSignal<Vec<PodSummary>>,
+    filter: RwSignal<String>,
+    limit: RwSignal<usize>,
+    live: RwSignal<PodWindow>,
     problem: RwSignal<Option<String>>,
 ) {
-    use crate::protocol::encode;
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::prelude::Closure;
+    use leptos::leptos_dom::helpers::{TimeoutHandle, set_timeout_with_handle};
+    use std::time::Duration;
 
+    /// How long typing pauses before the server is asked.
+    const PAUSE: Duration = Duration::from_millis(150);
+
+    let feed = StoredValue::new_local(None::<Feed>);
+    let asked = StoredValue::new(None::<(String, usize)>);
+    let timer = StoredValue::new_local(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        let wanted = (normalize_filter(&filter.get()), limit.get());
+        if let Some(timer) = timer.try_update_value(Option::take).flatten() {
+            timer.clear();
+        }
+        if asked.with_value(|a| a.as_ref() == Some(&wanted)) {
+            return;
+        }
+        let first = asked.with_value(Option::is_none);
+        let (context, namespace) = (context.clone(), namespace.clone());
+        let connect = move || {
+            asked.set_value(Some(wanted.clone()));
+            let url = feed_url(context.as_deref(), &namespace, &wanted.0, wanted.1);
+            // The old feed closes as the new one takes its place.
+            feed.set_value(Feed::open(&url, live, problem));
+        };
+        if first {
+            connect();
+        } else if let Ok(handle) = set_timeout_with_handle(connect, PAUSE) {
+            timer.set_value(Some(handle));
+        }
+    });
+    on_cleanup(move || {
+        if let Some(timer) = timer.try_update_value(Option::take).flatten() {
+            timer.clear();
+        }
+        feed.try_set_value(None);
+    });
+}
+
+#[cfg(feature = "hydrate")]
+fn feed_url(context: Option<&str>, namespace: &str, filter: &str, limit: usize) -> String {
+    use crate::protocol::encode;
     let mut url = format!(
-        "{}/api/pods/watch?namespace={}",
+        "{}/api/pods/watch?namespace={}&limit={limit}",
         super::base(),
-        encode(&namespace)
+        encode(namespace)
     );
-    if let Some(context) = &context {
+    if let Some(context) = context {
         url.push_str(&format!("&context={}", encode(context)));
     }
-    let Ok(source) = web_sys::EventSource::new(&url) else {
-        return;
-    };
-    let on_pods =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+    if !filter.is_empty() {
+        url.push_str(&format!("&filter={}", encode(filter)));
+    }
+    url
+}
+
+/// One connection to the pod feed; closed when dropped.
+#[cfg(feature = "hydrate")]
+struct Feed {
+    source: web_sys::EventSource,
+    _window: wasm_bindgen::prelude::Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _counts: wasm_bindgen::prelude::Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _problem: wasm_bindgen::prelude::Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _error: wasm_bindgen::prelude::Closure<dyn FnMut(web_sys::Event)>,
+}
+
+#[cfg(feature = "hydrate")]
+impl Feed {
+    fn open(
+        url: &str,
+        live: RwSignal<PodWindow>,
+        problem: RwSignal<Option<String>>,
+    ) -> Option<Self> {
+        use crate::model::PodCounts;
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::prelude::Closure;
+        use web_sys::{Event, EventSource, MessageEvent};
+
+        let source = EventSource::new(url).ok()?;
+        let window = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Some(text) = event.data().as_string()
-                && let Ok(pods) = serde_json::from_str::<Vec<PodSummary>>(&text)
+                && let Ok(window) = serde_json::from_str::<PodWindow>(&text)
             {
-                problem.set(None);
-                live.set(pods);
+                problem.set(window.problem.clone());
+                live.set(window);
             }
         });
-    let on_problem =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        let counts = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(text) = event.data().as_string()
+                && let Ok(counts) = serde_json::from_str::<PodCounts>(&text)
+            {
+                live.update(|w| (w.matching, w.total) = (counts.matching, counts.total));
+            }
+        });
+        let said = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             problem.set(event.data().as_string());
         });
-    let _ = source.add_event_listener_with_callback("pods", on_pods.as_ref().unchecked_ref());
-    let _ = source.add_event_listener_with_callback("problem", on_problem.as_ref().unchecked_ref());
-    let held = send_wrapper::SendWrapper::new((source, on_pods, on_problem));
-    on_cleanup(move || held.0.close());
+        let watched = source.clone();
+        let error = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            // The browser reconnects by itself unless the server refused the feed.
+            problem.set(Some(if watched.ready_state() == EventSource::CLOSED {
+                "podterm refused the live feed; reload the page.".into()
+            } else {
+                "lost the connection to podterm; reconnecting…".into()
+            }));
+        });
+        let _ = source.add_event_listener_with_callback("window", window.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback("counts", counts.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback("problem", said.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback("error", error.as_ref().unchecked_ref());
+        Some(Self {
+            source,
+            _window: window,
+            _counts: counts,
+            _problem: said,
+            _error: error,
+        })
+    }
+}
+
+#[cfg(feature = "hydrate")]
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self.source.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(listed: usize, matching: usize, total: usize, filter: &str) -> PodWindow {
+        PodWindow {
+            pods: vec![PodSummary::default(); listed],
+            filter: filter.into(),
+            limit: 200,
+            matching,
+            total,
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn the_count_line_reads_well() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(5000), "5,000");
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(tally(&window(1, 1, 1, ""), false, 200), "1 pod");
+        assert_eq!(tally(&window(4, 4, 4, ""), false, 200), "4 pods");
+        assert_eq!(
+            tally(&window(200, 5000, 5000, ""), false, 200),
+            "Showing 200 of 5,000 pods"
+        );
+        assert_eq!(
+            tally(&window(12, 12, 5000, "web"), false, 200),
+            "12 of 5,000 pods match"
+        );
+        assert_eq!(
+            tally(&window(200, 812, 5000, "web"), false, 200),
+            "Showing 200 of 812 matching, 5,000 pods in all"
+        );
+        assert_eq!(
+            tally(&window(0, 0, 5000, "zzz"), false, 200),
+            "None of 5,000 pods match"
+        );
+        assert_eq!(tally(&window(0, 0, 0, ""), false, 200), "");
+        assert_eq!(
+            tally(&window(200, 5000, 5000, ""), true, 200),
+            "Filtering 5,000 pods…"
+        );
+        assert_eq!(
+            tally(&window(200, 5000, 5000, ""), true, 400),
+            "Listing more of 5,000 pods…"
+        );
+    }
 }

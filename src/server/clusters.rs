@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use tokio::sync::Mutex;
 
 use super::auth::Identity;
+use super::watch::PodWatches;
 use crate::model::ClusterContext;
 
 /// The in-cluster identity's name, where there is no kubeconfig.
@@ -23,12 +24,17 @@ enum Source {
 pub struct Clusters {
     source: Source,
     clients: Mutex<HashMap<String, Cluster>>,
+    /// Pod lists kept by watches, per context, identity and namespace.
+    pub watches: PodWatches,
 }
 
 /// A connected cluster context, acting as one identity.
 #[derive(Clone)]
 pub struct Cluster {
     pub context: String,
+    /// Whom the client acts for (`Identity::cache_key`): caches of what it fetched are
+    /// keyed by it.
+    pub identity: String,
     pub client: kube::Client,
     /// The context's namespace (or the service account's), used when none is chosen.
     pub default_namespace: String,
@@ -76,6 +82,7 @@ impl Clusters {
         Self {
             source,
             clients: Mutex::new(HashMap::new()),
+            watches: PodWatches::default(),
         }
     }
 
@@ -125,7 +132,8 @@ impl Clusters {
                 .current()
                 .ok_or_else(|| ClusterError::Config("the kubeconfig has no contexts".into()))?,
         };
-        let key = format!("{name}\n{}", identity.cache_key());
+        let identity_key = identity.cache_key();
+        let key = format!("{name}\n{identity_key}");
         let mut clients = self.clients.lock().await;
         if let Some(cluster) = clients.get(&key) {
             return Ok(cluster.clone());
@@ -149,6 +157,7 @@ impl Clusters {
             .map_err(|e| ClusterError::Config(format!("context {name:?}: {e}")))?;
         let cluster = Cluster {
             context: name,
+            identity: identity_key,
             client,
             default_namespace,
         };

@@ -1,5 +1,6 @@
 //! The pod data behind the dashboard: namespaces, pod summaries, and whether a container
-//! can be exec'd (decided by the container's state, not the pod's phase).
+//! can be exec'd (decided by the container's state, not the pod's phase). The pod lists
+//! themselves are kept by watches (`watch`).
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{ContainerStatus, Namespace, Pod};
@@ -46,15 +47,9 @@ pub async fn namespaces(cluster: &Cluster) -> Result<Namespaces, Failure> {
     }
 }
 
-pub async fn pods(cluster: &Cluster, namespace: &str) -> Result<Vec<PodSummary>, Failure> {
-    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
-    let list = api
-        .list(&ListParams::default())
-        .await
-        .map_err(|e| classify(&e))?;
-    let mut pods: Vec<PodSummary> = list.items.iter().map(summarize).collect();
-    pods.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(pods)
+/// When the pod was created.
+pub fn created(pod: &Pod) -> Option<Timestamp> {
+    pod.metadata.creation_timestamp.as_ref().map(|t| t.0)
 }
 
 /// A pod as the list shows it: kubectl's STATUS, READY and RESTARTS, and per container
@@ -128,11 +123,8 @@ pub fn summarize(pod: &Pod) -> PodSummary {
         ready,
         total: containers.len() as u32,
         restarts: statuses.iter().map(|s| s.restart_count).sum(),
-        age: pod
-            .metadata
-            .creation_timestamp
-            .as_ref()
-            .map(|t| short_age(Timestamp::now().duration_since(t.0).as_secs()))
+        age: created(pod)
+            .map(|t| short_age(Timestamp::now().duration_since(t).as_secs()))
             .unwrap_or_default(),
         default_container: annotated.or_else(|| containers.first().map(|c| c.name.clone())),
         containers,

@@ -1,34 +1,403 @@
-//! The live pod feed: a server-sent event stream of pod list snapshots for one namespace,
-//! fed by a kube-rs watcher, so the page follows pods that appear, change or vanish.
+//! Pod lists kept current by watches, and the live pod feed built on them.
+//!
+//! One watch per namespace, cluster context and identity feeds everything that shows those
+//! pods: page renders take a window of it from memory, and each open page's feed (a
+//! server-sent event stream) sends its window again only when it changed. The watch is
+//! started by the first render or feed, runs while feeds follow it and for [`IDLE`] after the
+//! last use, and is made with the caller's own client, so one person's list never answers
+//! another's request. At most [`MAX_WATCHES`] are kept per podterm.
 
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Extension, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
+use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
-use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::runtime::{WatchStreamExt, watcher};
 use serde::Deserialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::AppState;
 use super::auth::Caller;
 use super::clusters::Cluster;
 use super::kube_errors::classify;
-use super::pods::summarize;
+use super::pods::{created, summarize};
+use crate::model::{
+    PodCounts, PodSummary, PodWindow, WINDOW_MAX, normalize_filter, short_age, trim_filter,
+};
+use crate::protocol::ErrorReason;
 
-/// Changes within this window are sent as one snapshot.
+/// Changes within this window are sent as one update.
 const COALESCE: Duration = Duration::from_millis(200);
 /// Ages move on even when nothing changes.
 const REFRESH: Duration = Duration::from_secs(30);
+/// How long a watch nobody follows is kept for the next render.
+const IDLE: Duration = Duration::from_secs(60);
+/// How often an idle watch checks whether to end.
+const SWEEP: Duration = Duration::from_secs(10);
+/// Watches kept per podterm; past that, the least recently used one is let go.
+pub const MAX_WATCHES: usize = 32;
+/// Each watch call ends after this long and is made again, so the cluster checks again
+/// that the person may still watch these pods.
+const WATCH_SECONDS: u32 = 60;
+/// How long a render waits for a namespace's first list.
+const FIRST_LIST: Duration = Duration::from_secs(20);
+
+/// The pod lists podterm keeps, by cluster context, identity and namespace.
+#[derive(Default)]
+pub struct PodWatches {
+    entries: Mutex<HashMap<WatchKey, Arc<PodWatch>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct WatchKey {
+    context: String,
+    identity: String,
+    namespace: String,
+}
+
+/// One namespace's pods as one identity may see them, kept by a watch.
+pub struct PodWatch {
+    pods: RwLock<BTreeMap<String, Kept>>,
+    status: watch::Receiver<Status>,
+    last_used: Mutex<Instant>,
+    followers: AtomicUsize,
+    /// Let go by the registry: ends once nobody follows it.
+    released: AtomicBool,
+}
+
+/// A pod as listed, with its creation time so its age is worked out when it is shown.
+struct Kept {
+    summary: PodSummary,
+    created: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Status {
+    /// Bumped on every change to the pods.
+    version: u64,
+    /// The first list has arrived (and the cluster has not refused since).
+    ready: bool,
+    /// Why the watch is failing right now, if it is.
+    problem: Option<String>,
+    /// The watch has ended; a new one must be started.
+    ended: bool,
+}
+
+impl PodWatches {
+    /// A window of the namespace's pods, as the cluster's client `cluster` may see them:
+    /// from memory when they are watched already, else after the first list.
+    pub async fn window(
+        &self,
+        cluster: &Cluster,
+        namespace: &str,
+        filter: &str,
+        limit: usize,
+    ) -> Result<PodWindow, String> {
+        // A watch that ended between being found and being asked is started again, once.
+        for _ in 0..2 {
+            let watch = self.get(cluster, namespace, true);
+            let mut status = watch.status.clone();
+            let first = tokio::time::timeout(
+                FIRST_LIST,
+                status.wait_for(|s| s.ready || s.problem.is_some() || s.ended),
+            )
+            .await
+            .map(|answer| answer.map(|s| s.clone()));
+            match first {
+                Err(_) => {
+                    return Err(format!(
+                        "the cluster did not send the pods of {namespace} within {} seconds",
+                        FIRST_LIST.as_secs()
+                    ));
+                }
+                Ok(Err(_)) => continue,
+                Ok(Ok(s)) if s.ended => continue,
+                Ok(Ok(s)) if !s.ready => {
+                    return Err(s.problem.clone().unwrap_or_default());
+                }
+                Ok(Ok(_)) => {}
+            }
+            watch.touch();
+            return Ok(watch.window(filter, limit));
+        }
+        Err(format!(
+            "the watch on the pods of {namespace} kept ending; try again"
+        ))
+    }
+
+    /// The watch for this client and namespace, started if there is none. With `fresh`, one
+    /// that has never listed and is failing is replaced, so a render asks the cluster again
+    /// rather than repeat an old refusal.
+    fn get(&self, cluster: &Cluster, namespace: &str, fresh: bool) -> Arc<PodWatch> {
+        let key = WatchKey {
+            context: cluster.context.clone(),
+            identity: cluster.identity.clone(),
+            namespace: namespace.to_string(),
+        };
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(watch) = entries.get(&key) {
+            let status = watch.status.borrow().clone();
+            let failed = !status.ready && status.problem.is_some();
+            let replace = status.ended || (fresh && failed);
+            if !replace {
+                watch.touch();
+                return watch.clone();
+            }
+            if let Some(old) = entries.remove(&key) {
+                old.release();
+            }
+        }
+        entries.retain(|_, w| {
+            let keep = !w.status.borrow().ended;
+            if !keep {
+                w.release();
+            }
+            keep
+        });
+        while entries.len() >= MAX_WATCHES {
+            let oldest = entries
+                .iter()
+                .min_by_key(|(_, w)| (w.followers.load(Ordering::Relaxed) > 0, w.last_use()))
+                .map(|(k, _)| k.clone());
+            match oldest.and_then(|k| entries.remove(&k)) {
+                Some(old) => old.release(),
+                None => break,
+            }
+        }
+        let watch = PodWatch::start(cluster, namespace);
+        entries.insert(key, watch.clone());
+        watch
+    }
+
+    /// How many watches are kept (for tests).
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|e| e.len()).unwrap_or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl PodWatch {
+    fn start(cluster: &Cluster, namespace: &str) -> Arc<Self> {
+        let (tx, rx) = watch::channel(Status::default());
+        let watch = Arc::new(Self {
+            pods: RwLock::new(BTreeMap::new()),
+            status: rx,
+            last_used: Mutex::new(Instant::now()),
+            followers: AtomicUsize::new(0),
+            released: AtomicBool::new(false),
+        });
+        let api: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
+        tokio::spawn(run(Arc::downgrade(&watch), api, tx));
+        watch
+    }
+
+    fn touch(&self) {
+        *self.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    fn last_use(&self) -> Instant {
+        *self.last_used.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn release(&self) {
+        self.released.store(true, Ordering::Relaxed);
+    }
+
+    /// Nobody follows it, and it was let go or has not been used for a while.
+    fn unwanted(&self) -> bool {
+        self.followers.load(Ordering::Relaxed) == 0
+            && (self.released.load(Ordering::Relaxed) || self.last_use().elapsed() > IDLE)
+    }
+
+    /// The first `limit` pods (by name) that match `filter`, with the counts.
+    fn window(&self, filter: &str, limit: usize) -> PodWindow {
+        let needle = normalize_filter(filter);
+        let now = Timestamp::now();
+        let pods = self.pods.read().unwrap_or_else(|e| e.into_inner());
+        let mut window = PodWindow {
+            pods: Vec::with_capacity(limit.min(pods.len())),
+            filter: trim_filter(filter),
+            limit,
+            matching: 0,
+            total: pods.len(),
+            problem: self.status.borrow().problem.clone(),
+        };
+        for kept in pods.values() {
+            if kept.summary.matches_normalized(&needle) {
+                window.matching += 1;
+                if window.pods.len() < limit {
+                    window.pods.push(kept.at(now));
+                }
+            }
+        }
+        window
+    }
+
+    /// Every pod, by name.
+    fn all(&self) -> Vec<PodSummary> {
+        let now = Timestamp::now();
+        let pods = self.pods.read().unwrap_or_else(|e| e.into_inner());
+        pods.values().map(|kept| kept.at(now)).collect()
+    }
+
+    fn follow(self: &Arc<Self>) -> Follower {
+        self.followers.fetch_add(1, Ordering::Relaxed);
+        self.touch();
+        Follower(self.clone())
+    }
+}
+
+impl Kept {
+    fn new(pod: &Pod) -> (String, Self) {
+        let summary = summarize(pod);
+        (
+            summary.name.clone(),
+            Self {
+                summary,
+                created: created(pod),
+            },
+        )
+    }
+
+    /// The summary, aged as of `now`.
+    fn at(&self, now: Timestamp) -> PodSummary {
+        let mut summary = self.summary.clone();
+        if let Some(created) = self.created {
+            summary.age = short_age(now.duration_since(created).as_secs());
+        }
+        summary
+    }
+}
+
+/// A feed following a watch; the watch stays while it is held.
+struct Follower(Arc<PodWatch>);
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.followers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Keeps `watch`'s pods current until nobody wants them.
+async fn run(watch: std::sync::Weak<PodWatch>, api: Api<Pod>, status: watch::Sender<Status>) {
+    let config = watcher::Config::default().timeout(WATCH_SECONDS);
+    let mut events = watcher(api, config).default_backoff().boxed();
+    // A full list (at the start, and after the cluster forgot our place) is gathered here
+    // and replaces the pods at once when it is complete.
+    let mut relist: Option<BTreeMap<String, Kept>> = None;
+    let mut sweep = tokio::time::interval(SWEEP);
+    loop {
+        match watch.upgrade() {
+            Some(w) if !w.unwanted() => {}
+            _ => break,
+        }
+        tokio::select! {
+            event = events.next() => {
+                let Some(watch) = watch.upgrade() else { break };
+                match event {
+                    Some(Ok(watcher::Event::Init)) => relist = Some(BTreeMap::new()),
+                    Some(Ok(watcher::Event::InitApply(pod))) => {
+                        if let Some(list) = relist.as_mut() {
+                            let (name, kept) = Kept::new(&pod);
+                            list.insert(name, kept);
+                        }
+                    }
+                    Some(Ok(watcher::Event::InitDone)) => {
+                        let list = relist.take().unwrap_or_default();
+                        *watch.pods.write().unwrap_or_else(|e| e.into_inner()) = list;
+                        status.send_modify(|s| {
+                            s.version += 1;
+                            s.ready = true;
+                            s.problem = None;
+                        });
+                    }
+                    Some(Ok(watcher::Event::Apply(pod))) => {
+                        let (name, kept) = Kept::new(&pod);
+                        watch.pods.write().unwrap_or_else(|e| e.into_inner()).insert(name, kept);
+                        status.send_modify(|s| {
+                            s.version += 1;
+                            s.problem = None;
+                        });
+                    }
+                    Some(Ok(watcher::Event::Delete(pod))) => {
+                        let name = pod.metadata.name.unwrap_or_default();
+                        watch.pods.write().unwrap_or_else(|e| e.into_inner()).remove(&name);
+                        status.send_modify(|s| {
+                            s.version += 1;
+                            s.problem = None;
+                        });
+                    }
+                    // A 410 is routine: the watcher lists again.
+                    Some(Err(watcher::Error::WatchError(gone))) if gone.code == 410 => {}
+                    Some(Err(e)) => {
+                        let (reason, message) = match e {
+                            watcher::Error::InitialListFailed(e)
+                            | watcher::Error::WatchStartFailed(e)
+                            | watcher::Error::WatchFailed(e) => {
+                                let failure = classify(&e);
+                                (failure.reason, failure.message)
+                            }
+                            watcher::Error::WatchError(status) => {
+                                let reason = if matches!(status.code, 401 | 403) {
+                                    ErrorReason::Forbidden
+                                } else {
+                                    ErrorReason::Unreachable
+                                };
+                                (reason, status.message.clone())
+                            }
+                            other => (ErrorReason::Unreachable, other.to_string()),
+                        };
+                        // Once the cluster refuses, nothing it sent before is shown again.
+                        let refused = reason == ErrorReason::Forbidden;
+                        if refused {
+                            watch.pods.write().unwrap_or_else(|e| e.into_inner()).clear();
+                        }
+                        status.send_if_modified(|s| {
+                            let changed = s.problem.as_ref() != Some(&message) || (refused && s.ready);
+                            s.problem = Some(message);
+                            if refused && s.ready {
+                                s.ready = false;
+                                s.version += 1;
+                            }
+                            changed
+                        });
+                    }
+                    None => break,
+                }
+            }
+            _ = sweep.tick() => {}
+        }
+    }
+    status.send_modify(|s| s.ended = true);
+    if let Some(watch) = watch.upgrade() {
+        watch
+            .pods
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
 
 #[derive(Debug, Deserialize)]
 pub struct FeedQuery {
     pub context: Option<String>,
     pub namespace: String,
+    /// With `limit`: send windows of the pods matching this filter.
+    pub filter: Option<String>,
+    /// Send `window` events of at most this many pods instead of every pod.
+    pub limit: Option<usize>,
 }
 
 pub async fn handler(
@@ -51,58 +420,125 @@ pub async fn handler(
         Ok(cluster) => cluster,
         Err(e) => return (axum::http::StatusCode::NOT_FOUND, e.to_string()).into_response(),
     };
+    let watch = state
+        .clusters
+        .watches
+        .get(&cluster, &query.namespace, false);
+    let shape = match query.limit {
+        Some(limit) => Shape::Window {
+            filter: query.filter.unwrap_or_default(),
+            limit: limit.min(WINDOW_MAX),
+        },
+        None => Shape::Every,
+    };
     // The feed ends at shutdown, which would otherwise wait for it forever.
     let stopping = state.sessions.stopping().cancelled_owned();
-    Sse::new(feed(cluster, query.namespace).take_until(stopping))
+    Sse::new(feed(watch, shape).take_until(stopping))
         .keep_alive(KeepAlive::default())
         .into_response()
 }
 
-/// `pods` events carry the namespace's pods as JSON; `problem` events say why the feed is
-/// not live right now (it retries by itself).
-fn feed(cluster: Cluster, namespace: String) -> impl Stream<Item = Result<Event, Infallible>> {
+/// What a feed sends.
+enum Shape {
+    /// `pods` events: every pod of the namespace, by name.
+    Every,
+    /// `window` events: a [`PodWindow`]; `counts` events when only its counts changed.
+    Window { filter: String, limit: usize },
+}
+
+/// What a feed sent last, so that it sends only what changed.
+#[derive(Default)]
+struct Sent {
+    /// The pods of the last `pods` or `window` event, as sent.
+    pods: Option<String>,
+    counts: PodCounts,
+}
+
+impl Shape {
+    /// The event that brings a page that has seen `sent` up to date, if it is not.
+    fn update(&self, watch: &PodWatch, sent: &mut Sent) -> Option<Event> {
+        match self {
+            Shape::Every => {
+                let json = serde_json::to_string(&watch.all()).ok()?;
+                if sent.pods.as_ref() == Some(&json) {
+                    return None;
+                }
+                let event = Event::default().event("pods").data(&json);
+                sent.pods = Some(json);
+                Some(event)
+            }
+            Shape::Window { filter, limit } => {
+                let window = watch.window(filter, *limit);
+                let counts = PodCounts {
+                    matching: window.matching,
+                    total: window.total,
+                };
+                let pods = serde_json::to_string(&window.pods).ok()?;
+                if sent.pods.as_ref() == Some(&pods) {
+                    // A change outside the window: a few bytes rather than the window.
+                    if sent.counts == counts {
+                        return None;
+                    }
+                    sent.counts = counts;
+                    let json = serde_json::to_string(&counts).ok()?;
+                    return Some(Event::default().event("counts").data(json));
+                }
+                let json = serde_json::to_string(&window).ok()?;
+                (sent.pods, sent.counts) = (Some(pods), counts);
+                Some(Event::default().event("window").data(json))
+            }
+        }
+    }
+}
+
+/// Sends the pods when they (or their ages) change, and `problem` events saying why the
+/// feed is not live right now (the watch retries by itself).
+fn feed(watch: Arc<PodWatch>, shape: Shape) -> impl Stream<Item = Result<Event, Infallible>> {
     let (tx, rx) = mpsc::channel::<Event>(4);
     tokio::spawn(async move {
-        let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &namespace);
-        let (store, writer) = reflector::store();
-        let mut events = watcher(api, watcher::Config::default())
-            .default_backoff()
-            .reflect(writer)
-            .boxed();
-        let (mut ready, mut dirty, mut last_problem) = (false, false, None::<String>);
-        let mut coalesce = tokio::time::interval(COALESCE);
+        let follower = watch.follow();
+        let mut changes = follower.0.status.clone();
         let mut refresh = tokio::time::interval(REFRESH);
+        refresh.reset();
+        let (mut sent, mut last_problem) = (Sent::default(), None::<String>);
         loop {
-            tokio::select! {
-                event = events.next() => match event {
-                    Some(Ok(watcher::Event::InitDone)) => { ready = true; dirty = true; }
-                    Some(Ok(_)) => dirty = true,
-                    // A 410 is routine: the watcher lists again.
-                    Some(Err(watcher::Error::WatchError(status))) if status.code == 410 => {}
-                    Some(Err(e)) => {
-                        let message = match e {
-                            watcher::Error::InitialListFailed(e)
-                            | watcher::Error::WatchStartFailed(e)
-                            | watcher::Error::WatchFailed(e) => classify(&e).message,
-                            watcher::Error::WatchError(status) => status.message.clone(),
-                            other => other.to_string(),
-                        };
-                        if last_problem.as_ref() != Some(&message) {
-                            last_problem = Some(message.clone());
-                            if tx.send(Event::default().event("problem").data(message)).await.is_err() { return; }
-                        }
-                    }
-                    None => return,
-                },
-                _ = coalesce.tick(), if dirty && ready => {
-                    dirty = false;
-                    last_problem = None;
-                    let mut pods: Vec<_> = store.state().iter().map(|p| summarize(p)).collect();
-                    pods.sort_by(|a, b| a.name.cmp(&b.name));
-                    let json = serde_json::to_string(&pods).expect("serializable");
-                    if tx.send(Event::default().event("pods").data(json)).await.is_err() { return; }
+            let status = changes.borrow_and_update().clone();
+            if status.ended {
+                let _ = tx
+                    .send(
+                        Event::default()
+                            .event("problem")
+                            .data("podterm stopped watching these pods; reload the page"),
+                    )
+                    .await;
+                return;
+            }
+            if status.problem != last_problem {
+                last_problem = status.problem.clone();
+                // When the problem goes away, the next update says so even if the pods
+                // did not change.
+                sent = Sent::default();
+                if let Some(problem) = &status.problem
+                    && tx
+                        .send(Event::default().event("problem").data(problem))
+                        .await
+                        .is_err()
+                {
+                    return;
                 }
-                _ = refresh.tick() => dirty = true,
+            }
+            if status.ready
+                && let Some(event) = shape.update(&follower.0, &mut sent)
+                && tx.send(event).await.is_err()
+            {
+                return;
+            }
+            tokio::select! {
+                changed = changes.changed() => {
+                    if changed.is_err() { return; }
+                    tokio::time::sleep(COALESCE).await;
+                }
+                _ = refresh.tick() => {}
                 _ = tx.closed() => return,
             }
         }
