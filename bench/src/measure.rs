@@ -252,6 +252,7 @@ pub async fn crowd(
         Some((&podterm.process, &mut rss_busy)),
     )
     .await;
+    settle(podterm, idle).await?;
     // The same load straight at the API server, the idle sessions still open: what part of
     // the latency under load is podterm's.
     let busy_echo_direct = busy_phase(ends, Path::Direct, busy, busy_time, &fail, None).await;
@@ -275,6 +276,29 @@ pub async fn crowd(
     })
 }
 
+/// Waits until podterm has only `sessions` left (the ended ones' clean-up done), so one
+/// phase's ends do not load the next phase.
+async fn settle(podterm: &Podterm, sessions: usize) -> Result<(), Error> {
+    let started = Instant::now();
+    loop {
+        let metrics = crate::http::get(podterm.addr, "/metrics", Some(&podterm.token)).await?;
+        let active = String::from_utf8_lossy(&metrics.body)
+            .lines()
+            .find_map(|line| line.strip_prefix("podterm_sessions_active "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .ok_or("podterm's metrics have no podterm_sessions_active")?;
+        if active <= sessions as f64 {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            return Err(
+                format!("{active} sessions still active 120 s after the busy ones ended").into(),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// `busy` shells echoing for `time`; samples RSS meanwhile when given a process.
 async fn busy_phase(
     ends: &Endpoints,
@@ -286,10 +310,13 @@ async fn busy_phase(
 ) -> Latency {
     // Timing starts once every busy shell is open: the load is the sessions, not their
     // start-up.
+    // Closing waits until every shell has stopped timing: an end costs the pod a clean-up
+    // exec, which would otherwise load the sessions still being timed.
     let barrier = Arc::new(tokio::sync::Barrier::new(busy));
+    let timed = Arc::new(tokio::sync::Barrier::new(busy));
     let mut tasks = Vec::new();
     for _ in 0..busy {
-        let (ends, barrier) = (ends.clone(), barrier.clone());
+        let (ends, barrier, timed) = (ends.clone(), barrier.clone(), timed.clone());
         tasks.push(tokio::spawn(async move {
             let opened = async {
                 let mut term = shell(&ends, path).await?;
@@ -298,17 +325,28 @@ async fn busy_phase(
             }
             .await;
             barrier.wait().await;
-            let mut term = opened?;
-            let mut samples = Vec::new();
-            let until = Instant::now() + time;
-            let mut keys = tokio::time::interval(KEYSTROKE);
-            keys.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            while Instant::now() < until {
-                keys.tick().await;
-                samples.extend(echo_rounds(&mut term, 0, 1).await?);
+            let mut term = match opened {
+                Ok(term) => term,
+                Err(e) => {
+                    timed.wait().await;
+                    return Err(e);
+                }
+            };
+            let timing = async {
+                let mut samples = Vec::new();
+                let until = Instant::now() + time;
+                let mut keys = tokio::time::interval(KEYSTROKE);
+                keys.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                while Instant::now() < until {
+                    keys.tick().await;
+                    samples.extend(echo_rounds(&mut term, 0, 1).await?);
+                }
+                Ok::<_, Error>(samples)
             }
+            .await;
+            timed.wait().await;
             term.close().await;
-            Ok::<_, Error>(samples)
+            timing
         }));
     }
     let mut samples = Vec::new();
