@@ -138,6 +138,32 @@ test("deep links open a terminal, and ask before running a command", async ({ pa
   await expect(page.locator(".xterm-rows")).toContainText("linked");
 });
 
+test("a terminal's own page works before its wasm has loaded, and hands over", async ({ page }) => {
+  // Hold the wasm back: the page's own script must connect, show and send keys without it.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/pkg/podterm.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto("/terminal?namespace=default&pod=busybox&container=busybox", { waitUntil: "commit" });
+  const rows = page.locator(".xterm-rows");
+  await expect(rows).toContainText(/[#$][\s\u00a0]/);
+  await page.keyboard.type("echo early-$((6*7))");
+  await page.keyboard.press("Enter");
+  await expect(rows).toContainText("early-42");
+  await expect(page.getByTestId("session-status")).toHaveText("Loading the terminal…");
+
+  release();
+  await hydrated(page);
+  await expect(page.getByTestId("session-status")).toHaveText("Connected");
+  await page.keyboard.type("echo after-$((2*3))");
+  await page.keyboard.press("Enter");
+  await expect(rows).toContainText("after-6");
+  // What was shown before the hand-over is not shown again.
+  expect((await rows.textContent())?.match(/early-42/g)).toHaveLength(1);
+});
+
 test("errors read as messages in the terminal area", async ({ page }) => {
   await visit(page, "/terminal?namespace=default&pod=toolbox&container=nope");
   await expect(page.getByTestId("session-status")).toContainText('Not found: pod toolbox has no container "nope"');

@@ -1,79 +1,15 @@
 // Bridge between podterm's Rust (wasm-bindgen) code and xterm.js.
 //
-// Used as a wasm-bindgen snippet: `#[wasm_bindgen(module = "/src/app/xterm_bridge.js")]`.
-// It must not import bare module names: xterm.js and its addons are loaded at
-// run time with dynamic `import()` from the directory the server serves them at
-// (public/vendor/xterm/, filled by scripts/vendor-xterm.mjs), because the site
-// may be served under a path prefix.
-
-// Loaded modules, one promise per resolved asset base URL.
-const moduleCache = new Map();
-
-// Resolves `assetBase` ("/vendor/xterm", "vendor/xterm", "https://host/p/vendor/xterm")
-// against the document, not against this snippet's own URL, and drops trailing slashes.
-function resolveBase(assetBase) {
-  const base = String(assetBase ?? "").replace(/\/+$/, "");
-  return new URL(`${base}/`, document.baseURI).href;
-}
-
-// Adds xterm.css to the document once per URL and waits until it has loaded,
-// because xterm measures the DOM it creates and needs its styles for that.
-function loadStylesheet(href) {
-  for (const link of document.querySelectorAll('link[rel="stylesheet"]')) {
-    if (link.href === href) {
-      if (link.sheet || link.dataset.podtermLoaded === "true") return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        link.addEventListener("load", () => resolve(), { once: true });
-        link.addEventListener("error", () => reject(new Error(`could not load ${href}`)), { once: true });
-      });
-    }
-  }
-  return new Promise((resolve, reject) => {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = href;
-    link.addEventListener(
-      "load",
-      () => {
-        link.dataset.podtermLoaded = "true";
-        resolve();
-      },
-      { once: true },
-    );
-    link.addEventListener(
-      "error",
-      () => {
-        link.remove();
-        reject(new Error(`could not load ${href}`));
-      },
-      { once: true },
-    );
-    document.head.appendChild(link);
-  });
-}
-
-function loadModules(assetBase) {
-  const base = resolveBase(assetBase);
-  let loading = moduleCache.get(base);
-  if (!loading) {
-    loading = Promise.all([
-      import(`${base}xterm.mjs`),
-      import(`${base}addon-fit.mjs`),
-      import(`${base}addon-web-links.mjs`),
-      import(`${base}addon-unicode11.mjs`),
-      loadStylesheet(`${base}xterm.css`),
-    ]).then(([xterm, fit, webLinks, unicode11]) => ({
-      Terminal: xterm.Terminal,
-      FitAddon: fit.FitAddon,
-      WebLinksAddon: webLinks.WebLinksAddon,
-      Unicode11Addon: unicode11.Unicode11Addon,
-    }));
-    // Let a later call try again after a failure (e.g. a network error).
-    loading.catch(() => moduleCache.delete(base));
-    moduleCache.set(base, loading);
-  }
-  return loading;
-}
+// A plain module the page loads before its wasm (a script tag in the document's head), so a
+// terminal can show and connect while the wasm still loads: on a terminal's own page it
+// opens the terminal and its WebSocket at once, shows output as it arrives, and hands both
+// to the wasm when it takes over (`takeEarly`). The wasm reaches these functions through
+// `globalThis.podtermXterm`. xterm.js and its addons are served from ../vendor/xterm/
+// (filled by scripts/vendor-xterm.mjs); relative imports keep the site's path prefix.
+import { Terminal } from "../vendor/xterm/xterm.mjs";
+import { FitAddon } from "../vendor/xterm/addon-fit.mjs";
+import { WebLinksAddon } from "../vendor/xterm/addon-web-links.mjs";
+import { Unicode11Addon } from "../vendor/xterm/addon-unicode11.mjs";
 
 const FONT_FAMILY = [
   '"DejaVu Sans Mono"',
@@ -117,6 +53,7 @@ const THEME = {
   brightWhite: "#ffffff",
 };
 
+// A terminal inside `element`.
 export class TerminalHandle {
   #terminal;
   #fitAddon;
@@ -126,9 +63,13 @@ export class TerminalHandle {
   #frame = 0;
   #onWindowResize;
   #disposed = false;
+  // Keys typed before the wasm listens (a terminal opened early): sent by `earlyInput` when
+  // it takes them, else handed to the first onData.
+  #typed = [];
+  #typing;
+  earlyInput = null;
 
-  constructor(modules, element) {
-    const { Terminal, FitAddon, WebLinksAddon, Unicode11Addon } = modules;
+  constructor(element) {
     this.#element = element;
     const terminal = new Terminal({
       allowProposedApi: true,
@@ -149,6 +90,9 @@ export class TerminalHandle {
     terminal.loadAddon(new Unicode11Addon());
     terminal.unicode.activeVersion = "11";
     terminal.open(element);
+    this.#typing = terminal.onData((data) => {
+      if (!this.earlyInput?.(data)) this.#typed.push(data);
+    });
 
     this.fit();
     this.#onWindowResize = () => this.#scheduleFit();
@@ -159,6 +103,10 @@ export class TerminalHandle {
     }
     // Fonts may finish loading after the first measurement.
     document.fonts?.ready?.then(() => this.#scheduleFit());
+  }
+
+  get element() {
+    return this.#element;
   }
 
   // The xterm.js Terminal, for tests and debugging. Read-only.
@@ -189,6 +137,11 @@ export class TerminalHandle {
 
   onData(callback) {
     if (this.#disposed) return;
+    if (this.#typing) {
+      this.#typing.dispose();
+      this.#typing = null;
+      for (const data of this.#typed.splice(0)) callback(data);
+    }
     this.#disposables.push(this.#terminal.onData((data) => callback(data)));
   }
 
@@ -236,6 +189,7 @@ export class TerminalHandle {
     this.#resizeObserver?.disconnect();
     this.#resizeObserver = null;
     window.removeEventListener("resize", this.#onWindowResize);
+    this.#typing?.dispose();
     for (const disposable of this.#disposables) disposable.dispose();
     this.#disposables = [];
     // Also disposes the addons and removes the terminal's DOM from the element.
@@ -252,9 +206,95 @@ export class TerminalHandle {
   }
 }
 
-// Loads the modules from `assetBase` (e.g. "/vendor/xterm", no trailing slash) once, then
-// creates a terminal inside `element` and returns a TerminalHandle.
-export async function createTerminal(element, assetBase) {
-  const modules = await loadModules(assetBase);
-  return new TerminalHandle(modules, element);
+// A terminal and its WebSocket, started before the wasm has loaded: the page's inline script
+// opened the socket (`globalThis.podtermEarlySocket`) and kept its events. Until the wasm
+// adopts them this is a minimal client of podterm's protocol (README, "The wire protocol"):
+// output is shown, keys and the terminal's size are sent. Every socket event is kept, in
+// order, for the wasm to go through when it adopts them; it knows how many output bytes are
+// already shown.
+export class EarlyStart {
+  #events = [];
+  #shown = 0;
+  #adopted = false;
+
+  constructor(started) {
+    this.socket = started.socket;
+    this.terminal = new TerminalHandle(started.host);
+    // The page's only terminal: typing can start at once.
+    this.terminal.focus();
+    const keep = (event) => {
+      this.#events.push(event);
+      if (event.type === "open") this.#sendSize();
+      if (event.data instanceof ArrayBuffer) {
+        this.terminal.write(event.data);
+        this.#shown += event.data.byteLength;
+      }
+    };
+    for (const event of started.events.splice(0)) keep(event);
+    this.socket.onopen = keep;
+    this.socket.onclose = keep;
+    this.socket.onmessage = keep;
+    const encoder = new TextEncoder();
+    // Keys (and the terminal's answers to the shell's queries) go out while the socket is
+    // open; otherwise they wait for the wasm, which sends them once the session attaches.
+    this.terminal.earlyInput = (data) => {
+      if (this.socket.readyState !== WebSocket.OPEN) return false;
+      this.socket.send(encoder.encode(data));
+      return true;
+    };
+    this.terminal.onResize(() => this.#sendSize());
+  }
+
+  #sendSize() {
+    if (this.#adopted || this.socket.readyState !== WebSocket.OPEN) return;
+    const cols = this.terminal.cols();
+    const rows = this.terminal.rows();
+    this.socket.send(JSON.stringify({ type: "resize", cols, rows }));
+  }
+
+  // Output bytes already written to the terminal.
+  get shown() {
+    return this.#shown;
+  }
+
+  // Stops listening and returns the events so far; the caller listens from now on.
+  adopt() {
+    this.#adopted = true;
+    this.terminal.earlyInput = null;
+    this.socket.onopen = null;
+    this.socket.onclose = null;
+    this.socket.onmessage = null;
+    return this.#events.splice(0);
+  }
 }
+
+let early = null;
+
+function startEarly() {
+  const started = globalThis.podtermEarlySocket;
+  if (!started) return;
+  delete globalThis.podtermEarlySocket;
+  try {
+    early = new EarlyStart(started);
+  } catch (error) {
+    // The wasm starts the terminal as on any other page.
+    started.socket.close();
+    console.warn("podterm: could not start the terminal early", error);
+  }
+}
+
+// The early start for `element`, once; undefined when there is none.
+export function takeEarly(element) {
+  if (!early || early.terminal.element !== element) return undefined;
+  const taken = early;
+  early = null;
+  return taken;
+}
+
+// Creates a terminal inside `element`.
+export function createTerminal(element) {
+  return new TerminalHandle(element);
+}
+
+globalThis.podtermXterm = { createTerminal, takeEarly };
+startEarly();

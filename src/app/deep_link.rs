@@ -76,7 +76,7 @@ pub fn TerminalPage() -> impl IntoView {
                                             <a class="button" href=format!("{}/", super::base())>"Cancel"</a>
                                         </div>
                                     })>
-                                        <TerminalView target=target.clone() visible=Signal::derive(|| true)/>
+                                        <TerminalView target=target.clone() visible=Signal::derive(|| true) early=true/>
                                     </Show>
                                 }).into_any()
                             }

@@ -54,10 +54,37 @@ pub fn base() -> String {
     }
 }
 
+/// On a terminal's own page (its host names its socket), connects while the page's scripts
+/// load: the exec's set-up and the shell's start-up overlap them. The bridge takes the socket
+/// and the events so far (public/js/xterm-bridge.mjs).
+const EARLY_SOCKET: &str = r#"(function () {
+  var host = document.querySelector(".terminal-host[data-socket]");
+  if (!host) return;
+  try {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + host.dataset.socket);
+    socket.binaryType = "arraybuffer";
+    var started = { host: host, socket: socket, events: [] };
+    socket.onopen = socket.onmessage = socket.onclose = function (event) {
+      started.events.push(event);
+    };
+    window.podtermEarlySocket = started;
+  } catch (error) {
+    console.warn("podterm: could not connect early", error);
+  }
+})();"#;
+
 /// The HTML document around the app. Its hydration scripts carry the nonce the server's
 /// Content-Security-Policy names (see `server::headers`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let base = base();
+    // A terminal's own page starts its terminal without the wasm (see `EARLY_SOCKET`): the
+    // wasm waits until the page is idle rather than hold up the first output.
+    #[cfg(feature = "ssr")]
+    let defer = use_context::<http::request::Parts>()
+        .is_some_and(|request| request.uri.path().ends_with("/terminal"));
+    #[cfg(not(feature = "ssr"))]
+    let defer = false;
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -70,17 +97,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // leptos_meta's code for them would be in the wasm.
                 <link rel="stylesheet" id="leptos" href=format!("{base}/pkg/podterm.css")/>
                 <link rel="stylesheet" id="xterm" href=format!("{base}/vendor/xterm/xterm.css")/>
-                // Fetched alongside the wasm instead of after hydration: a terminal needs them.
+                // Fetched at once rather than when the bridge below imports them.
                 <link rel="modulepreload" href=format!("{base}/vendor/xterm/xterm.mjs")/>
                 <link rel="modulepreload" href=format!("{base}/vendor/xterm/addon-fit.mjs")/>
                 <link rel="modulepreload" href=format!("{base}/vendor/xterm/addon-web-links.mjs")/>
                 <link rel="modulepreload" href=format!("{base}/vendor/xterm/addon-unicode11.mjs")/>
+                // Before the hydration script, so it has run when the wasm needs it; on a
+                // terminal's own page it starts the terminal before the wasm has loaded.
+                <script type="module" src=format!("{base}/js/xterm-bridge.mjs")></script>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options root=base.clone()/>
+                <HydrationScripts options root=base.clone() defer/>
                 <MetaTags/>
             </head>
             <body>
                 <App/>
+                <script nonce=use_nonce() inner_html=EARLY_SOCKET></script>
             </body>
         </html>
     }

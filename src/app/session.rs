@@ -11,7 +11,6 @@ use std::rc::{Rc, Weak};
 
 use leptos::html::Div;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
@@ -120,6 +119,8 @@ struct Session {
     written: Cell<u64>,
     /// Output the server sent again after a resume (it started before `received`).
     skip: Cell<u64>,
+    /// Output of the first connection that an early start already wrote to the terminal.
+    shown: Cell<u64>,
     /// Where the current connection's output started.
     attached_at: Cell<u64>,
     /// The last ack sent on the current connection.
@@ -156,41 +157,33 @@ pub fn attach(
     visible: Signal<bool>,
 ) {
     let session = StoredValue::new_local(None::<Rc<Session>>);
-    let starting = StoredValue::new_local(false);
     Effect::new(move |_| {
         let again = attempt.get() > 0;
         let Some(element) = host.get() else { return };
         if let Some(session) = session.get_value() {
-            session.start(again);
+            session.start(again, None);
             return;
         }
-        if starting.get_value() {
-            return;
-        }
-        starting.set_value(true);
-        let target = target.clone();
-        spawn_local(async move {
-            match xterm::create(&element).await {
-                Ok(term) => {
-                    let created = Session::new(term, target, state);
-                    // The terminal may have been closed while xterm.js loaded.
-                    if let Some(orphan) = session.try_set_value(Some(created.clone())) {
-                        if let Some(orphan) = orphan {
-                            orphan.dispose();
-                        }
-                        return;
-                    }
-                    created.start(false);
-                    if visible.get_untracked() {
-                        created.term.focus();
-                    }
+        // On a terminal's own page the page's script may have started it already.
+        let early = xterm::early(&element);
+        let term = match &early {
+            Some(early) => early.terminal(),
+            None => match xterm::create(&element) {
+                Ok(term) => term,
+                Err(e) => {
+                    return state.set(SessionState::Failed {
+                        reason: ErrorReason::Internal,
+                        message: format!("the terminal could not load ({e})"),
+                    });
                 }
-                Err(e) => state.set(SessionState::Failed {
-                    reason: ErrorReason::Internal,
-                    message: format!("the terminal could not load ({e})"),
-                }),
-            }
-        });
+            },
+        };
+        let created = Session::new(term, target.clone(), state);
+        session.set_value(Some(created.clone()));
+        created.start(false, early);
+        if visible.get_untracked() {
+            created.term.focus();
+        }
     });
     Effect::new(move |_| {
         if visible.get()
@@ -231,6 +224,7 @@ impl Session {
             received: Cell::new(0),
             written: Cell::new(0),
             skip: Cell::new(0),
+            shown: Cell::new(0),
             attached_at: Cell::new(0),
             last_acked: Cell::new(None),
             writes: RefCell::new(VecDeque::new()),
@@ -296,16 +290,21 @@ impl Session {
     }
 
     /// Starts a new server session: the first one, or after the person asked to reconnect.
-    fn start(self: &Rc<Self>, again: bool) {
+    /// Takes over the connection of an early start (see `xterm::early`).
+    fn start(self: &Rc<Self>, again: bool, early: Option<xterm::EarlyStart>) {
         self.cancel_retry();
         self.close_socket();
-        // Keys typed for a session that ended do not belong to the next shell.
-        self.pending.borrow_mut().clear();
+        // Keys typed for a session that ended do not belong to the next shell; keys typed
+        // into a terminal the page started early do (see `xterm::early`).
+        if again {
+            self.pending.borrow_mut().clear();
+        }
         *self.session_id.borrow_mut() = None;
         self.epoch.set(self.epoch.get().wrapping_add(1));
         self.received.set(0);
         self.written.set(0);
         self.skip.set(0);
+        self.shown.set(0);
         self.lost_since.set(None);
         self.retries.set(0);
         if again {
@@ -313,7 +312,29 @@ impl Session {
                 .write_text(&format!("\r\n{DIM}— new session —{RESET}\r\n"));
         }
         self.state.set(SessionState::Connecting);
-        self.open(None);
+        match early {
+            Some(early) => {
+                self.close_socket();
+                let events = early.adopt();
+                self.shown.set(early.shown() as u64);
+                let socket = early.socket();
+                self.connect(socket.clone());
+                // The early start kept the events; the handlers above go through them now.
+                for event in events.iter() {
+                    let event: web_sys::Event = event.unchecked_into();
+                    let handler = match event.type_().as_str() {
+                        "open" => socket.onopen(),
+                        "message" => socket.onmessage(),
+                        "close" => socket.onclose(),
+                        _ => None,
+                    };
+                    if let Some(handler) = handler {
+                        let _ = handler.call1(&JsValue::NULL, &event);
+                    }
+                }
+            }
+            None => self.open(None),
+        }
     }
 
     /// Re-attaches to the server session from what the page has received.
@@ -336,6 +357,11 @@ impl Session {
             Err(e) => return self.fail_locally(&xterm::js_message(&e)),
         };
         socket.set_binary_type(BinaryType::Arraybuffer);
+        self.connect(socket);
+    }
+
+    /// Listens to a new connection's socket and starts its keepalive.
+    fn connect(self: &Rc<Self>, socket: WebSocket) {
         let conn = self.conn.get().wrapping_add(1);
         self.conn.set(conn);
         let current = move |weak: &Weak<Session>| weak.upgrade().filter(|s| s.conn.get() == conn);
@@ -483,7 +509,16 @@ impl Session {
             return;
         }
         self.received.set(self.received.get() + bytes.len() as u64);
-        self.queue_write(bytes, bytes.len() as u64);
+        // Already on screen: counts as written once xterm has caught up with it.
+        let shown = self.shown.get().min(bytes.len() as u64);
+        if shown > 0 {
+            self.shown.set(self.shown.get() - shown);
+            self.queue_write(&[], shown);
+        }
+        let bytes = &bytes[shown as usize..];
+        if !bytes.is_empty() {
+            self.queue_write(bytes, bytes.len() as u64);
+        }
     }
 
     /// Writes to xterm and counts `counts` bytes as written once it has.
@@ -636,6 +671,9 @@ impl Session {
     }
 
     fn send_size(&self, cols: u16, rows: u16) {
+        if cols == 0 || rows == 0 {
+            return;
+        }
         if let Some(socket) = self.open_socket() {
             let _ = socket.send_with_str(&ClientMessage::Resize { cols, rows }.to_json());
         }

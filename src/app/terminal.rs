@@ -77,8 +77,14 @@ pub fn reason_label(reason: ErrorReason) -> &'static str {
     }
 }
 
+/// `early`: the page's script may start this terminal before the wasm loads (on a
+/// terminal's own page, where it is the only one).
 #[component]
-pub fn TerminalView(target: Target, #[prop(into)] visible: Signal<bool>) -> impl IntoView {
+pub fn TerminalView(
+    target: Target,
+    #[prop(into)] visible: Signal<bool>,
+    #[prop(optional)] early: bool,
+) -> impl IntoView {
     let state = RwSignal::new(SessionState::Starting);
     let attempt = RwSignal::new(0u32);
     let host = NodeRef::<Div>::new();
@@ -89,6 +95,7 @@ pub fn TerminalView(target: Target, #[prop(into)] visible: Signal<bool>) -> impl
     let title = target.title();
     let link = format!("{}{}", super::base(), target.deep_link());
     let command = (!target.command.is_empty()).then(|| target.command.join(" "));
+    let socket = early.then(|| format!("{}{}", super::base(), target.socket_path(None)));
     // A `sync_view`: a terminal may end up inside any `AnyView`.
     sync_view(view! {
         <section class="terminal-pane" data-pod=target.pod.clone() data-container=target.container.clone()>
@@ -103,7 +110,7 @@ pub fn TerminalView(target: Target, #[prop(into)] visible: Signal<bool>) -> impl
                 </Show>
                 <a class="terminal-link" href=link target="_blank" rel="noopener">"Own page"</a>
             </header>
-            <div class="terminal-host" node_ref=host></div>
+            <div class="terminal-host" data-socket=socket node_ref=host></div>
         </section>
     })
 }

@@ -1,15 +1,19 @@
-//! Bindings to the xterm.js bridge (src/app/xterm_bridge.js), loaded as a wasm-bindgen snippet.
+//! Bindings to the xterm.js bridge (public/js/xterm-bridge.mjs), which the page loads before
+//! the wasm and which publishes its functions as `globalThis.podtermXterm`.
 
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/app/xterm_bridge.js")]
+#[wasm_bindgen(js_namespace = podtermXterm)]
 extern "C" {
     #[wasm_bindgen(catch, js_name = createTerminal)]
-    async fn create_terminal(
-        element: &web_sys::HtmlElement,
-        asset_base: &str,
-    ) -> Result<JsValue, JsValue>;
+    fn create_terminal(element: &web_sys::HtmlElement) -> Result<TerminalHandle, JsValue>;
 
+    #[wasm_bindgen(catch, js_name = takeEarly)]
+    fn take_early(element: &web_sys::HtmlElement) -> Result<Option<EarlyStart>, JsValue>;
+}
+
+#[wasm_bindgen]
+extern "C" {
     pub type TerminalHandle;
 
     #[wasm_bindgen(method)]
@@ -23,6 +27,7 @@ extern "C" {
     );
     #[wasm_bindgen(method, js_name = writeText)]
     pub fn write_text(this: &TerminalHandle, text: &str);
+    /// Also receives the keys typed before it was called.
     #[wasm_bindgen(method, js_name = onData)]
     pub fn on_data(this: &TerminalHandle, callback: &Closure<dyn FnMut(String)>);
     #[wasm_bindgen(method, js_name = onBinary)]
@@ -39,18 +44,30 @@ extern "C" {
     pub fn focus(this: &TerminalHandle);
     #[wasm_bindgen(method)]
     pub fn dispose(this: &TerminalHandle);
+
+    /// A terminal and its WebSocket that the page started before the wasm loaded.
+    pub type EarlyStart;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn terminal(this: &EarlyStart) -> TerminalHandle;
+    #[wasm_bindgen(method, getter)]
+    pub fn socket(this: &EarlyStart) -> web_sys::WebSocket;
+    /// Output bytes already written to the terminal.
+    #[wasm_bindgen(method, getter)]
+    pub fn shown(this: &EarlyStart) -> f64;
+    /// Detaches the page's listeners; returns the socket's events so far, in order.
+    #[wasm_bindgen(method)]
+    pub fn adopt(this: &EarlyStart) -> js_sys::Array;
 }
 
-/// Where the server serves xterm.js and its addons.
-/// Under the site's base path.
-pub const ASSETS: &str = "/vendor/xterm";
-
 /// Creates a terminal inside `element`.
-pub async fn create(element: &web_sys::HtmlElement) -> Result<TerminalHandle, String> {
-    let handle = create_terminal(element, &format!("{}{ASSETS}", super::base()))
-        .await
-        .map_err(|e| js_message(&e))?;
-    Ok(handle.unchecked_into())
+pub fn create(element: &web_sys::HtmlElement) -> Result<TerminalHandle, String> {
+    create_terminal(element).map_err(|e| js_message(&e))
+}
+
+/// The terminal the page already started inside `element`, if it did.
+pub fn early(element: &web_sys::HtmlElement) -> Option<EarlyStart> {
+    take_early(element).ok().flatten()
 }
 
 /// The message of a thrown JS value.

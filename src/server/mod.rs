@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
             assets.join(&options.site_pkg_dir),
         )
         .nest_service("/vendor", assets.join("vendor"))
+        .nest_service("/js", assets.join("js"))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics_page))
