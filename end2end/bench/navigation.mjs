@@ -51,7 +51,9 @@ try {
     const shown = await page.waitForFunction(promptShown, null, { polling: "raf", timeout: 30_000 });
     times.push(await shown.jsonValue());
     if (i === 0) {
-      // What the first (cold cache) visit downloaded, as the browser counted it.
+      // What the first (cold cache) visit downloaded, as the browser counted it: once the
+      // page has hydrated, since a terminal's own page loads its wasm after the prompt.
+      await page.locator("html[data-hydrated]").waitFor({ state: "attached", timeout: 30_000 });
       resources = await page.evaluate(() =>
         performance.getEntriesByType("resource").map((e) => ({
           url: e.name,
