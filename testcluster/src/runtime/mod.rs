@@ -401,7 +401,8 @@ impl Runtime {
             RootfsKind::Host => "host",
             RootfsKind::Busybox => "busybox",
         };
-        let mut child = Command::new("unshare")
+        let mut child = Command::new("unshare");
+        child
             .args([
                 "--pid",
                 "--mount",
@@ -422,8 +423,17 @@ impl Runtime {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?;
+            .kill_on_drop(true);
+        // Also when the testcluster is killed (no drop runs then): the kernel kills unshare
+        // when the thread that started it ends, and `--kill-child` takes the container with
+        // it. Started from the runtime's threads, which live as long as the runtime.
+        // SAFETY: prctl is async-signal-safe; nothing is allocated between fork and exec.
+        unsafe {
+            child.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(io::Error::from)
+            });
+        }
+        let mut child = child.spawn()?;
         let stdout = child.stdout.take().expect("piped");
         let mut stderr = child.stderr.take().expect("piped");
         let mut line = String::new();
