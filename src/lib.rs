@@ -17,12 +17,20 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     // Server functions live under the prefix too.
     leptos::server_fn::client::set_server_url(app::read_base_from_page());
-    leptos::mount::hydrate_body(app::App);
-    // Until this is set, controls are server-rendered HTML only; tests and styles wait for it.
-    if let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let (Some(body), Some(root)) = (document.body(), document.document_element()) else {
+        return;
+    };
+    // Asynchronous: each page is its own part of the wasm, loaded before it hydrates.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    leptos::task::spawn_local(async move {
+        leptos::mount::hydrate_from_async(body, app::App)
+            .await
+            .forget();
+        // Until this is set, controls are server-rendered HTML only; tests and styles wait
+        // for it.
         let _ = root.set_attribute("data-hydrated", "");
-    }
+    });
 }

@@ -52,7 +52,7 @@ pub fn TerminalPage() -> impl IntoView {
     let title = format!("{pod} · podterm");
     // Every view that becomes an `AnyView` (`into_any`, the `fallback`s) is a `sync_view`.
     sync_view(view! {
-        <leptos_meta::Title text=title/>
+        <super::PageTitle text=title/>
         <div class="single">
             <header class="topbar"><a class="brand" href=format!("{}/", super::base())>"podterm"</a><span class="crumb">{namespace.clone()} " / " {pod.clone()}</span></header>
             <Suspense fallback=|| sync_view(view! { <p class="page-message">"Finding the pod…"</p> })>

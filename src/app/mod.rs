@@ -14,10 +14,11 @@ mod terminal;
 mod xterm;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Title, provide_meta_context};
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
 use leptos_router::SsrMode;
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute, lazy_route, path};
 
 use sync_view::sync_view;
 pub use target::Target;
@@ -107,7 +108,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script type="module" src=format!("{base}/js/xterm-bridge.mjs")></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options root=base.clone() defer/>
-                <MetaTags/>
+                {
+                    #[cfg(feature = "ssr")]
+                    view! { <MetaTags/> }
+                }
             </head>
             <body>
                 <App/>
@@ -117,9 +121,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The document's title: leptos_meta's on the server; on the page it is set directly, which
+/// keeps leptos_meta's code out of the wasm.
+#[component]
+pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    // The `()` on both sides: its placeholder is what the page hydrates.
+    #[cfg(feature = "ssr")]
+    {
+        (view! { <leptos_meta::Title text/> }, ())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        #[cfg(feature = "hydrate")]
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            document.set_title(&text);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = text;
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
+    #[cfg(feature = "ssr")]
+    leptos_meta::provide_meta_context();
     let home = base();
     let router_base = if cfg!(feature = "hydrate") {
         home.clone()
@@ -129,16 +154,47 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     session::guard_page_unload();
     view! {
-        <Title text="podterm"/>
+        <PageTitle text="podterm"/>
         // The server routes requests with the prefix removed; the page sees it in its URL.
         <Router base=router_base>
             // Route views become `AnyView`s: see `sync_view`. (`FlatRoutes` would be ~40 KB
             // smaller, but in leptos_router 0.8.17 a route under a base path misses query
             // changes after a navigation from `{base}/` to `{base}?…`.)
             <Routes fallback=move || view! { <p class="page-message">"There is no such page. " <a href=format!("{home}/")>"Back to the dashboard"</a></p> }>
-                <Route path=path!("/") view=|| sync_view(dashboard::DashboardPage()) ssr=SsrMode::Async/>
-                <Route path=path!("/terminal") view=|| sync_view(deep_link::TerminalPage()) ssr=SsrMode::Async/>
+                <Route path=path!("/") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/terminal") view={Lazy::<TerminalRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
+    }
+}
+
+// Each page is its own part of the wasm (`cargo leptos build --split`): a terminal's own page
+// does not load the dashboard's code.
+
+struct DashboardRoute;
+
+#[lazy_route]
+impl LazyRoute for DashboardRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(this: Self) -> AnyView {
+        let DashboardRoute = this;
+        sync_view(dashboard::DashboardPage()).into_any()
+    }
+}
+
+struct TerminalRoute;
+
+#[lazy_route]
+impl LazyRoute for TerminalRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(this: Self) -> AnyView {
+        let TerminalRoute = this;
+        sync_view(deep_link::TerminalPage()).into_any()
     }
 }

@@ -2,11 +2,12 @@
 //!
 //! Every `AnyView` (an `.into_any()`, a component's `children` or `fallback`, a route's
 //! view) keeps a pointer to an async version of its view's hydration, which tachys uses
-//! for lazily loaded routes. podterm hydrates with `hydrate_body` and has no lazy routes,
-//! so that version never runs, yet it is compiled into the wasm for the whole view tree
-//! behind the pointer, and is several times the size of the synchronous one. A view
-//! wrapped in [`SyncView`] has tachys's default async hydration, which runs the
-//! synchronous one: wrap every view that becomes an `AnyView`.
+//! for lazily loaded routes. podterm's pages are lazy routes, but nothing inside a page is
+//! loaded lazily, so that version only has to run the synchronous one; as tachys writes it,
+//! it is compiled into the wasm for the whole view tree behind the pointer, and is several
+//! times the size of the synchronous one. A view wrapped in [`SyncView`] has tachys's
+//! default async hydration, which runs the synchronous one: wrap every view that becomes an
+//! `AnyView`.
 
 use leptos::tachys::html::attribute::Attribute;
 use leptos::tachys::html::attribute::any_attribute::AnyAttribute;

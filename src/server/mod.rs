@@ -121,7 +121,10 @@ pub fn router(state: AppState) -> Router {
         ))
         // Pages, server functions and assets (the wasm shrinks to a third); the default
         // predicate leaves the event stream, images and tiny bodies alone.
-        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::compression::CompressionLevel::Best),
+        )
         .with_state(state);
     // Layers run after routing, so the prefix comes off in an outer router.
     Router::new()
