@@ -518,6 +518,10 @@ async fn pages_carry_security_headers() {
     }
     assert!(head.contains("x-content-type-options: nosniff"));
     assert!(head.contains("referrer-policy: no-referrer"));
+    // Built files are revalidated: after an upgrade a page never mixes old and new ones.
+    let (_, file) = get(f.addr, "/pkg/large.bin").await;
+    let file_head = file.split("\r\n\r\n").next().unwrap().to_lowercase();
+    assert!(file_head.contains("cache-control: no-cache"), "{file_head}");
     let (_, login) = http(f.addr, "GET", "/login", &[], "").await;
     assert!(
         login

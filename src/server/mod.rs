@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
+use axum::http::HeaderValue;
 use axum::middleware;
 use axum::routing::{delete, get, post};
 use leptos::prelude::*;
@@ -182,8 +183,19 @@ fn render_context(state: &AppState) {
 struct StaticFiles(PathBuf);
 
 impl StaticFiles {
-    fn join(&self, dir: &str) -> tower_http::services::ServeDir {
-        tower_http::services::ServeDir::new(self.0.join(dir))
+    fn join(
+        &self,
+        dir: &str,
+    ) -> tower_http::set_header::SetResponseHeader<tower_http::services::ServeDir, HeaderValue>
+    {
+        use tower::Layer;
+        // The files keep their names from one build to the next: browsers ask again (a 304
+        // while unchanged) instead of guessing a lifetime and mixing two versions' files.
+        tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        )
+        .layer(tower_http::services::ServeDir::new(self.0.join(dir)))
     }
 }
 
