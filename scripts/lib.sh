@@ -90,12 +90,13 @@ ensure_npm_packages() {
     (cd "$ROOT" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 }
 
-# Everything `cargo leptos build` needs.
+# Everything `cargo leptos build` needs, and the compressor for its output.
 ensure_site_toolchain() {
     ensure_wasm_target
     ensure_cargo_leptos
     ensure_wasm_bindgen_cli
     ensure_npm_packages
+    ensure_debian_package zopfli
 }
 
 # A free port on loopback.

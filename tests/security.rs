@@ -522,6 +522,25 @@ async fn pages_carry_security_headers() {
     let (_, file) = get(f.addr, "/pkg/large.bin").await;
     let file_head = file.split("\r\n\r\n").next().unwrap().to_lowercase();
     assert!(file_head.contains("cache-control: no-cache"), "{file_head}");
+    // The build's compressed copy goes to browsers that take gzip, the file to the others.
+    let (_, packed) = http(
+        f.addr,
+        "GET",
+        "/pkg/app.js",
+        &[("Accept-Encoding", "gzip")],
+        "",
+    )
+    .await;
+    let (packed_head, packed_body) = packed.split_once("\r\n\r\n").unwrap();
+    assert!(
+        packed_head
+            .to_lowercase()
+            .contains("content-encoding: gzip"),
+        "{packed_head}"
+    );
+    assert_eq!(packed_body, "its compressed copy");
+    let (_, plain) = get(f.addr, "/pkg/app.js").await;
+    assert_eq!(plain.split_once("\r\n\r\n").unwrap().1, "the file");
     let (_, login) = http(f.addr, "GET", "/login", &[], "").await;
     assert!(
         login

@@ -122,10 +122,9 @@ pub fn router(state: AppState) -> Router {
         ))
         // Pages, server functions and assets (the wasm shrinks to a third); the default
         // predicate leaves the event stream, images and tiny bodies alone.
-        .layer(
-            tower_http::compression::CompressionLayer::new()
-                .quality(tower_http::compression::CompressionLevel::Best),
-        )
+        // Built files are sent as their gzip copies when the build made them
+        // (scripts/precompress-site); this compresses pages and anything else.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state);
     // Layers run after routing, so the prefix comes off in an outer router.
     Router::new()
@@ -195,7 +194,7 @@ impl StaticFiles {
             axum::http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         )
-        .layer(tower_http::services::ServeDir::new(self.0.join(dir)))
+        .layer(tower_http::services::ServeDir::new(self.0.join(dir)).precompressed_gzip())
     }
 }
 

@@ -88,10 +88,13 @@ pub async fn start_with(options: Options) -> Fixture {
         admin_users: vec![],
         admin_groups: vec!["system:masters".into()],
     };
-    // A site with one large static file, to serve alongside pages.
+    // A site with one large static file, to serve alongside pages, and a file with a
+    // compressed copy as the build makes them (the copy's content is only told apart).
     let site = dir.path().join("site");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/large.bin"), vec![b'x'; 4 << 20]).unwrap();
+    std::fs::write(site.join("pkg/app.js"), "the file").unwrap();
+    std::fs::write(site.join("pkg/app.js.gz"), "its compressed copy").unwrap();
     let metrics = Arc::new(podterm::server::metrics::Metrics::new());
     let state = AppState {
         leptos_options: leptos::prelude::LeptosOptions::builder()
