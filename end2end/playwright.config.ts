@@ -6,15 +6,7 @@
 // downloaded. There is no webServer entry: start podterm first and point
 // PODTERM_URL at it.
 import { defineConfig } from "@playwright/test";
-
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+import { chromiumLaunch } from "./chromium.mjs";
 
 export default defineConfig({
   // Relative to this file.
@@ -38,10 +30,7 @@ export default defineConfig({
       name: "chromium",
       use: {
         browserName: "chromium",
-        launchOptions: {
-          executablePath: "/usr/bin/chromium",
-          args: chromiumArgs,
-        },
+        launchOptions: chromiumLaunch,
       },
     },
   ],

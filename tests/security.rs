@@ -229,16 +229,8 @@ async fn the_clusters_rbac_decides_and_podterm_asks_first() {
 
 #[tokio::test]
 async fn proxy_mode_impersonates_and_ignores_spoofed_headers() {
-    let f = start_with(Options {
-        mode: Mode::Proxy,
-        trusted_proxies: vec!["127.0.0.1/32"],
-        ..Default::default()
-    })
-    .await;
-    let alice = [
-        ("X-Forwarded-User", "alice"),
-        ("X-Forwarded-Groups", "developers"),
-    ];
+    let f = common::start_behind_proxy().await;
+    let alice = common::ALICE;
     // the proxy user may only impersonate: what alice sees is alice's RBAC
     let (code, page) = http(
         f.addr,
@@ -262,10 +254,7 @@ async fn proxy_mode_impersonates_and_ignores_spoofed_headers() {
     .unwrap();
     type_in(&mut ws, "echo as-al''ice\n").await;
     read_until(&mut ws, b"as-alice").await;
-    let bob = [
-        ("X-Forwarded-User", "bob"),
-        ("X-Forwarded-Groups", "viewers"),
-    ];
+    let bob = common::BOB;
     let mut ws = ws_with(
         f.addr,
         "/ws/exec/shop/web-7d4b9c6f5-abcde/web?context=proxy%40demo",

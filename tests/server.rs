@@ -411,20 +411,8 @@ async fn the_feed_sends_the_window_asked_for_when_it_changes() {
 
 #[tokio::test]
 async fn kept_pod_lists_are_per_identity_and_bounded() {
-    let f = common::start_with(common::Options {
-        mode: podterm::server::auth::Mode::Proxy,
-        trusted_proxies: vec!["127.0.0.1/32"],
-        ..Default::default()
-    })
-    .await;
-    let alice = [
-        ("X-Forwarded-User", "alice"),
-        ("X-Forwarded-Groups", "developers"),
-    ];
-    let bob = [
-        ("X-Forwarded-User", "bob"),
-        ("X-Forwarded-Groups", "viewers"),
-    ];
+    let f = common::start_behind_proxy().await;
+    let (alice, bob) = (common::ALICE, common::BOB);
     let page = async |who: &[(&str, &str)], path: &str| {
         let (code, html) = common::http(f.addr, "GET", path, who, "").await;
         assert_eq!(code, 200, "{html}");

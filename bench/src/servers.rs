@@ -45,6 +45,25 @@ impl Process {
         }
     }
 
+    /// Waits until `ready` says the process is up; fails if it exits first or takes 30 s.
+    async fn wait_until<F: Future<Output = bool>>(
+        &mut self,
+        what: &str,
+        mut ready: impl FnMut() -> F,
+    ) -> Result<(), Error> {
+        let started = Instant::now();
+        while !ready().await {
+            if let Some(status) = self.child.try_wait()? {
+                return Err(format!("{} stopped at start ({status})", self.name).into());
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                return Err(format!("{} {what} within 30 s", self.name).into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
     /// Resident memory in bytes, from /proc.
     pub fn rss(&self) -> Result<u64, Error> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
@@ -164,16 +183,12 @@ pub async fn start_cluster(bin: &Binaries, dir: &Path, crowded: usize) -> Result
         child,
         name: "testcluster",
     };
-    let started = Instant::now();
-    while !std::fs::metadata(&kubeconfig).is_ok_and(|m| m.len() > 0) {
-        if let Some(status) = process.child.try_wait()? {
-            return Err(format!("the testcluster stopped at start ({status})").into());
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            return Err("the testcluster wrote no kubeconfig within 30 s".into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    process
+        .wait_until("wrote no kubeconfig", || {
+            let written = std::fs::metadata(&kubeconfig).is_ok_and(|m| m.len() > 0);
+            async move { written }
+        })
+        .await?;
     let config: Value = serde_yaml::from_str(&std::fs::read_to_string(&kubeconfig)?)?;
     let cluster = &config["clusters"][0]["cluster"];
     let ca_pem = base64::engine::general_purpose::STANDARD.decode(
@@ -230,22 +245,13 @@ pub async fn start_podterm(
         child,
         name: "podterm",
     };
-    let started = Instant::now();
-    loop {
-        if let Some(status) = process.child.try_wait()? {
-            return Err(format!("podterm stopped at start ({status})").into());
-        }
-        if crate::http::get(addr, "/healthz", None)
-            .await
-            .is_ok_and(|r| r.status == 200)
-        {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            return Err(format!("podterm did not answer on {addr} within 30 s").into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    process
+        .wait_until(&format!("did not answer on {addr}"), || async move {
+            crate::http::get(addr, "/healthz", None)
+                .await
+                .is_ok_and(|r| r.status == 200)
+        })
+        .await?;
     Ok(Podterm {
         process,
         addr,

@@ -4,6 +4,7 @@
 //   PODTERM_URL=http://127.0.0.1:3000 PODTERM_TOKEN=... TERMINAL_PATH='/terminal?...' \
 //     RUNS=10 node end2end/bench/navigation.mjs
 import { chromium } from "@playwright/test";
+import { chromiumLaunch } from "../chromium.mjs";
 
 const url = process.env.PODTERM_URL;
 const token = process.env.PODTERM_TOKEN;
@@ -14,17 +15,7 @@ if (!url || !token || !target) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await chromium.launch(chromiumLaunch);
 
 // Milliseconds since the navigation started, once the terminal shows a prompt.
 const promptShown = () => {

@@ -58,6 +58,26 @@ pub async fn start() -> Fixture {
     start_with(Options::default()).await
 }
 
+/// Headers a trusted proxy sends for two people of the demo (see `start_behind_proxy`).
+pub const ALICE: [(&str, &str); 2] = [
+    ("X-Forwarded-User", "alice"),
+    ("X-Forwarded-Groups", "developers"),
+];
+pub const BOB: [(&str, &str); 2] = [
+    ("X-Forwarded-User", "bob"),
+    ("X-Forwarded-Groups", "viewers"),
+];
+
+/// podterm in proxy mode, trusting this machine as its proxy.
+pub async fn start_behind_proxy() -> Fixture {
+    start_with(Options {
+        mode: Mode::Proxy,
+        trusted_proxies: vec!["127.0.0.1/32"],
+        ..Default::default()
+    })
+    .await
+}
+
 pub async fn start_with(options: Options) -> Fixture {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
