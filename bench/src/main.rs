@@ -59,6 +59,8 @@ pub struct Sizes {
     pub crowded_pods: usize,
     pub page_repeats: usize,
     pub flood_seconds: u64,
+    /// Visits with an empty cache (each a new browser context), then cached ones.
+    pub cold_navigations: usize,
     pub navigations: usize,
 }
 
@@ -74,7 +76,8 @@ impl Sizes {
             crowded_pods: 5000,
             page_repeats: 30,
             flood_seconds: 30,
-            navigations: 10,
+            cold_navigations: 5,
+            navigations: 9,
         }
     }
 
@@ -89,7 +92,8 @@ impl Sizes {
             crowded_pods: 300,
             page_repeats: 3,
             flood_seconds: 2,
-            navigations: 2,
+            cold_navigations: 1,
+            navigations: 1,
         }
     }
 }
@@ -250,7 +254,14 @@ async fn measure_all(
         if wanted(Part::Browser) {
             step("navigation to prompt in Chromium");
             let target = format!("/terminal?namespace={NAMESPACE}&pod={POD}&container={CONTAINER}");
-            run.browser = Some(report::browser(podterm, sizes.navigations, &target).await?);
+            run.browser = Some(
+                report::browser(
+                    podterm,
+                    (sizes.cold_navigations, sizes.navigations),
+                    &target,
+                )
+                .await?,
+            );
         }
         Ok(run)
     })

@@ -2,14 +2,18 @@
 // Run by the benchmark (podterm-bench); prints one JSON object.
 //
 //   PODTERM_URL=http://127.0.0.1:3000 PODTERM_TOKEN=... TERMINAL_PATH='/terminal?...' \
-//     RUNS=10 node end2end/bench/navigation.mjs
+//     COLD_RUNS=5 RUNS=9 node end2end/bench/navigation.mjs
+//
+// COLD_RUNS visits, each in a new browser context (an empty cache), then RUNS more in the
+// last one (cached).
 import { chromium } from "@playwright/test";
 import { chromiumLaunch } from "../chromium.mjs";
 
 const url = process.env.PODTERM_URL;
 const token = process.env.PODTERM_TOKEN;
 const target = process.env.TERMINAL_PATH;
-const runs = Number(process.env.RUNS ?? 10);
+const coldRuns = Number(process.env.COLD_RUNS ?? 5);
+const runs = Number(process.env.RUNS ?? 9);
 if (!url || !token || !target) {
   console.error("PODTERM_URL, PODTERM_TOKEN and TERMINAL_PATH are needed");
   process.exit(2);
@@ -23,40 +27,59 @@ const promptShown = () => {
   return rows && /[#$][\s\u00a0]/.test(rows.textContent ?? "") ? performance.now() : false;
 };
 
-try {
+// Opens the terminal page and returns when its prompt showed; the first visit also returns
+// what the page downloaded, as the browser counted it, once it has hydrated (a terminal's
+// own page loads its wasm after the prompt).
+async function visit(context, countResources) {
+  const page = await context.newPage();
+  page.on("pageerror", (error) => {
+    throw error;
+  });
+  await page.goto(`${url}${target}`, { waitUntil: "commit" });
+  const shown = await page.waitForFunction(promptShown, null, { polling: "raf", timeout: 30_000 });
+  const time = await shown.jsonValue();
+  let resources = [];
+  if (countResources) {
+    await page.locator("html[data-hydrated]").waitFor({ state: "attached", timeout: 30_000 });
+    resources = await page.evaluate(() =>
+      performance.getEntriesByType("resource").map((e) => ({
+        url: e.name,
+        transferred: e.transferSize,
+        encoded: e.encodedBodySize,
+        decoded: e.decodedBodySize,
+      })),
+    );
+  }
+  await page.close();
+  return { time, resources };
+}
+
+async function loggedIn() {
   const context = await browser.newContext();
   const login = await context.newPage();
   await login.goto(`${url}/login`);
   await login.fill("#token", token);
   await Promise.all([login.waitForURL((u) => !u.pathname.endsWith("/login")), login.press("#token", "Enter")]);
   await login.close();
+  return context;
+}
 
+try {
+  const cold = [];
   const times = [];
   let resources = [];
-  for (let i = 0; i < runs; i++) {
-    const page = await context.newPage();
-    page.on("pageerror", (error) => {
-      throw error;
-    });
-    await page.goto(`${url}${target}`, { waitUntil: "commit" });
-    const shown = await page.waitForFunction(promptShown, null, { polling: "raf", timeout: 30_000 });
-    times.push(await shown.jsonValue());
-    if (i === 0) {
-      // What the first (cold cache) visit downloaded, as the browser counted it: once the
-      // page has hydrated, since a terminal's own page loads its wasm after the prompt.
-      await page.locator("html[data-hydrated]").waitFor({ state: "attached", timeout: 30_000 });
-      resources = await page.evaluate(() =>
-        performance.getEntriesByType("resource").map((e) => ({
-          url: e.name,
-          transferred: e.transferSize,
-          encoded: e.encodedBodySize,
-          decoded: e.decodedBodySize,
-        })),
-      );
-    }
-    await page.close();
+  let context;
+  for (let i = 0; i < Math.max(coldRuns, 1); i++) {
+    await context?.close();
+    context = await loggedIn();
+    const first = await visit(context, i === 0);
+    cold.push(first.time);
+    if (i === 0) resources = first.resources;
   }
-  console.log(JSON.stringify({ times, resources }));
+  for (let i = 0; i < runs; i++) {
+    times.push((await visit(context, false)).time);
+  }
+  console.log(JSON.stringify({ cold, times, resources }));
 } finally {
   await browser.close();
 }
