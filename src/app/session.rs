@@ -314,7 +314,6 @@ impl Session {
         self.state.set(SessionState::Connecting);
         match early {
             Some(early) => {
-                self.close_socket();
                 let events = early.adopt();
                 self.shown.set(early.shown() as u64);
                 let socket = early.socket();
