@@ -110,6 +110,13 @@ async fn everything_carries_the_base_path() {
         page.contains(r#"data-pod="toolbox""#) && page.contains("terminal-pane"),
         "{page}"
     );
+    // its head names the socket the page opens before its scripts load
+    assert!(
+        page.contains(
+            r#"<meta name="podterm-socket" content="/terminal/ws/exec/default/toolbox/shell">"#
+        ),
+        "{page}"
+    );
     // health at the root (probes) and under the prefix
     assert_eq!(http(f.addr, "GET", "/healthz", &[], "").await.0, 200);
     assert_eq!(

@@ -217,9 +217,9 @@ export class EarlyStart {
   #shown = 0;
   #adopted = false;
 
-  constructor(started) {
+  constructor(started, host) {
     this.socket = started.socket;
-    this.terminal = new TerminalHandle(started.host);
+    this.terminal = new TerminalHandle(host);
     // The page's only terminal: typing can start at once.
     this.terminal.focus();
     const keep = (event) => {
@@ -274,8 +274,15 @@ function startEarly() {
   const started = globalThis.podtermEarlySocket;
   if (!started) return;
   delete globalThis.podtermEarlySocket;
+  // The terminal the server rendered for that socket (this module runs once the page is
+  // parsed).
+  const host = document.querySelector(".terminal-host[data-socket]");
+  if (host?.dataset.socket !== started.path) {
+    started.socket.close();
+    return;
+  }
   try {
-    early = new EarlyStart(started);
+    early = new EarlyStart(started, host);
   } catch (error) {
     // The wasm starts the terminal as on any other page.
     started.socket.close();

@@ -55,17 +55,18 @@ pub fn base() -> String {
     }
 }
 
-/// On a terminal's own page (its host names its socket), connects while the page's scripts
-/// load: the exec's set-up and the shell's start-up overlap them. The bridge takes the socket
+/// On a terminal's own page (the server names its socket in the head), connects while the
+/// page loads: the exec's set-up and the shell's start-up overlap the scripts' download. In
+/// the head, before the stylesheets, so nothing holds it back. The bridge takes the socket
 /// and the events so far (public/js/xterm-bridge.mjs).
 const EARLY_SOCKET: &str = r#"(function () {
-  var host = document.querySelector(".terminal-host[data-socket]");
-  if (!host) return;
+  var meta = document.querySelector("meta[name=podterm-socket]");
+  if (!meta) return;
   try {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + host.dataset.socket);
+    var socket = new WebSocket(scheme + location.host + meta.content);
     socket.binaryType = "arraybuffer";
-    var started = { host: host, socket: socket, events: [] };
+    var started = { path: meta.content, socket: socket, events: [] };
     socket.onopen = socket.onmessage = socket.onclose = function (event) {
       started.events.push(event);
     };
@@ -93,6 +94,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="podterm-base" content=base.clone()/>
+                // The title and a terminal page's `podterm-socket`, which the next script reads.
+                {
+                    #[cfg(feature = "ssr")]
+                    view! { <MetaTags/> }
+                }
+                <script nonce=use_nonce() inner_html=EARLY_SOCKET></script>
                 <link rel="icon" href=format!("{base}/favicon.svg") type="image/svg+xml"/>
                 // Here rather than `Stylesheet`s in `App`: the page never changes them, and
                 // leptos_meta's code for them would be in the wasm.
@@ -108,14 +115,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script type="module" src=format!("{base}/js/xterm-bridge.mjs")></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options root=base.clone() defer/>
-                {
-                    #[cfg(feature = "ssr")]
-                    view! { <MetaTags/> }
-                }
             </head>
             <body>
                 <App/>
-                <script nonce=use_nonce() inner_html=EARLY_SOCKET></script>
             </body>
         </html>
     }
@@ -138,6 +140,21 @@ pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = text;
+    }
+}
+
+/// A `<meta>` in the document's head, for the page's scripts that run before the wasm. Only
+/// the server writes it (leptos_meta's code stays out of the wasm).
+#[component]
+pub fn HeadMeta(name: &'static str, #[prop(into)] content: String) -> impl IntoView {
+    // The `()` on both sides: its placeholder is what the page hydrates.
+    #[cfg(feature = "ssr")]
+    {
+        (view! { <leptos_meta::Meta name content/> }, ())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = (name, content);
     }
 }
 

@@ -77,8 +77,8 @@ pub fn reason_label(reason: ErrorReason) -> &'static str {
     }
 }
 
-/// `early`: the page's script may start this terminal before the wasm loads (on a
-/// terminal's own page, where it is the only one).
+/// `early`: the page's scripts may start this terminal before the wasm loads (on a
+/// terminal's own page, where it is the only one): the head names its socket, the host too.
 #[component]
 pub fn TerminalView(
     target: Target,
@@ -96,8 +96,12 @@ pub fn TerminalView(
     let link = format!("{}{}", super::base(), target.deep_link());
     let command = (!target.command.is_empty()).then(|| target.command.join(" "));
     let socket = early.then(|| format!("{}{}", super::base(), target.socket_path(None)));
+    let head = socket
+        .clone()
+        .map(|content| view! { <super::HeadMeta name="podterm-socket" content/> });
     // A `sync_view`: a terminal may end up inside any `AnyView`.
     sync_view(view! {
+        {head}
         <section class="terminal-pane" data-pod=target.pod.clone() data-container=target.container.clone()>
             <header class="terminal-bar">
                 <span class="terminal-title">{title}</span>
