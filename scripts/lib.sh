@@ -82,7 +82,7 @@ ensure_wasm_bindgen_cli() {
 
 ensure_npm_packages() {
     # node_modules is current when its lock copy matches package-lock.json.
-    if [ -f "$ROOT/node_modules/.package-lock.json" ] && [ -f "$ROOT/public/vendor/xterm/xterm.mjs" ] \
+    if [ -f "$ROOT/node_modules/.package-lock.json" ] && [ -f "$ROOT/public/vendor/xterm/xterm-bundle.mjs" ] \
         && [ "$ROOT/node_modules/.package-lock.json" -nt "$ROOT/package-lock.json" ]; then
         return
     fi

@@ -91,7 +91,7 @@ async fn everything_carries_the_base_path() {
     for needle in [
         r#"<meta name="podterm-base" content="/terminal">"#,
         r#"href="/terminal/pkg/podterm.css""#,
-        r#"href="/terminal/vendor/xterm/xterm.css""#,
+        r#"href="/terminal/vendor/xterm/xterm-bundle.mjs""#,
         "/terminal/pkg/podterm.js",
         r#"action="/terminal/logout""#,
         r#"href="/terminal/""#,

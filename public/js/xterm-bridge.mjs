@@ -6,10 +6,7 @@
 // to the wasm when it takes over (`takeEarly`). The wasm reaches these functions through
 // `globalThis.podtermXterm`. xterm.js and its addons are served from ../vendor/xterm/
 // (filled by scripts/vendor-xterm.mjs); relative imports keep the site's path prefix.
-import { Terminal } from "../vendor/xterm/xterm.mjs";
-import { FitAddon } from "../vendor/xterm/addon-fit.mjs";
-import { WebLinksAddon } from "../vendor/xterm/addon-web-links.mjs";
-import { Unicode11Addon } from "../vendor/xterm/addon-unicode11.mjs";
+import { FitAddon, Terminal, Unicode11Addon, WebLinksAddon } from "../vendor/xterm/xterm-bundle.mjs";
 
 const FONT_FAMILY = [
   '"DejaVu Sans Mono"',

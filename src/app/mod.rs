@@ -101,15 +101,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 }
                 <script nonce=use_nonce() inner_html=EARLY_SOCKET></script>
                 <link rel="icon" href=format!("{base}/favicon.svg") type="image/svg+xml"/>
-                // Here rather than `Stylesheet`s in `App`: the page never changes them, and
-                // leptos_meta's code for them would be in the wasm.
+                // Here rather than a `Stylesheet` in `App`: the page never changes it, and
+                // leptos_meta's code for it would be in the wasm. It has xterm.css in it.
                 <link rel="stylesheet" id="leptos" href=format!("{base}/pkg/podterm.css")/>
-                <link rel="stylesheet" id="xterm" href=format!("{base}/vendor/xterm/xterm.css")/>
-                // Fetched at once rather than when the bridge below imports them.
-                <link rel="modulepreload" href=format!("{base}/vendor/xterm/xterm.mjs")/>
-                <link rel="modulepreload" href=format!("{base}/vendor/xterm/addon-fit.mjs")/>
-                <link rel="modulepreload" href=format!("{base}/vendor/xterm/addon-web-links.mjs")/>
-                <link rel="modulepreload" href=format!("{base}/vendor/xterm/addon-unicode11.mjs")/>
+                // Fetched at once rather than when the bridge below imports it.
+                <link rel="modulepreload" href=format!("{base}/vendor/xterm/xterm-bundle.mjs")/>
                 // Before the hydration script, so it has run when the wasm needs it; on a
                 // terminal's own page it starts the terminal before the wasm has loaded.
                 <script type="module" src=format!("{base}/js/xterm-bridge.mjs")></script>
