@@ -315,6 +315,113 @@ async fn a_page_resumes_with_nothing_lost_or_doubled() {
     page.read_until(&format!("{session}\r\n")).await;
 }
 
+/// The content of the page's `<meta name=NAME>`.
+fn meta(html: &str, name: &str) -> Option<String> {
+    let tag = format!(r#"<meta name="{name}" content=""#);
+    let rest = &html[html.find(&tag)? + tag.len()..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// Polls until podterm holds `count` sessions (running or waiting for their page).
+async fn wait_for_sessions(f: &Fixture, count: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while f.state.sessions.count() != count {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} sessions, expected {count}",
+            f.state.sessions.count()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_page_starts_its_shell_and_its_socket_takes_it() {
+    let f = start_with(quick()).await;
+    let page = "/terminal?namespace=default&pod=toolbox&container=shell";
+    let visit = |site: &'static str| {
+        [
+            BEARER,
+            ("Sec-Fetch-Mode", "navigate"),
+            ("Sec-Fetch-Dest", "document"),
+            ("Sec-Fetch-Site", site),
+        ]
+    };
+
+    // a link from another site, or a prefetch, starts nothing
+    for headers in [visit("cross-site").to_vec(), visit("same-site").to_vec(), {
+        let mut h = visit("none").to_vec();
+        h.push(("Sec-Purpose", "prefetch"));
+        h
+    }] {
+        let (code, html) = common::http(f.addr, "GET", page, &headers, "").await;
+        assert_eq!(code, 200, "{html}");
+        assert_eq!(
+            meta(&html, "podterm-session").as_deref(),
+            Some(""),
+            "{html}"
+        );
+        assert_eq!(meta(&html, "podterm-socket").as_deref(), Some(SHELL));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(f.state.sessions.count(), 0);
+
+    // a page the person opened: its shell starts with the render, the socket takes it,
+    // output from the beginning
+    let (_, html) = common::http(f.addr, "GET", page, &visit("none"), "").await;
+    let id = meta(&html, "podterm-session").unwrap();
+    assert!(
+        id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id:?}"
+    );
+    let mut claimed = Page::open(&f, &format!("{SHELL}?start={id}")).await;
+    assert_eq!(
+        (claimed.session.as_str(), claimed.received),
+        (id.as_str(), 0)
+    );
+    claimed.read_until("# ").await;
+    claimed.keys("echo $PODTERM_SESSION\n").await;
+    claimed.read_until(&format!("{id}\r\n")).await;
+    assert_eq!(f.state.sessions.count(), 1, "one session for one page");
+
+    // it is taken once: another socket with the id gets a session of its own, as does a
+    // made-up id
+    for path in [format!("{SHELL}?start={id}"), format!("{SHELL}?start=0000")] {
+        let mut other = Page::open(&f, &path).await;
+        assert_ne!(other.session, id);
+        other.read_until("# ").await;
+        other.control(ClientMessage::Close).await;
+    }
+    wait_for_sessions(&f, 1).await;
+
+    // a page whose socket never comes: its session ends after the grace period
+    let (_, html) = common::http(f.addr, "GET", page, &visit("same-origin"), "").await;
+    assert_ne!(meta(&html, "podterm-session").unwrap(), "");
+    wait_for_sessions(&f, 2).await;
+    wait_for_sessions(&f, 1).await;
+    claimed.keys("echo st''ill\n").await;
+    claimed.read_until("still").await;
+
+    // a start with a command or a resume is not a request podterm makes
+    for bad in [
+        format!("{SHELL}?start={id}&command=id"),
+        format!("{SHELL}?start={id}&resume={id}&offset=0"),
+        format!("{SHELL}?start="),
+    ] {
+        let mut ws = terminal(&f, &bad).await;
+        assert!(
+            matches!(
+                common::read_until(&mut ws, b"").await.1,
+                Some(ServerEvent::Error {
+                    reason: ErrorReason::BadRequest,
+                    ..
+                })
+            ),
+            "{bad}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resuming_takes_over_and_is_bound_to_the_person() {
     let f = start_with(Options {

@@ -56,15 +56,21 @@ pub fn base() -> String {
 }
 
 /// On a terminal's own page (the server names its socket in the head), connects while the
-/// page loads: the exec's set-up and the shell's start-up overlap the scripts' download. In
-/// the head, before the stylesheets, so nothing holds it back. The bridge takes the socket
-/// and the events so far (public/js/xterm-bridge.mjs).
+/// page loads, claiming the session the server started as it rendered the page when it did
+/// (`server::exec::prestart`): the shell's start-up overlaps the page's. In the head, before
+/// the stylesheets, so nothing holds it back. The bridge takes the socket and the events so
+/// far (public/js/xterm-bridge.mjs).
 const EARLY_SOCKET: &str = r#"(function () {
   var meta = document.querySelector("meta[name=podterm-socket]");
   if (!meta) return;
   try {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + meta.content);
+    // The session the server started for this page, when it did.
+    var session = document.querySelector("meta[name=podterm-session]");
+    var claim = session && session.content
+      ? (meta.content.indexOf("?") < 0 ? "?" : "&") + "start=" + encodeURIComponent(session.content)
+      : "";
+    var socket = new WebSocket(scheme + location.host + meta.content + claim);
     socket.binaryType = "arraybuffer";
     var started = { path: meta.content, socket: socket, events: [] };
     socket.onopen = socket.onmessage = socket.onclose = function (event) {

@@ -96,9 +96,30 @@ pub fn TerminalView(
     let link = format!("{}{}", super::base(), target.deep_link());
     let command = (!target.command.is_empty()).then(|| target.command.join(" "));
     let socket = early.then(|| format!("{}{}", super::base(), target.socket_path(None)));
-    let head = socket
-        .clone()
-        .map(|content| view! { <super::HeadMeta name="podterm-socket" content/> });
+    // The server starts the session as it renders the page; the page's first script claims
+    // it. The same two tags on both sides (the page renders them as placeholders).
+    #[cfg(feature = "ssr")]
+    let prestarted = || {
+        if !target.command.is_empty() {
+            // Only the shell: a command runs once the person has confirmed it.
+            return String::new();
+        }
+        crate::server::exec::prestart(
+            target.context.as_deref(),
+            &target.namespace,
+            &target.pod,
+            &target.container,
+        )
+        .unwrap_or_default()
+    };
+    #[cfg(not(feature = "ssr"))]
+    let prestarted = String::new;
+    let head = socket.clone().map(|content| {
+        view! {
+            <super::HeadMeta name="podterm-socket" content/>
+            <super::HeadMeta name="podterm-session" content=prestarted()/>
+        }
+    });
     // A `sync_view`: a terminal may end up inside any `AnyView`.
     sync_view(view! {
         {head}

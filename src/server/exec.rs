@@ -1,5 +1,6 @@
 //! The exec WebSocket: starts a session (limits, access, the pod's state, then the exec
-//! itself as the person) or re-attaches to one, and hands the connection to `attach`.
+//! itself as the person), takes the one started while its page rendered (`prestart`), or
+//! re-attaches to one, and hands the connection to `attach`.
 
 use std::sync::Arc;
 
@@ -33,6 +34,8 @@ pub struct ExecTarget {
     pub command: Vec<String>,
     /// Re-attach to this session from this output offset instead of starting one.
     pub resume: Option<(String, u64)>,
+    /// Take this session, which podterm started while the page loaded (`prestart`).
+    pub prestarted: Option<String>,
 }
 
 impl ExecTarget {
@@ -51,12 +54,13 @@ impl ExecTarget {
             .map_err(|e| format!("container {container:?} is not a valid name: {e}"))?;
         let mut context = None;
         let mut command = Vec::new();
-        let (mut resume, mut offset) = (None, None);
+        let (mut resume, mut offset, mut prestarted) = (None, None, None);
         for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             match key.as_ref() {
                 "context" => context = Some(value.into_owned()).filter(|c| !c.is_empty()),
                 "command" => command.push(value.into_owned()),
                 "resume" => resume = Some(value.into_owned()),
+                "start" => prestarted = Some(value.into_owned()),
                 "offset" => {
                     offset = Some(
                         value
@@ -75,6 +79,12 @@ impl ExecTarget {
             (None, None) => None,
             _ => return Err("a resume needs a session and an offset, and no command".into()),
         };
+        if prestarted
+            .as_ref()
+            .is_some_and(|id| id.is_empty() || resume.is_some() || !command.is_empty())
+        {
+            return Err("a start needs a session, and no resume or command".into());
+        }
         if command.is_empty() {
             command = default_command();
         }
@@ -85,6 +95,7 @@ impl ExecTarget {
             container,
             command,
             resume,
+            prestarted,
         })
     }
 
@@ -152,14 +163,129 @@ async fn session(
             }
         };
     }
+    let id = match &target.prestarted {
+        Some(id) => {
+            let place = target.place(&context);
+            match state.sessions.claim(id, &owner, &place).await {
+                Some(Ok(_)) => match state.sessions.resume(id, &owner, &place, 0) {
+                    Ok((session, offset, generation)) => {
+                        let left = attach::serve(session, browser, offset, false, generation).await;
+                        tracing::debug!(session = %id, ?left, "connection ended");
+                        return;
+                    }
+                    Err(failure) => return fail(browser, failure).await,
+                },
+                Some(Err(failure)) => return fail(browser, failure).await,
+                // Nothing waits under that id (given up, or podterm restarted): a new one.
+                None => super::auth::random_hex(8),
+            }
+        }
+        None => super::auth::random_hex(8),
+    };
+    match start(&state, &caller, &target, id, context).await {
+        Ok(session) => {
+            let left = attach::serve(Arc::clone(&session), browser, 0, false, 1).await;
+            tracing::debug!(session = %session.id, ?left, "connection ended");
+        }
+        Err(failure) => fail(browser, failure).await,
+    }
+}
+
+/// Starts the terminal's session while its page loads, so the shell is up by the time the
+/// page's socket arrives and claims it (`start=ID`). Only for a page the person opened
+/// themselves (a top-level navigation, typed in or from podterm, per the Fetch Metadata
+/// headers): a link or a prefetch from another site does not start shells. Called by the
+/// server render; returns the session's id.
+pub fn prestart(
+    context: Option<&str>,
+    namespace: &str,
+    pod: &str,
+    container: &str,
+) -> Option<String> {
+    // The render may build the page's terminal more than once: one start per page.
+    let slot = leptos::prelude::use_context::<PrestartSlot>()?;
+    slot.0
+        .get_or_init(|| start_for_page(context, namespace, pod, container))
+        .clone()
+}
+
+/// The session a page's render started, if any (one per page render).
+#[derive(Clone, Default)]
+pub struct PrestartSlot(Arc<std::sync::OnceLock<Option<String>>>);
+
+fn start_for_page(
+    context: Option<&str>,
+    namespace: &str,
+    pod: &str,
+    container: &str,
+) -> Option<String> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    if !opened_by_person(&parts.headers) {
+        return None;
+    }
+    let state = super::state().ok()?;
+    let caller = super::caller().ok()?;
     if state.sessions.stopping().is_cancelled() {
-        let failure = Failure::new(ErrorReason::Ended, "podterm is shutting down");
-        return fail(browser, failure).await;
+        return None;
+    }
+    let query = context.map(|c| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("context", c)
+            .finish()
+    });
+    let target = ExecTarget::parse(
+        namespace.to_string(),
+        pod.to_string(),
+        container.to_string(),
+        query.as_deref(),
+    )
+    .ok()?;
+    let context = target
+        .context
+        .clone()
+        .or_else(|| state.clusters.current())
+        .unwrap_or_default();
+    let id = super::auth::random_hex(8);
+    let owner = caller.identity.cache_key();
+    let report = state.sessions.expect(&id, &owner, target.place(&context));
+    let claimed_id = id.clone();
+    tokio::spawn(async move {
+        let outcome = start(&state, &caller, &target, id.clone(), context).await;
+        if let Ok(session) = &outcome {
+            // Detached until the page's socket attaches: the grace period runs from now.
+            session.detach(1);
+        }
+        let _ = report.send(Some(outcome));
+        tokio::time::sleep(state.sessions.settings().grace).await;
+        state.sessions.unclaimed(&id);
+    });
+    Some(claimed_id)
+}
+
+/// A top-level navigation the person made: typed, bookmarked or from a podterm page.
+fn opened_by_person(headers: &axum::http::HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    header("sec-fetch-mode") == Some("navigate")
+        && header("sec-fetch-dest") == Some("document")
+        && matches!(header("sec-fetch-site"), Some("same-origin" | "none"))
+        && header("sec-purpose").is_none()
+        && header("purpose").is_none()
+}
+
+/// Starts a session: limits first (a refused session must not have started anything in the
+/// pod), then access, the pod and the exec as the person.
+async fn start(
+    state: &AppState,
+    caller: &Caller,
+    target: &ExecTarget,
+    id: String,
+    context: String,
+) -> Result<Arc<super::session::Session>, Failure> {
+    if state.sessions.stopping().is_cancelled() {
+        return Err(Failure::new(ErrorReason::Ended, "podterm is shutting down"));
     }
     // Shutdown waits for a session being set up, and then ends it like the others.
     let setting_up = state.sessions.setting_up();
-    let id = super::auth::random_hex(8);
-    // Limits first: a refused session must not have started anything in the pod.
     let mut facts = SessionFacts {
         id: id.clone(),
         user: caller.identity.name().to_string(),
@@ -176,7 +302,7 @@ async fn session(
         id: id.clone(),
         user: facts.user.clone(),
         from: facts.from.clone(),
-        context,
+        context: context.clone(),
         namespace: facts.namespace.clone(),
         pod: facts.pod.clone(),
         container: facts.container.clone(),
@@ -185,7 +311,7 @@ async fn session(
         Ok(ticket) => ticket,
         Err(why) => {
             state.metrics.error(ErrorReason::TooMany);
-            return fail(browser, Failure::new(ErrorReason::TooMany, why)).await;
+            return Err(Failure::new(ErrorReason::TooMany, why));
         }
     };
     let command = if state.sessions.settings().cleanup {
@@ -194,7 +320,7 @@ async fn session(
         target.command.clone()
     };
     let setup = std::time::Instant::now();
-    let (upstream, client) = match open(&state, &caller, &target, command).await {
+    let (upstream, client) = match open(state, caller, target, command).await {
         Ok((upstream, context, client)) => {
             facts.context = context;
             state
@@ -207,7 +333,7 @@ async fn session(
         Err(failure) => {
             state.metrics.error(failure.reason);
             tracing::info!(user = caller.identity.name(), pod = %target.pod, namespace = %target.namespace, "exec not started: {failure}");
-            return fail(browser, failure).await;
+            return Err(failure);
         }
     };
     let recorder = state.recordings.as_ref().and_then(|r| {
@@ -221,7 +347,7 @@ async fn session(
     });
     let session = state.sessions.start(Start {
         id,
-        owner,
+        owner: caller.identity.cache_key(),
         place: target.place(&facts.context),
         upstream,
         ticket,
@@ -232,8 +358,7 @@ async fn session(
         max_duration: state.live.max_duration(),
     });
     drop(setting_up);
-    let left = attach::serve(Arc::clone(&session), browser, 0, false, 1).await;
-    tracing::debug!(session = %session.id, ?left, "connection ended");
+    Ok(session)
 }
 
 /// A person whose access was revoked does not get back into their session.

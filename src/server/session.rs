@@ -131,8 +131,21 @@ pub struct Sessions {
     settings: Settings,
     metrics: Arc<super::metrics::Metrics>,
     map: Mutex<HashMap<String, Arc<Session>>>,
+    /// Sessions started for pages still loading, until the page's socket claims them.
+    expected: Mutex<HashMap<String, Expected>>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+}
+
+/// How a session started ahead of its page's socket turned out; `None` while it starts.
+pub type Prestarted = Option<Result<Arc<Session>, Failure>>;
+
+/// A session being started for a page (`exec::prestart`): only the same person at the same
+/// place may claim it.
+struct Expected {
+    owner: String,
+    place: Place,
+    ready: watch::Receiver<Prestarted>,
 }
 
 impl Sessions {
@@ -141,6 +154,7 @@ impl Sessions {
             settings,
             metrics,
             map: Mutex::new(HashMap::new()),
+            expected: Mutex::new(HashMap::new()),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         }
@@ -195,6 +209,49 @@ impl Sessions {
         self.tasks
             .spawn(async move { sessions.run(running, start, input_rx).await });
         session
+    }
+
+    fn expected(&self) -> std::sync::MutexGuard<'_, HashMap<String, Expected>> {
+        self.expected.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers session `id`, about to be started for a page that will claim it; the
+    /// starter reports how the start went through the returned sender.
+    pub fn expect(&self, id: &str, owner: &str, place: Place) -> watch::Sender<Prestarted> {
+        let (report, ready) = watch::channel(None);
+        let owner = owner.to_string();
+        self.expected().insert(
+            id.to_string(),
+            Expected {
+                owner,
+                place,
+                ready,
+            },
+        );
+        report
+    }
+
+    /// The page's socket takes the session started for it, once its start is done: the
+    /// session (detached, to attach with `resume`) or why it could not start. `None` when
+    /// no such start is waiting for this person at this place (already claimed, given up,
+    /// or never made): the caller starts a session as usual.
+    pub async fn claim(&self, id: &str, owner: &str, place: &Place) -> Prestarted {
+        let mut ready = {
+            let mut expected = self.expected();
+            match expected.get(id) {
+                Some(e) if e.owner == owner && e.place == *place => expected.remove(id)?.ready,
+                _ => return None,
+            }
+        };
+        ready.wait_for(Option::is_some).await.ok()?.clone()
+    }
+
+    /// Forgets a start nobody claimed (its session, detached from the beginning, ends when
+    /// the grace period passes).
+    pub fn unclaimed(&self, id: &str) {
+        if self.expected().remove(id).is_some() {
+            tracing::debug!(session = %id, "no page claimed the session started for it");
+        }
     }
 
     /// Re-attaches a connection to a session of the same person at the same place. The
