@@ -167,7 +167,7 @@ async fn session(
         Some(id) => {
             let place = target.place(&context);
             match state.sessions.claim(id, &owner, &place).await {
-                Some(Ok(_)) => match state.sessions.resume(id, &owner, &place, 0) {
+                Some(Ok(())) => match state.sessions.resume(id, &owner, &place, 0) {
                     Ok((session, offset, generation)) => {
                         let left = attach::serve(session, browser, offset, false, generation).await;
                         tracing::debug!(session = %id, ?left, "connection ended");
@@ -250,11 +250,10 @@ fn start_for_page(
     let report = state.sessions.expect(&id, &owner, target.place(&context));
     let claimed_id = id.clone();
     tokio::spawn(async move {
-        let outcome = start(&state, &caller, &target, id.clone(), context).await;
-        if let Ok(session) = &outcome {
+        let outcome = start(&state, &caller, &target, id.clone(), context)
+            .await
             // Detached until the page's socket attaches: the grace period runs from now.
-            session.detach(1);
-        }
+            .map(|session| session.detach(1));
         let _ = report.send(Some(outcome));
         tokio::time::sleep(state.sessions.settings().grace).await;
         state.sessions.unclaimed(&id);

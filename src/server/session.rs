@@ -137,8 +137,9 @@ pub struct Sessions {
     tasks: TaskTracker,
 }
 
-/// How a session started ahead of its page's socket turned out; `None` while it starts.
-pub type Prestarted = Option<Result<Arc<Session>, Failure>>;
+/// How a session started ahead of its page's socket turned out (it is in the map when it
+/// started); `None` while it starts.
+pub type Prestarted = Option<Result<(), Failure>>;
 
 /// A session being started for a page (`exec::prestart`): only the same person at the same
 /// place may claim it.
@@ -231,8 +232,8 @@ impl Sessions {
         report
     }
 
-    /// The page's socket takes the session started for it, once its start is done: the
-    /// session (detached, to attach with `resume`) or why it could not start. `None` when
+    /// The page's socket takes the session started for it, once its start is done: `Ok`
+    /// when it started (detached: attach with `resume`), or why it could not. `None` when
     /// no such start is waiting for this person at this place (already claimed, given up,
     /// or never made): the caller starts a session as usual.
     pub async fn claim(&self, id: &str, owner: &str, place: &Place) -> Prestarted {
