@@ -99,6 +99,14 @@ impl ExecTarget {
         })
     }
 
+    /// The context asked for, else the current one.
+    fn context_or_current(&self, state: &AppState) -> String {
+        self.context
+            .clone()
+            .or_else(|| state.clusters.current())
+            .unwrap_or_default()
+    }
+
     fn place(&self, context: &str) -> Place {
         Place {
             context: context.to_string(),
@@ -139,11 +147,7 @@ async fn session(
         }
     };
     let owner = caller.identity.cache_key();
-    let context = target
-        .context
-        .clone()
-        .or_else(|| state.clusters.current())
-        .unwrap_or_default();
+    let context = target.context_or_current(&state);
     if let Some((id, requested)) = &target.resume {
         let resumed = match resume_allowed(&state, &caller, &target).await {
             Ok(()) => state
@@ -240,11 +244,7 @@ fn start_for_page(
         query.as_deref(),
     )
     .ok()?;
-    let context = target
-        .context
-        .clone()
-        .or_else(|| state.clusters.current())
-        .unwrap_or_default();
+    let context = target.context_or_current(&state);
     let id = super::auth::random_hex(8);
     let owner = caller.identity.cache_key();
     let report = state.sessions.expect(&id, &owner, target.place(&context));
