@@ -5,7 +5,9 @@
 //     COLD_RUNS=5 RUNS=9 node end2end/bench/navigation.mjs
 //
 // COLD_RUNS visits, each in a new browser context (an empty cache), then RUNS more in the
-// last one (cached).
+// last one (cached); then COLD_RUNS visits in new contexts that navigate as soon as their
+// window is open, for comparison (see `settled`).
+import { readFileSync, readdirSync } from "node:fs";
 import { chromium } from "@playwright/test";
 import { chromiumLaunch } from "../chromium.mjs";
 
@@ -38,11 +40,68 @@ function watchForPrompt(prefix) {
   observer.observe(document, { subtree: true, childList: true, characterData: true });
 }
 
+// CPU time (clock ticks) used so far by the processes this script started (Chromium's), or
+// undefined without Linux's /proc.
+function browserTicks() {
+  let stats;
+  try {
+    stats = readdirSync("/proc")
+      .filter((name) => /^\d+$/.test(name))
+      .map((pid) => {
+        try {
+          // pid (comm) state ppid ... utime stime: fields 14 and 15, counted after the comm.
+          const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+          const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+          const ticks = Number(fields[11]) + Number(fields[12]);
+          return { pid: Number(pid), ppid: Number(fields[1]), ticks };
+        } catch {
+          return null; // it ended meanwhile
+        }
+      })
+      .filter(Boolean);
+  } catch {
+    return undefined;
+  }
+  const ours = new Set([process.pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const stat of stats) {
+      if (!ours.has(stat.pid) && ours.has(stat.ppid)) {
+        ours.add(stat.pid);
+        grew = true;
+      }
+    }
+  }
+  ours.delete(process.pid);
+  return stats.filter((s) => ours.has(s.pid)).reduce((sum, s) => sum + s.ticks, 0);
+}
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Waits until Chromium is idle: two 100 ms spans in which its processes used at most one
+// clock tick (10 ms) each. A new window keeps Chromium busy for about half a second on two cores
+// (it builds the window's own interface, such as the omnibox popup, a WebUI page in a
+// renderer of its own), and a person navigates in a window that is already open. At most
+// 5 s; a fixed second where /proc is missing.
+async function settled() {
+  let last = browserTicks();
+  if (last === undefined) return pause(1000);
+  let quiet = 0;
+  for (let waited = 0; waited < 5000 && quiet < 2; waited += 100) {
+    await pause(100);
+    const now = browserTicks();
+    quiet = now - last <= 1 ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
 // Opens the terminal page and returns when its prompt showed; the first visit also returns
 // what the page downloaded, as the browser counted it, once it has hydrated (a terminal's
 // own page loads its wasm after the prompt).
-async function visit(context, countResources) {
+async function visit(context, countResources, settle = true) {
   const page = await context.newPage();
+  if (settle) await settled();
   page.on("pageerror", (error) => {
     throw error;
   });
@@ -99,7 +158,13 @@ try {
   for (let i = 0; i < runs; i++) {
     times.push((await visit(context, false)).time);
   }
-  console.log(JSON.stringify({ cold, times, resources }));
+  const unsettled = [];
+  for (let i = 0; i < Math.max(coldRuns, 1); i++) {
+    await context.close();
+    context = await loggedIn();
+    unsettled.push((await visit(context, false, false)).time);
+  }
+  console.log(JSON.stringify({ cold, times, unsettled, resources }));
 } finally {
   await browser.close();
 }
