@@ -7,7 +7,11 @@ use std::time::{Duration, Instant};
 
 fn podterm() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_podterm"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+    // The checkout as `cargo test` names it (the path compiled in can be another checkout's,
+    // as checkouts share one target directory).
+    let root = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    cmd.current_dir(root)
         .env_remove("PODTERM_TOKEN")
         .env("RUST_LOG", "debug");
     cmd

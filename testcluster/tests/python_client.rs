@@ -12,7 +12,11 @@ async fn run_seed_client(
     pod: &str,
     container: &str,
 ) -> serde_json::Value {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/seed_client.py");
+    // The checkout as `cargo test` names it: the path compiled in can be another checkout's,
+    // as checkouts share one target directory.
+    let root = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    let script = format!("{root}/tests/python/seed_client.py");
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let out = tokio::time::timeout(
         Duration::from_secs(90),
