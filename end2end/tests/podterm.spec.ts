@@ -52,6 +52,12 @@ test("the list counts the pods, filters on the server, and lists more on demand"
   await page.getByLabel("Filter pods").fill("WEB");
   await expect(rows).toHaveCount(2);
   await expect(tally).toHaveText("2 of 4 pods match");
+  // the address follows the filter as typed: a reload shows the same list
+  await expect(page).toHaveURL(/[?&]filter=WEB(&|$)/);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel("Filter pods")).toHaveValue("WEB");
+  await expect(rows).toHaveCount(2);
   await page.getByLabel("Filter pods").fill("zzz");
   await expect(page.getByText("No pod matches the filter.")).toBeVisible();
   await expect(tally).toHaveText("None of 4 pods match");
@@ -63,11 +69,13 @@ test("the list counts the pods, filters on the server, and lists more on demand"
   await page.getByRole("button", { name: "Show 1 more" }).click();
   await expect(rows).toHaveCount(2);
   await expect(tally).toHaveText("2 of 4 pods match");
+  await expect(page).toHaveURL(/[?&]limit=201(&|$)/);
   await expect(page.getByRole("button", { name: /Show .* more/ })).toHaveCount(0);
   // clearing the filter asks the server for every pod again
   await page.getByLabel("Filter pods").fill("");
   await expect(rows).toHaveCount(4);
   await expect(tally).toHaveText("4 pods");
+  await expect(page).not.toHaveURL(/filter=/);
 });
 
 test("a shell: echo, CJK, exit code", async ({ page }) => {

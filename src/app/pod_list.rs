@@ -293,6 +293,10 @@ fn follow(
             let url = feed_url(context.as_deref(), &namespace, &wanted.0, wanted.1);
             // The old feed closes as the new one takes its place.
             feed.set_value(Feed::open(&url, live, problem));
+            if !first {
+                let typed = filter.get_untracked();
+                show_in_address(context.as_deref(), &namespace, &typed, wanted.1);
+            }
         };
         if first {
             connect();
@@ -306,6 +310,27 @@ fn follow(
         }
         feed.try_set_value(None);
     });
+}
+
+/// Puts the list's filter and length in the page's address, in place of the current entry,
+/// so a reload or a copied link shows the same list. The router is not told: the page
+/// already shows that list, and the dashboard's data would load again.
+#[cfg(feature = "hydrate")]
+fn show_in_address(context: Option<&str>, namespace: &str, filter: &str, limit: usize) {
+    use crate::protocol::encode;
+    let mut url = format!("{}/?namespace={}", super::base(), encode(namespace));
+    if let Some(context) = context {
+        url.push_str(&format!("&context={}", encode(context)));
+    }
+    if !filter.trim().is_empty() {
+        url.push_str(&format!("&filter={}", encode(filter)));
+    }
+    if limit != WINDOW_STEP {
+        url.push_str(&format!("&limit={limit}"));
+    }
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
 }
 
 #[cfg(feature = "hydrate")]
