@@ -317,17 +317,12 @@ fn follow(
 /// already shows that list, and the dashboard's data would load again.
 #[cfg(feature = "hydrate")]
 fn show_in_address(context: Option<&str>, namespace: &str, filter: &str, limit: usize) {
-    use crate::protocol::encode;
-    let mut url = format!("{}/?namespace={}", super::base(), encode(namespace));
-    if let Some(context) = context {
-        url.push_str(&format!("&context={}", encode(context)));
-    }
-    if !filter.trim().is_empty() {
-        url.push_str(&format!("&filter={}", encode(filter)));
-    }
-    if limit != WINDOW_STEP {
-        url.push_str(&format!("&limit={limit}"));
-    }
+    let limit = (limit != WINDOW_STEP).then_some(limit);
+    let url = format!(
+        "{}/?{}",
+        super::base(),
+        list_query(context, namespace, filter, limit)
+    );
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
@@ -335,19 +330,33 @@ fn show_in_address(context: Option<&str>, namespace: &str, filter: &str, limit: 
 
 #[cfg(feature = "hydrate")]
 fn feed_url(context: Option<&str>, namespace: &str, filter: &str, limit: usize) -> String {
-    use crate::protocol::encode;
-    let mut url = format!(
-        "{}/api/pods/watch?namespace={}&limit={limit}",
+    format!(
+        "{}/api/pods/watch?{}",
         super::base(),
-        encode(namespace)
-    );
+        list_query(context, namespace, filter, Some(limit))
+    )
+}
+
+/// The query that names a list: as the dashboard's forms send it and the feed reads it.
+#[cfg(feature = "hydrate")]
+fn list_query(
+    context: Option<&str>,
+    namespace: &str,
+    filter: &str,
+    limit: Option<usize>,
+) -> String {
+    use crate::protocol::encode;
+    let mut query = format!("namespace={}", encode(namespace));
     if let Some(context) = context {
-        url.push_str(&format!("&context={}", encode(context)));
+        query.push_str(&format!("&context={}", encode(context)));
     }
-    if !filter.is_empty() {
-        url.push_str(&format!("&filter={}", encode(filter)));
+    if !filter.trim().is_empty() {
+        query.push_str(&format!("&filter={}", encode(filter)));
     }
-    url
+    if let Some(limit) = limit {
+        query.push_str(&format!("&limit={limit}"));
+    }
+    query
 }
 
 /// One connection to the pod feed; closed when dropped.
