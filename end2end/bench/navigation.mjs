@@ -80,10 +80,10 @@ function browserTicks() {
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Waits until Chromium is idle: two 100 ms spans in which its processes used at most one
-// clock tick (10 ms) each. A new window keeps Chromium busy for about half a second on two cores
-// (it builds the window's own interface, such as the omnibox popup, a WebUI page in a
-// renderer of its own), and a person navigates in a window that is already open. At most
-// 5 s; a fixed second where /proc is missing.
+// clock tick (10 ms) each. A new window keeps Chromium busy for about half a second on two
+// cores (it builds the window's own interface, such as the omnibox popup, a WebUI page in
+// a renderer of its own), and a person navigates in a window that is already open. At
+// most 5 s; a fixed second where /proc is missing.
 async function settled() {
   let last = browserTicks();
   if (last === undefined) return pause(1000);
