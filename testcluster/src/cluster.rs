@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{ClusterSpec, ContainerState, PodSpec};
+use crate::config::{ClusterSpec, ContainerState, PodSpec, PolicyRule, validate_policy};
 use crate::rbac::{Identity, Policy};
 use crate::runtime::{ContainerKey, ProcessInfo, Runtime};
 use crate::store::{EventType, Store, StoreError};
@@ -17,7 +17,8 @@ pub struct Cluster {
     pub spec: ClusterSpec,
     pub store: Store,
     pub runtime: Runtime,
-    pub policy: Policy,
+    /// Replaced as a whole by `set_policy`, as RoleBindings change on a real cluster.
+    policy: RwLock<Policy>,
     tokens: HashMap<String, Identity>,
     pub admin_token: String,
     latency_ms: AtomicU64,
@@ -51,7 +52,7 @@ impl Cluster {
             .filter_map(|u| Some((u.token.clone()?, Identity::new(&u.name, u.groups.clone()))))
             .collect();
         Ok(Self {
-            policy: Policy::new(spec.policy.clone()),
+            policy: RwLock::new(Policy::new(spec.policy.clone())),
             runtime: Runtime::new(dir),
             spec,
             store,
@@ -70,6 +71,19 @@ impl Cluster {
 
     pub fn latency(&self) -> Duration {
         Duration::from_millis(self.latency_ms.load(Ordering::Relaxed))
+    }
+
+    /// The policy requests are checked against now.
+    pub fn policy(&self) -> RwLockReadGuard<'_, Policy> {
+        self.policy.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces the policy. Requests from now on are checked against it; watches and execs
+    /// already running go on, as on a real cluster, where RBAC is checked when they start.
+    pub fn set_policy(&self, rules: Vec<PolicyRule>) -> Result<(), String> {
+        validate_policy(&rules)?;
+        *self.policy.write().unwrap_or_else(|e| e.into_inner()) = Policy::new(rules);
+        Ok(())
     }
 
     /// Delays every API request (and exec setup) by this much.

@@ -76,6 +76,18 @@ pub struct UserSpec {
     pub namespace: Option<String>,
 }
 
+/// Every rule names its subjects as `user:NAME`, `group:NAME` or `*`.
+pub fn validate_policy(rules: &[PolicyRule]) -> Result<(), String> {
+    for subject in rules.iter().flat_map(|rule| &rule.subjects) {
+        if subject != "*" && !subject.starts_with("user:") && !subject.starts_with("group:") {
+            return Err(format!(
+                "policy subject {subject:?} must be user:NAME, group:NAME or *"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One grant: these subjects may use these verbs on these resources.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -224,16 +236,7 @@ impl ClusterSpec {
                 ));
             }
         }
-        for rule in &self.policy {
-            for subject in &rule.subjects {
-                if subject != "*" && !subject.starts_with("user:") && !subject.starts_with("group:")
-                {
-                    return Err(format!(
-                        "policy subject {subject:?} must be user:NAME, group:NAME or *"
-                    ));
-                }
-            }
-        }
+        validate_policy(&self.policy)?;
         let mut namespaces = std::collections::BTreeSet::new();
         for ns in &self.namespaces {
             names::validate_label(&ns.name).map_err(|e| format!("namespace {:?}: {e}", ns.name))?;

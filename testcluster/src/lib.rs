@@ -33,7 +33,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::{
-    ClusterSpec, ContainerSpec, ContainerState, DisconnectMode, Phase, PodSpec, RootfsKind,
+    ClusterSpec, ContainerSpec, ContainerState, DisconnectMode, Phase, PodSpec, PolicyRule,
+    RootfsKind,
 };
 pub use kubeconfig::context_name;
 pub use runtime::ProcessInfo;
@@ -216,6 +217,12 @@ impl TestCluster {
     /// Every live process in a container (its main process has `main: true`).
     pub async fn processes(&self, namespace: &str, pod: &str, container: &str) -> Vec<ProcessInfo> {
         self.cluster.processes(namespace, pod, container).await
+    }
+
+    /// Replaces the RBAC policy: requests from now on are checked against `rules` (watches
+    /// and execs already running go on, as on a real cluster). `spec()` keeps the first one.
+    pub fn set_policy(&self, rules: Vec<PolicyRule>) -> Result<(), String> {
+        self.cluster.set_policy(rules)
     }
 
     /// Delays every API request by `latency`.

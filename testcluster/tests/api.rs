@@ -563,3 +563,50 @@ async fn admin_endpoint_over_http() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_new_policy_governs_requests_from_then_on() {
+    let tc = start().await;
+    let mut config = common::kube_config(&tc, "admin").await;
+    config.auth_info = Default::default();
+    config.auth_info.token = Some(tc.admin_token().to_string().into());
+    let admin = kube::Client::try_from(config).unwrap();
+    let alice = client(&tc, "alice").await;
+    let (batch, shop) = (
+        "/api/v1/namespaces/batch/pods",
+        "/api/v1/namespaces/shop/pods",
+    );
+    assert_eq!(raw(&alice, "GET", batch, vec![]).await.0, 200);
+
+    // the demo's policy, the developers no longer reading batch's pods
+    let mut rules = tc.spec().policy.clone();
+    let developers = rules
+        .iter_mut()
+        .find(|r| r.namespaces == ["shop", "batch"] && r.resources == ["pods"])
+        .expect("the demo lets developers read shop's and batch's pods");
+    developers.namespaces = vec!["shop".into()];
+    let body = serde_json::to_vec(&rules).unwrap();
+    let (code, answer) = raw(&admin, "PUT", "/testcluster/admin/policy", body).await;
+    assert_eq!(code, 200, "{answer}");
+    let (code, answer) = raw(&alice, "GET", batch, vec![]).await;
+    assert_eq!(code, 403, "{answer}");
+    assert!(
+        answer.contains(r#"User \"alice\" cannot list resource \"pods\""#),
+        "{answer}"
+    );
+    assert_eq!(raw(&alice, "GET", shop, vec![]).await.0, 200);
+
+    // a body that is not a policy changes nothing
+    for bad in [
+        &b"not: [a list"[..],
+        br#"[{"subjects": ["alice"], "resources": ["*"], "verbs": ["*"]}]"#,
+    ] {
+        let (code, answer) = raw(&admin, "PUT", "/testcluster/admin/policy", bad.to_vec()).await;
+        assert_eq!(code, 400, "{answer}");
+    }
+    assert_eq!(raw(&alice, "GET", batch, vec![]).await.0, 403);
+    assert_eq!(raw(&alice, "GET", shop, vec![]).await.0, 200);
+    // and only the admin token may change it
+    let (code, _) = raw(&alice, "PUT", "/testcluster/admin/policy", b"[]".to_vec()).await;
+    assert!(matches!(code, 401 | 403), "{code}");
+}

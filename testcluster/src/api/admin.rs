@@ -1,4 +1,5 @@
-//! Test controls over HTTP (admin token only): processes, pods, latency, cuts, restarts.
+//! Test controls over HTTP (admin token only): processes, pods, policy, latency, cuts,
+//! restarts.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::cluster::Cluster;
-use crate::config::PodSpec;
+use crate::config::{PodSpec, PolicyRule};
 use crate::status::ApiError;
 
 pub fn router() -> Router<Arc<Cluster>> {
@@ -24,6 +25,7 @@ pub fn router() -> Router<Arc<Cluster>> {
             get(get_pod).put(replace_pod).delete(delete_pod),
         )
         .route("/latency", put(set_latency))
+        .route("/policy", put(set_policy))
         .route("/cut-exec", post(cut_exec))
         .route("/compact", post(compact))
         .route("/restart", post(restart))
@@ -102,6 +104,19 @@ async fn delete_pod(
     cluster
         .delete_pod(&ns, &name)
         .map_err(|_| ApiError::not_found("pods", &name))?;
+    Ok(StatusCode::OK)
+}
+
+/// Replaces the RBAC policy with the rules in the body (YAML or JSON, as in the state file).
+async fn set_policy(
+    State(cluster): State<Arc<Cluster>>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let text =
+        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("the body is not UTF-8"))?;
+    let rules: Vec<PolicyRule> = serde_yaml::from_str(text)
+        .map_err(|e| ApiError::bad_request(format!("not a list of policy rules: {e}")))?;
+    cluster.set_policy(rules).map_err(ApiError::bad_request)?;
     Ok(StatusCode::OK)
 }
 

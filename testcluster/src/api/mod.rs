@@ -184,7 +184,7 @@ fn impersonate(
         )));
     };
     let check = |resource: &str, name: &str| {
-        cluster.policy.check(
+        cluster.policy().check(
             &caller,
             &Attributes {
                 verb: "impersonate",

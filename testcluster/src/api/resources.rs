@@ -148,7 +148,7 @@ fn authorize(
     namespace: Option<&str>,
     name: Option<&str>,
 ) -> Result<(), ApiError> {
-    cluster.policy.check(
+    cluster.policy().check(
         who,
         &Attributes {
             verb,

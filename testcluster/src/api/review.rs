@@ -63,7 +63,7 @@ pub async fn self_subject_access_review(
             namespace: text("namespace"),
             name: text("name"),
         };
-        match cluster.policy.allowing_rule(&who, &attributes) {
+        match cluster.policy().allowing_rule(&who, &attributes) {
             Some(index) => {
                 json!({"allowed": true, "reason": format!("allowed by testcluster policy rule {index}")})
             }

@@ -137,7 +137,7 @@ fn prepare(
         &["create"]
     };
     for verb in verbs {
-        cluster.policy.check(
+        cluster.policy().check(
             caller,
             &Attributes {
                 verb,
