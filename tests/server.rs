@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::SinkExt;
 use podterm::protocol::{ErrorReason, ServerEvent};
@@ -406,6 +406,54 @@ async fn the_feed_sends_the_window_asked_for_when_it_changes() {
     assert_eq!(
         (window.limit, window.pods.len()),
         (podterm::model::WINDOW_MAX, 32)
+    );
+}
+
+#[tokio::test]
+async fn a_kept_pod_list_ends_soon_after_access_is_revoked() {
+    let f = common::start_behind_proxy().await;
+    let alice = common::ALICE;
+    let page = "/?context=proxy%40demo&namespace=batch";
+    let (code, html) = common::http(f.addr, "GET", page, &alice, "").await;
+    assert_eq!(code, 200, "{html}");
+    assert!(html.contains(r#"data-pod="etl-1""#), "{html}");
+    let mut feed = Feed::open(
+        f.addr,
+        "/api/pods/watch?context=proxy%40demo&namespace=batch&limit=10",
+        &alice,
+    )
+    .await;
+    assert!(names(&feed.window().await).contains(&"etl-1"));
+
+    // the developers no longer read batch's pods
+    let mut rules = f.cluster.spec().policy.clone();
+    let developers = rules
+        .iter_mut()
+        .find(|r| r.namespaces == ["shop", "batch"] && r.resources == ["pods"])
+        .expect("the demo lets developers read shop's and batch's pods");
+    developers.namespaces = vec!["shop".into()];
+    f.cluster.set_policy(rules).unwrap();
+    let revoked = Instant::now();
+
+    // the open page's feed says so once the watch is renewed
+    loop {
+        let (name, data) = feed.next().await;
+        if name == "problem" {
+            assert!(data.contains("forbidden"), "{data}");
+            break;
+        }
+    }
+    assert!(
+        revoked.elapsed() < Duration::from_secs(30),
+        "the refusal took {:?}",
+        revoked.elapsed()
+    );
+    // and a new page shows the cluster's refusal, not the kept list
+    let (code, html) = common::http(f.addr, "GET", page, &alice, "").await;
+    assert_eq!(code, 200, "{html}");
+    assert!(
+        html.contains("Cannot list pods in ") && !html.contains("etl-1"),
+        "{html}"
     );
 }
 

@@ -44,9 +44,10 @@ const IDLE: Duration = Duration::from_secs(60);
 const SWEEP: Duration = Duration::from_secs(10);
 /// Watches kept per podterm; past that, the least recently used one is let go.
 pub const MAX_WATCHES: usize = 32;
-/// Each watch call ends after this long and is made again, so the cluster checks again
-/// that the person may still watch these pods.
-const WATCH_SECONDS: u32 = 60;
+/// Each watch call ends after this long and is made again (from where it was: no new
+/// list), so the cluster checks again that the person may still watch these pods: a
+/// revoked person's kept list is emptied within about this long.
+const WATCH_SECONDS: u32 = 10;
 /// How long a render waits for a namespace's first list.
 const FIRST_LIST: Duration = Duration::from_secs(20);
 
