@@ -440,10 +440,7 @@ async fn restart_and_latency() {
 #[tokio::test]
 async fn admin_endpoint_over_http() {
     let tc = start().await;
-    let mut config = common::kube_config(&tc, "admin").await;
-    config.auth_info = Default::default();
-    config.auth_info.token = Some(tc.admin_token().to_string().into());
-    let admin = kube::Client::try_from(config).unwrap();
+    let admin = common::admin_client(&tc).await;
 
     // start a shell so the container has processes to list
     let mut socket = exec(&tc, "default", "toolbox", "shell", &["sleep", "30"], false).await;
@@ -567,10 +564,7 @@ async fn admin_endpoint_over_http() {
 #[tokio::test]
 async fn a_new_policy_governs_requests_from_then_on() {
     let tc = start().await;
-    let mut config = common::kube_config(&tc, "admin").await;
-    config.auth_info = Default::default();
-    config.auth_info.token = Some(tc.admin_token().to_string().into());
-    let admin = kube::Client::try_from(config).unwrap();
+    let admin = common::admin_client(&tc).await;
     let alice = client(&tc, "alice").await;
     let (batch, shop) = (
         "/api/v1/namespaces/batch/pods",

@@ -102,6 +102,14 @@ pub async fn anonymous_client(tc: &TestCluster) -> kube::Client {
     kube::Client::try_from(config).expect("client")
 }
 
+/// A client that sends the admin endpoint's token (and no user's credentials).
+pub async fn admin_client(tc: &TestCluster) -> kube::Client {
+    let mut config = kube_config(tc, "admin").await;
+    config.auth_info = Default::default();
+    config.auth_info.token = Some(tc.admin_token().to_string().into());
+    kube::Client::try_from(config).expect("client")
+}
+
 /// Sends a request and returns the status code and body, whatever the code.
 pub async fn raw(client: &kube::Client, method: &str, path: &str, body: Vec<u8>) -> (u16, String) {
     let request = http::Request::builder()
