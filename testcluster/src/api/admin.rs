@@ -52,10 +52,15 @@ async fn processes(
     Ok(Json(json!(list)))
 }
 
-fn parse_pod(body: &[u8]) -> Result<PodSpec, ApiError> {
+/// The body as YAML (or JSON) in the state file's format; `what` names it in the error.
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
     let text =
         std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the body is not UTF-8"))?;
-    serde_yaml::from_str(text).map_err(|e| ApiError::bad_request(format!("not a pod spec: {e}")))
+    serde_yaml::from_str(text).map_err(|e| ApiError::bad_request(format!("not {what}: {e}")))
+}
+
+fn parse_pod(body: &[u8]) -> Result<PodSpec, ApiError> {
+    parse(body, "a pod spec")
 }
 
 async fn create_pod(
@@ -112,10 +117,7 @@ async fn set_policy(
     State(cluster): State<Arc<Cluster>>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let text =
-        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("the body is not UTF-8"))?;
-    let rules: Vec<PolicyRule> = serde_yaml::from_str(text)
-        .map_err(|e| ApiError::bad_request(format!("not a list of policy rules: {e}")))?;
+    let rules: Vec<PolicyRule> = parse(&body, "a list of policy rules")?;
     cluster.set_policy(rules).map_err(ApiError::bad_request)?;
     Ok(StatusCode::OK)
 }
