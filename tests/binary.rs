@@ -95,7 +95,7 @@ fn request(addr: &str, lines: &str) -> String {
 
 #[test]
 fn a_configured_token_is_never_printed() {
-    let token = "configured-secret-token-4242";
+    let token = "configured-secret-token-4242-0123456789";
     let (stdout, stderr) = run(
         &["--demo", "--listen", "127.0.0.1:0", "--token", token],
         |addr| {
@@ -155,7 +155,7 @@ fn metrics_can_have_their_own_address_without_a_login() {
             "--listen",
             "127.0.0.1:0",
             "--token",
-            "metrics-test-token-0000000000",
+            "metrics-test-token-00000000000000000000",
             "--metrics-listen",
             &metrics_addr,
         ],
@@ -171,7 +171,7 @@ fn metrics_can_have_their_own_address_without_a_login() {
 
 #[test]
 fn sigterm_ends_open_feeds_and_exits() {
-    let token = "sigterm-test-token-00000000000";
+    let token = "sigterm-test-token-0000000000000000000000";
     let mut child = podterm()
         .args(["--demo", "--listen", "127.0.0.1:0", "--token", token])
         .stdout(Stdio::piped())

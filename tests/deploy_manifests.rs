@@ -175,8 +175,10 @@ fn granted(doc: &Doc) -> BTreeSet<Rule> {
             "{}: podterm needs no non-resource URLs",
             doc.at()
         );
+        // Impersonation is the one grant narrowed by name (the groups people may act as).
+        let only_impersonate = strings(&rule["verbs"], "verbs") == ["impersonate"];
         assert!(
-            rule["resourceNames"].is_null(),
+            rule["resourceNames"].is_null() || only_impersonate,
             "{}: resourceNames would not match podterm's calls",
             doc.at()
         );
@@ -1097,18 +1099,40 @@ fn proxy_overlay_switches_to_proxy_login() {
             .and_then(|e| e["value"].as_str())
     };
     assert_eq!(value("PODTERM_AUTH"), Some("proxy"));
-    let proxies = value("PODTERM_TRUSTED_PROXIES").expect("proxy mode needs trusted proxies");
-    for entry in proxies.split(',') {
-        let (ip, prefix) = entry.trim().split_once('/').unwrap_or((entry.trim(), "32"));
-        let ip: std::net::IpAddr = ip
-            .parse()
-            .unwrap_or_else(|_| panic!("{entry:?} is no IP or CIDR"));
-        let most = if ip.is_ipv4() { 32 } else { 128 };
-        assert!(
-            prefix.parse::<u8>().is_ok_and(|p| p <= most),
-            "{entry:?} has a bad prefix"
-        );
-    }
+    // No address range is safe to ship: the placeholder, which podterm refuses at start.
+    assert_eq!(value("PODTERM_TRUSTED_PROXIES"), Some("REPLACE-ME"));
+    // The groups podterm passes on are exactly those the ClusterRole may impersonate.
+    let patterns: BTreeSet<String> = value("PODTERM_IMPERSONATE_GROUP_PATTERNS")
+        .expect("the overlay lists the groups people may act as")
+        .split(',')
+        .map(|g| g.trim().to_string())
+        .collect();
+    let role = one(&docs, "deploy/overlays/proxy", "ClusterRole");
+    let named: BTreeSet<String> = role.value["rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|r| strings(&r["resources"], "resources") == ["groups"])
+        .flat_map(|r| strings(&r["resourceNames"], "the impersonable groups"))
+        .collect();
+    assert_eq!(patterns, named);
+    assert!(
+        named
+            .iter()
+            .all(|g| !g.starts_with("system:") && !g.contains('*')),
+        "{named:?}"
+    );
+    // Only the ingress controller reaches podterm's pods.
+    let policy = one(&docs, "deploy/overlays/proxy", "NetworkPolicy");
+    let deployment = one(&docs, "deploy/base", "Deployment");
+    assert_eq!(
+        policy.value["spec"]["podSelector"]["matchLabels"],
+        deployment.value["spec"]["template"]["metadata"]["labels"]
+    );
+    assert_eq!(
+        policy.value["spec"]["ingress"].as_sequence().map(Vec::len),
+        Some(1)
+    );
     // No token file in proxy mode: its Secret need not exist.
     let deleted = env.iter().any(|e| {
         e["name"].as_str() == Some("PODTERM_TOKEN_FILE") && e["$patch"].as_str() == Some("delete")
@@ -1183,9 +1207,9 @@ fn kustomize_renders_both_layouts() {
         "the proxy layout needs no token Secret"
     );
     assert_eq!(
-        base.len() + 2,
+        base.len() + 3,
         proxy.len(),
-        "the overlay adds a role and its binding"
+        "the overlay adds a role, its binding and a NetworkPolicy"
     );
 }
 

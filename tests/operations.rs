@@ -12,7 +12,8 @@ async fn readiness_follows_the_cluster() {
     let f = start().await;
     assert_eq!(http(f.addr, "GET", "/readyz", &[], "").await.0, 200);
     f.cluster.restart_listener(Duration::from_secs(4)).unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The last answer is kept for a second (`/readyz` is open to anyone).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let (code, body) = http(f.addr, "GET", "/readyz", &[], "").await;
     assert_eq!(code, 503);
     assert!(body.ends_with("not ready"), "says nothing more: {body}");

@@ -537,3 +537,73 @@ async fn pages_carry_security_headers() {
             .contains("content-security-policy: default-src 'self'")
     );
 }
+
+#[tokio::test]
+async fn pages_are_not_cached_and_hsts_and_host_names_are_settings() {
+    let f = start_with(Options {
+        allowed_hosts: vec!["podterm.example"],
+        hsts_seconds: Some(31536000),
+        ..Default::default()
+    })
+    .await;
+    let host = ("Host", "podterm.example");
+    let header = |response: &str, name: &str| {
+        response.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    let (code, page) = http(f.addr, "GET", "/", &[BEARER, host], "").await;
+    assert_eq!(code, 200);
+    assert_eq!(header(&page, "cache-control").as_deref(), Some("no-store"));
+    assert_eq!(
+        header(&page, "strict-transport-security").as_deref(),
+        Some("max-age=31536000")
+    );
+    let (_, answer) = http(
+        f.addr,
+        "POST",
+        "/api/dashboard",
+        &[
+            BEARER,
+            host,
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(
+        header(&answer, "cache-control").as_deref(),
+        Some("no-store")
+    );
+    let (_, file) = http(f.addr, "GET", "/pkg/app.js", &[host], "").await;
+    assert_eq!(header(&file, "cache-control").as_deref(), Some("no-cache"));
+    // Another name for this address is not served; probes still are.
+    let (code, _) = http(f.addr, "GET", "/", &[BEARER, ("Host", "evil.example")], "").await;
+    assert_eq!(code, 421);
+    let (code, _) = http(f.addr, "GET", "/login", &[("Host", "evil.example")], "").await;
+    assert_eq!(code, 421);
+    let (code, _) = http(f.addr, "GET", "/healthz", &[("Host", "10.1.2.3:3000")], "").await;
+    assert_eq!(code, 200);
+}
+
+#[tokio::test]
+async fn readiness_asks_the_cluster_at_most_once_a_second() {
+    let (cluster, seen) = common::recording_server().await;
+    let server = format!("http://{cluster}");
+    let f = start_with(Options {
+        kubeconfig: Some(Box::new(move |k| {
+            common::with_context(k, "recorded", &server, true)
+        })),
+        ..Default::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    for _ in 0..20 {
+        let (code, _) = http(f.addr, "GET", "/readyz", &[], "").await;
+        assert_eq!(code, 200, "a refusal is an answer");
+    }
+    let asked = seen.lock().unwrap().len();
+    let most = 1 + started.elapsed().as_secs() as usize;
+    assert!((1..=most).contains(&asked), "asked {asked} times");
+}

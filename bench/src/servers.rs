@@ -223,7 +223,7 @@ pub async fn start_podterm(
     cluster: &Cluster,
 ) -> Result<Podterm, Error> {
     let addr = free_addr()?;
-    let token = "bench-token-0123456789abcdef".to_string();
+    let token = "bench-token-0123456789abcdef0123456789abcdef".to_string();
     let child = Command::new(&bin.podterm)
         .arg("--listen")
         .arg(addr.to_string())

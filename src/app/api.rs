@@ -56,6 +56,8 @@ pub struct Dashboard {
     pub exec_denied: Option<String>,
     /// Who is logged in, as podterm knows them.
     pub user: String,
+    /// The context shown needs a login of its own (user-token logins are per context).
+    pub login_for: Option<String>,
 }
 
 /// The dashboard for a context and namespace (the current ones when not given), with the
@@ -86,10 +88,14 @@ pub async fn load_dashboard(
         pods: Err(String::new()),
         exec_denied: None,
         user: caller.identity.name().to_string(),
+        login_for: None,
     };
     let cluster = match state.clusters.get(Some(&context), &caller.identity).await {
         Ok(cluster) => cluster,
         Err(e) => {
+            if let crate::server::clusters::ClusterError::OtherLogin { wanted, .. } = &e {
+                view.login_for = Some(wanted.clone());
+            }
             view.namespaces = Err(e.to_string());
             view.pods = Err(e.to_string());
             return Ok(view);

@@ -154,6 +154,11 @@ fn Sidebar(data: Dashboard, open: Callback<Target>) -> impl IntoView {
                     <div class="panel-message error" role="alert">
                         <strong>"Cannot list pods in " {namespace.clone()}</strong>
                         <p>{e}</p>
+                        {data.login_for.map(|wanted| {
+                            let next = encode(&format!("/?context={}", encode(&wanted)));
+                            let href = format!("{}/login?context={}&next={next}", super::base(), encode(&wanted));
+                            view! { <a class="button" href=href>"Log in for " {wanted}</a> }
+                        })}
                     </div>
                 }.into_any(),
             }}

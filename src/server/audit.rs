@@ -1,4 +1,5 @@
-//! The audit trail: one JSON line when a terminal session starts and one when it ends.
+//! The audit trail: one JSON line when a terminal session starts and one when it ends, and
+//! one for each person a trusted proxy named whom podterm refused to act as.
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -85,6 +86,18 @@ impl Audit {
         line["bytes_in"] = json!(ending.bytes_in);
         line["bytes_out"] = json!(ending.bytes_out);
         self.write(line);
+    }
+
+    /// A trusted proxy named someone podterm may not act as.
+    pub fn login_refused(&self, user: &str, groups: &[String], from: &str, reason: &str) {
+        self.write(json!({
+            "audit": "login_refused",
+            "user": user,
+            "groups": groups,
+            "from": from,
+            "reason": reason,
+            "time": jiff::Timestamp::now().to_string(),
+        }));
     }
 
     fn write(&self, line: Value) {

@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::audit::Audit;
 use super::auth::{Auth, AuthConfig, Mode, random_hex};
 use super::clusters::Clusters;
+use super::impersonation::ImpersonationPolicy;
 use super::live::{Limits, LiveSessions};
 use super::metrics::{Exposition, Metrics};
 use super::session::{Sessions, Settings};
@@ -44,8 +45,8 @@ pub struct Args {
     #[arg(long, value_enum, env = "PODTERM_AUTH")]
     pub auth: Option<Mode>,
 
-    /// The access token for `--auth token`. When none is given, podterm makes one and
-    /// prints a login link once at start.
+    /// The access token for `--auth token`, at least 32 characters. When none is given,
+    /// podterm makes one and prints a login link once at start.
     #[arg(long, env = "PODTERM_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 
@@ -57,9 +58,45 @@ pub struct Args {
     #[arg(
         long = "trusted-proxy",
         env = "PODTERM_TRUSTED_PROXIES",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = parse_trusted_proxy
     )]
     pub trusted_proxies: Vec<IpNet>,
+
+    /// Users a trusted proxy may name (`--auth proxy`); `*` matches any run of characters.
+    /// Names starting with `system:` are refused unless a pattern starting with `system:`
+    /// allows them.
+    #[arg(
+        long = "impersonate-user-pattern",
+        env = "PODTERM_IMPERSONATE_USER_PATTERNS",
+        value_delimiter = ',',
+        default_value = "*"
+    )]
+    pub impersonate_user_patterns: Vec<String>,
+
+    /// Groups passed on from a trusted proxy (`--auth proxy`); others are left out. A
+    /// `system:` group is refused unless a pattern starting with `system:` allows it.
+    #[arg(
+        long = "impersonate-group-pattern",
+        env = "PODTERM_IMPERSONATE_GROUP_PATTERNS",
+        value_delimiter = ',',
+        default_value = "*"
+    )]
+    pub impersonate_group_patterns: Vec<String>,
+
+    /// Serve only requests for these host names (Host, or a trusted proxy's
+    /// X-Forwarded-Host; with the port if it is not the default); health checks excepted.
+    #[arg(
+        long = "allowed-host",
+        env = "PODTERM_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// Send Strict-Transport-Security with this max-age in seconds (0: not sent). Only
+    /// for podterm served over HTTPS.
+    #[arg(long, env = "PODTERM_HSTS_SECONDS", default_value_t = 0)]
+    pub hsts_seconds: u64,
 
     /// The header a trusted proxy names the user in (`--auth proxy`).
     #[arg(
@@ -209,6 +246,25 @@ fn leptos_options(args: &Args) -> Result<leptos::prelude::LeptosOptions, String>
     Ok(options)
 }
 
+/// Access tokens shorter than this are refused.
+const MIN_TOKEN_LENGTH: usize = 32;
+
+/// An IP address or a CIDR; the deploy files' placeholder gets a sentence of its own.
+fn parse_trusted_proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    if text == "REPLACE-ME" {
+        return Err("PODTERM_TRUSTED_PROXIES is still the deploy files' placeholder: set it to the \
+             address or CIDR of your ingress controller's or login proxy's pods (e.g. 10.42.3.17 or \
+             10.42.3.0/24), the only peers whose user headers podterm believes"
+            .into());
+    }
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            format!("{text:?} is neither an IP address (10.0.0.5) nor a CIDR (10.0.0.0/24)")
+        })
+}
+
 /// The authentication settings; refuses to serve beyond loopback without an explicit choice.
 fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), String> {
     let configured_token = match (&args.token, &args.token_file) {
@@ -221,8 +277,13 @@ fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), Stri
         ),
         (None, None) => None,
     };
-    if configured_token.as_ref().is_some_and(|t| t.len() < 16) {
-        return Err("the access token is too short: use at least 16 characters".into());
+    if configured_token
+        .as_ref()
+        .is_some_and(|t| t.len() < MIN_TOKEN_LENGTH)
+    {
+        return Err(format!(
+            "the access token is too short: use at least {MIN_TOKEN_LENGTH} characters (for example `openssl rand -hex 32`)"
+        ));
     }
     let explicit = args.auth.is_some() || configured_token.is_some();
     if !addr.ip().is_loopback() && !explicit {
@@ -252,6 +313,12 @@ fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), Stri
         session_lifetime: Duration::from_secs(args.session_hours.max(1) * 3600),
         admin_users: args.admin_users.clone(),
         admin_groups: args.admin_groups.clone(),
+        impersonation: ImpersonationPolicy {
+            users: args.impersonate_user_patterns.clone(),
+            groups: args.impersonate_group_patterns.clone(),
+        },
+        allowed_hosts: args.allowed_hosts.clone(),
+        hsts_seconds: (args.hsts_seconds > 0).then_some(args.hsts_seconds),
     };
     Ok((config, generated))
 }
@@ -391,4 +458,54 @@ async fn shutdown_signal() {
         _ = term.recv() => {}
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidrs() {
+        assert_eq!(
+            parse_trusted_proxy("127.0.0.2").unwrap(),
+            "127.0.0.2/32".parse::<IpNet>().unwrap()
+        );
+        assert_eq!(
+            parse_trusted_proxy("::1").unwrap(),
+            "::1/128".parse::<IpNet>().unwrap()
+        );
+        assert!(parse_trusted_proxy("10.42.0.0/16").is_ok());
+        assert!(
+            parse_trusted_proxy("REPLACE-ME")
+                .unwrap_err()
+                .contains("address or CIDR of your ingress controller")
+        );
+        assert!(parse_trusted_proxy("10.0.0.0/33").is_err());
+    }
+
+    #[test]
+    fn the_placeholder_stops_podterm_at_start() {
+        let err = Args::try_parse_from([
+            "podterm",
+            "--auth",
+            "proxy",
+            "--trusted-proxy",
+            "REPLACE-ME",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("still the deploy files' placeholder"), "{err}");
+    }
+
+    #[test]
+    fn short_tokens_are_refused() {
+        let args = Args::try_parse_from(["podterm", "--token", "0123456789abcdef0123456789abcde"])
+            .unwrap();
+        let err = auth_config(&args, "127.0.0.1:3000".parse().unwrap())
+            .err()
+            .unwrap();
+        assert!(err.contains("at least 32 characters"), "{err}");
+        let args = Args::try_parse_from(["podterm", "--token", &"x".repeat(32)]).unwrap();
+        assert!(auth_config(&args, "127.0.0.1:3000".parse().unwrap()).is_ok());
+    }
 }

@@ -2,6 +2,7 @@
 //! account; and clients for them that act as the person calling.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
 use secrecy::SecretString;
@@ -13,6 +14,10 @@ use crate::model::ClusterContext;
 
 /// The in-cluster identity's name, where there is no kubeconfig.
 pub const IN_CLUSTER: &str = "in-cluster";
+/// How long a readiness answer is reused.
+const READINESS_KEPT: Duration = Duration::from_secs(1);
+/// How long the API server has to answer a readiness check.
+const READINESS_WAIT: Duration = Duration::from_secs(3);
 /// Clients kept at most; past that the cache starts over.
 const MAX_CLIENTS: usize = 1024;
 
@@ -24,6 +29,8 @@ enum Source {
 pub struct Clusters {
     source: Source,
     clients: Mutex<HashMap<String, Cluster>>,
+    /// The last readiness answer and when it was had (`/readyz` is open to anyone).
+    readiness: std::sync::Mutex<Option<(Instant, bool)>>,
     /// Pod lists kept by watches, per context, identity and namespace.
     pub watches: PodWatches,
 }
@@ -44,6 +51,11 @@ pub struct Cluster {
 pub enum ClusterError {
     UnknownContext(String),
     Config(String),
+    /// A user-token login is for one context; `wanted` needs a login of its own.
+    OtherLogin {
+        wanted: String,
+        bound: String,
+    },
 }
 
 impl std::fmt::Display for ClusterError {
@@ -53,6 +65,10 @@ impl std::fmt::Display for ClusterError {
                 write!(f, "there is no cluster context named {name:?}")
             }
             ClusterError::Config(e) => write!(f, "{e}"),
+            ClusterError::OtherLogin { wanted, bound } => write!(
+                f,
+                "you logged in for the cluster {bound:?}; to use {wanted:?}, log in for it with your token there"
+            ),
         }
     }
 }
@@ -82,6 +98,7 @@ impl Clusters {
         Self {
             source,
             clients: Mutex::new(HashMap::new()),
+            readiness: std::sync::Mutex::new(None),
             watches: PodWatches::default(),
         }
     }
@@ -132,6 +149,15 @@ impl Clusters {
                 .current()
                 .ok_or_else(|| ClusterError::Config("the kubeconfig has no contexts".into()))?,
         };
+        if let Identity::OwnToken { context: bound, .. } = identity
+            && **bound != *name
+        {
+            // Never send a person's token to a cluster it was not checked against.
+            return Err(ClusterError::OtherLogin {
+                wanted: name,
+                bound: bound.to_string(),
+            });
+        }
         let identity_key = identity.cache_key();
         let key = format!("{name}\n{identity_key}");
         let mut clients = self.clients.lock().await;
@@ -168,11 +194,38 @@ impl Clusters {
         Ok(cluster)
     }
 
-    /// Who a Kubernetes token belongs to (a SelfSubjectReview with it, on the current
-    /// context's cluster). The error reads well on a login page.
-    pub async fn who_am_i(&self, token: &str) -> Result<(String, Vec<String>), String> {
-        let name = self.current().ok_or("the kubeconfig has no contexts")?;
-        let mut config = self.config(&name).await.map_err(|e| e.to_string())?;
+    /// Whether the current context's API server answers (any answer: a refusal is an
+    /// answer), asked at most once every [`READINESS_KEPT`] however often this is called.
+    pub async fn answers(&self) -> bool {
+        let kept = *self.readiness.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, answer)) = kept
+            && at.elapsed() < READINESS_KEPT
+        {
+            return answer;
+        }
+        let asked = async {
+            let cluster = self.get(None, &Identity::TokenHolder).await.ok()?;
+            match cluster.client.apiserver_version().await {
+                Ok(_) | Err(kube::Error::Api(_)) => Some(()),
+                Err(_) => None,
+            }
+        };
+        let answer = matches!(
+            tokio::time::timeout(READINESS_WAIT, asked).await,
+            Ok(Some(()))
+        );
+        *self.readiness.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), answer));
+        answer
+    }
+
+    /// Who a Kubernetes token belongs to (a SelfSubjectReview with it, on the context's
+    /// cluster). The error reads well on a login page.
+    pub async fn who_am_i(
+        &self,
+        context: &str,
+        token: &str,
+    ) -> Result<(String, Vec<String>), String> {
+        let mut config = self.config(context).await.map_err(|e| e.to_string())?;
         config.auth_info = AuthInfo {
             token: Some(SecretString::from(token.to_string())),
             ..Default::default()

@@ -402,6 +402,9 @@ async fn open(
             super::clusters::ClusterError::Config(_) => {
                 Failure::new(ErrorReason::Unreachable, e.to_string())
             }
+            super::clusters::ClusterError::OtherLogin { .. } => {
+                Failure::new(ErrorReason::Forbidden, e.to_string())
+            }
         })?;
     may_exec(&cluster, &target.namespace, Some(&target.pod)).await?;
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &target.namespace);

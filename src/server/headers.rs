@@ -10,10 +10,12 @@ use axum::response::Response;
 #[derive(Clone, Debug)]
 pub struct PageNonce(pub String);
 
-/// What the policy needs to know besides the nonce: the dev loop's live-reload port.
+/// What the policy needs to know besides the nonce: the dev loop's live-reload port, and
+/// how long browsers should insist on HTTPS (`--hsts-seconds`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PolicySettings {
     pub reload_port: Option<u32>,
+    pub hsts_seconds: Option<u64>,
 }
 
 /// The Content-Security-Policy: only podterm's own scripts (plus the hydration script with
@@ -58,5 +60,15 @@ pub async fn security_headers(
         HeaderName::from_static("cross-origin-opener-policy"),
         HeaderValue::from_static("same-origin"),
     );
+    // Pages and server-function answers hold pod lists and names: no copy in the
+    // browser's cache (Back after Log out). Built files say how they are cached.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Some(seconds) = settings.hsts_seconds
+        && let Ok(value) = HeaderValue::from_str(&format!("max-age={seconds}"))
+    {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, value);
+    }
     response
 }

@@ -12,8 +12,11 @@ pub mod cli;
 pub mod clusters;
 pub mod exec;
 pub mod headers;
+pub mod impersonation;
 pub mod kube_errors;
 pub mod live;
+pub mod login_cookie;
+pub mod login_throttle;
 pub mod metrics;
 pub mod pods;
 pub mod reaper;
@@ -80,6 +83,7 @@ pub fn router(state: AppState) -> Router {
     let policy = headers::PolicySettings {
         // Only `cargo leptos watch` runs the live-reload socket (it sets LEPTOS_WATCH).
         reload_port: std::env::var_os("LEPTOS_WATCH").map(|_| options.reload_port),
+        hsts_seconds: state.auth.config.hsts_seconds,
     };
     let app = Router::new()
         .route("/ws/exec/{namespace}/{pod}/{container}", get(exec::handler))
@@ -136,24 +140,14 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Ready when the current cluster context answers (any answer: a refusal is an answer).
-/// Says nothing else: the route is open.
+/// Says nothing else: the route is open, so the answer is reused for a moment.
 async fn ready(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> (http::StatusCode, &'static str) {
-    let answered = async {
-        let cluster = state
-            .clusters
-            .get(None, &auth::Identity::TokenHolder)
-            .await
-            .ok()?;
-        match cluster.client.apiserver_version().await {
-            Ok(_) | Err(kube::Error::Api(_)) => Some(()),
-            Err(_) => None,
-        }
-    };
-    match tokio::time::timeout(std::time::Duration::from_secs(3), answered).await {
-        Ok(Some(())) => (http::StatusCode::OK, "ready"),
-        _ => (http::StatusCode::SERVICE_UNAVAILABLE, "not ready"),
+    if state.clusters.answers().await {
+        (http::StatusCode::OK, "ready")
+    } else {
+        (http::StatusCode::SERVICE_UNAVAILABLE, "not ready")
     }
 }
 

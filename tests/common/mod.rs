@@ -10,6 +10,7 @@ use futures::StreamExt;
 use podterm::protocol::ServerEvent;
 use podterm::server::audit::Audit;
 use podterm::server::auth::{Auth, AuthConfig, Mode};
+use podterm::server::impersonation::ImpersonationPolicy;
 use podterm::server::live::{Limits, LiveSessions};
 use podterm::server::session::{Sessions, Settings};
 use podterm::server::{AppState, Recordings, clusters::Clusters};
@@ -28,6 +29,9 @@ pub struct Fixture {
     _dir: tempfile::TempDir,
 }
 
+/// Makes the kubeconfig podterm serves from the demo cluster's.
+pub type KubeconfigChange = Box<dyn FnOnce(&str) -> String + Send>;
+
 pub struct Options {
     pub mode: Mode,
     pub trusted_proxies: Vec<&'static str>,
@@ -38,6 +42,11 @@ pub struct Options {
     pub grace: Duration,
     /// The path prefix podterm is served under.
     pub base_path: &'static str,
+    pub impersonation: ImpersonationPolicy,
+    pub allowed_hosts: Vec<&'static str>,
+    pub hsts_seconds: Option<u64>,
+    /// Replaces the demo cluster's kubeconfig (e.g. to add a context).
+    pub kubeconfig: Option<KubeconfigChange>,
 }
 
 impl Default for Options {
@@ -50,6 +59,10 @@ impl Default for Options {
             record: false,
             grace: Duration::from_secs(30),
             base_path: "",
+            impersonation: ImpersonationPolicy::default(),
+            allowed_hosts: vec![],
+            hsts_seconds: None,
+            kubeconfig: None,
         }
     }
 }
@@ -88,7 +101,11 @@ pub async fn start_with(options: Options) -> Fixture {
         .expect("testcluster");
     let dir = tempfile::tempdir().unwrap();
     let audit_log = dir.path().join("audit.jsonl");
-    let clusters = Clusters::from_kubeconfig_yaml(cluster.kubeconfig_yaml()).unwrap();
+    let kubeconfig = match options.kubeconfig {
+        Some(change) => change(cluster.kubeconfig_yaml()),
+        None => cluster.kubeconfig_yaml().to_string(),
+    };
+    let clusters = Clusters::from_kubeconfig_yaml(&kubeconfig).unwrap();
     let auth = AuthConfig {
         mode: options.mode,
         token: (options.mode == Mode::Token).then(|| TOKEN.to_string().into()),
@@ -107,6 +124,13 @@ pub async fn start_with(options: Options) -> Fixture {
         session_lifetime: Duration::from_secs(3600),
         admin_users: vec![],
         admin_groups: vec!["system:masters".into()],
+        impersonation: options.impersonation.clone(),
+        allowed_hosts: options
+            .allowed_hosts
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+        hsts_seconds: options.hsts_seconds,
     };
     // A site with one large static file, to serve alongside pages, and a file with a
     // compressed copy as the build makes them (the copy's content is only told apart).
@@ -167,11 +191,26 @@ pub async fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    exchange(stream, addr, method, path, headers, body).await
+}
+
+async fn exchange(
+    mut stream: tokio::net::TcpStream,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
+    // The caller's Host, if it names one, replaces the address.
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        request.push_str(&format!("Host: {addr}\r\n"));
+    }
     for (k, v) in headers {
         request.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -263,4 +302,80 @@ pub async fn type_in(ws: &mut Ws, text: &str) {
     ws.send(Message::Binary(text.as_bytes().to_vec().into()))
         .await
         .unwrap();
+}
+
+/// A stand-in API server that answers every request with 401 and keeps each request's
+/// head, to show what podterm sent it (a person's token must never arrive here).
+pub async fn recording_server() -> (SocketAddr, Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
+                    match stream.read(&mut byte).await {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                kept.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&head).into_owned());
+                let body = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#;
+                let answer = format!(
+                    "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// The kubeconfig with one more context, `NAME`, for the cluster at `server` and the
+/// current context's user.
+pub fn with_context(kubeconfig: &str, name: &str, server: &str, current: bool) -> String {
+    let mut config: serde_yaml::Value = serde_yaml::from_str(kubeconfig).unwrap();
+    let current_name = config["current-context"].as_str().unwrap().to_string();
+    let user = config["contexts"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str() == Some(&current_name))
+        .unwrap()["context"]["user"]
+        .clone();
+    let cluster: serde_yaml::Value = serde_yaml::from_str(&format!(
+        "{{name: {name}, cluster: {{server: '{server}'}}}}"
+    ))
+    .unwrap();
+    let mut context: serde_yaml::Value =
+        serde_yaml::from_str(&format!("{{name: {name}, context: {{cluster: {name}}}}}")).unwrap();
+    context["context"]["user"] = user;
+    config["clusters"].as_sequence_mut().unwrap().push(cluster);
+    config["contexts"].as_sequence_mut().unwrap().push(context);
+    if current {
+        config["current-context"] = name.into();
+    }
+    serde_yaml::to_string(&config).unwrap()
+}
+
+/// A raw HTTP/1.1 exchange from a chosen loopback source address (e.g. 127.0.0.2).
+pub async fn http_from(
+    source: std::net::IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::new(source, 0)).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    exchange(stream, addr, method, path, headers, body).await
 }
