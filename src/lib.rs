@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod model;
+pub mod names;
 pub mod protocol;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -107,7 +107,7 @@ pub async fn load_dashboard(
     view.namespace = namespace.clone();
     let filter = filter.unwrap_or_default();
     let limit = crate::model::window_limit(limit);
-    let valid = testcluster::names::validate_label(&namespace);
+    let valid = crate::names::validate_label(&namespace);
     // Independent questions to the cluster, asked at once.
     let (namespaces, listed, exec) = futures::join!(
         pods::namespaces(&cluster),
@@ -147,9 +147,9 @@ pub async fn find_pod(
 ) -> Result<PodSummary, ServerFnError> {
     use crate::server::{caller, kube_errors::classify, pods::summarize, state};
     use k8s_openapi::api::core::v1::Pod;
-    testcluster::names::validate_label(&namespace)
+    crate::names::validate_label(&namespace)
         .map_err(|e| ServerFnError::new(format!("namespace {namespace:?}: {e}")))?;
-    testcluster::names::validate_subdomain(&pod)
+    crate::names::validate_subdomain(&pod)
         .map_err(|e| ServerFnError::new(format!("pod {pod:?}: {e}")))?;
     let state = state()?;
     let caller = caller()?;

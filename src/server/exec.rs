@@ -46,7 +46,7 @@ impl ExecTarget {
         container: String,
         query: Option<&str>,
     ) -> Result<Self, String> {
-        use testcluster::names::{validate_label, validate_subdomain};
+        use crate::names::{validate_label, validate_subdomain};
         validate_label(&namespace)
             .map_err(|e| format!("namespace {namespace:?} is not a valid name: {e}"))?;
         validate_subdomain(&pod).map_err(|e| format!("pod {pod:?} is not a valid name: {e}"))?;

@@ -406,7 +406,7 @@ pub async fn handler(
     Extension(caller): Extension<Caller>,
     Query(query): Query<FeedQuery>,
 ) -> Response {
-    if let Err(e) = testcluster::names::validate_label(&query.namespace) {
+    if let Err(e) = crate::names::validate_label(&query.namespace) {
         return (
             axum::http::StatusCode::BAD_REQUEST,
             format!("namespace {:?}: {e}", query.namespace),

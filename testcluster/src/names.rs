@@ -1,4 +1,5 @@
-//! Kubernetes object name rules (DNS-1123), as the API server applies them.
+//! Kubernetes object name rules (DNS-1123), as the API server applies them. podterm keeps
+//! its own copy (`src/names.rs`), so the product does not link the test server.
 
 /// A DNS-1123 label: namespaces and container names.
 pub fn validate_label(name: &str) -> Result<(), String> {
