@@ -30,6 +30,12 @@ pub struct Direction {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Limit {
+    /// total or address
+    pub limit: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Kind {
     /// An error reason of the wire protocol (forbidden, not_found, unreachable...).
     pub kind: String,
@@ -45,6 +51,9 @@ pub struct Metrics {
     pub errors: Family<Kind, Counter>,
     active: Gauge,
     buffered: Gauge,
+    pub connections_open: Gauge,
+    pub connections_refused: Family<Limit, Counter>,
+    pub header_read_timeouts: Counter,
 }
 
 impl Default for Metrics {
@@ -67,6 +76,9 @@ impl Metrics {
         let errors = Family::<Kind, Counter>::default();
         let active = Gauge::default();
         let buffered = Gauge::default();
+        let connections_open = Gauge::default();
+        let connections_refused = Family::<Limit, Counter>::default();
+        let header_read_timeouts = Counter::default();
         registry.register(
             "sessions_started",
             "Terminal sessions started",
@@ -107,6 +119,21 @@ impl Metrics {
             "Output held for pages that have not acknowledged it",
             buffered.clone(),
         );
+        registry.register(
+            "connections_open",
+            "Client connections open, terminals included",
+            connections_open.clone(),
+        );
+        registry.register(
+            "connections_refused",
+            "Connections closed at once because a limit was reached, by limit",
+            connections_refused.clone(),
+        );
+        registry.register(
+            "header_read_timeouts",
+            "Connections closed because their request headers did not arrive in time",
+            header_read_timeouts.clone(),
+        );
         Self {
             registry,
             started,
@@ -117,7 +144,18 @@ impl Metrics {
             errors,
             active,
             buffered,
+            connections_open,
+            connections_refused,
+            header_read_timeouts,
         }
+    }
+
+    pub fn connection_refused(&self, limit: &str) {
+        self.connections_refused
+            .get_or_create(&Limit {
+                limit: limit.into(),
+            })
+            .inc();
     }
 
     pub fn ended(&self, outcome: &str) {
