@@ -14,6 +14,7 @@ pub mod exec;
 pub mod headers;
 pub mod impersonation;
 pub mod kube_errors;
+pub mod listener;
 pub mod live;
 pub mod login_cookie;
 pub mod login_throttle;
@@ -26,7 +27,6 @@ pub mod shell;
 pub mod upstream;
 pub mod watch;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -193,25 +193,29 @@ impl StaticFiles {
     }
 }
 
-/// Serves the router on a listener, with peer addresses (for trusted proxies and audit).
+/// Serves the router on a listener, with peer addresses (for trusted proxies and audit) and
+/// the default connection limits for this process's open-file limit.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // Keystrokes and their echoes are tiny writes: never hold them back for Nagle.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let connections = listener::Connections::new(
+        listener::Settings::from_open_file_limit(),
+        state.auth.config.trusted_proxies.clone(),
+        state.metrics.clone(),
+    );
+    serve_with(listener, state, connections, shutdown).await
+}
+
+/// Serves the router on a listener, counting its connections in `connections`.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    connections: Arc<listener::Connections>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listener::serve(listener, router(state), connections, shutdown).await
 }
 
 /// The server state, inside a server function.
