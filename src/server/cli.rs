@@ -14,6 +14,7 @@ use super::audit::Audit;
 use super::auth::{Auth, AuthConfig, Mode, random_hex};
 use super::clusters::Clusters;
 use super::impersonation::ImpersonationPolicy;
+use super::listener::{self, Connections};
 use super::live::{Limits, LiveSessions};
 use super::metrics::{Exposition, Metrics};
 use super::session::{Sessions, Settings};
@@ -201,6 +202,35 @@ pub struct Args {
     #[arg(long, env = "PODTERM_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
 
+    /// Seconds a client has to send a request's headers; slower connections are closed. An
+    /// idle kept-alive connection is closed after as long.
+    #[arg(
+        long,
+        env = "PODTERM_HEADER_READ_TIMEOUT_SECONDS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub header_read_timeout_seconds: u64,
+
+    /// Client connections served at once, terminals included; more are closed at once
+    /// (default: half the open-file limit, at most 16384).
+    #[arg(
+        long,
+        env = "PODTERM_MAX_CONNECTIONS",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub max_connections: Option<u64>,
+
+    /// Connections one client address (IPv4 address or IPv6 /64) may hold; at most half of
+    /// --max-connections. Trusted proxies are held only to the total.
+    #[arg(
+        long,
+        env = "PODTERM_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 1024,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub max_connections_per_address: u64,
+
     /// Log format.
     #[arg(long, value_enum, default_value = "text", env = "PODTERM_LOG_FORMAT")]
     pub log_format: LogFormat,
@@ -323,11 +353,30 @@ fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), Stri
     Ok((config, generated))
 }
 
+/// The connection limits, for a process that may open `open_files` files.
+fn listener_settings(args: &Args, open_files: u64) -> listener::Settings {
+    let mut settings = listener::Settings::for_open_files(open_files);
+    settings.header_read_timeout = Duration::from_secs(args.header_read_timeout_seconds);
+    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    if let Some(max) = args.max_connections {
+        settings.max_connections = count(max);
+        if max > open_files / 2 {
+            tracing::warn!(
+                "--max-connections {max} is more than half the open-file limit ({open_files}): \
+                 podterm may run out of files; raise the limit (ulimit -n) or lower --max-connections"
+            );
+        }
+    }
+    settings.max_connections_per_address = count(args.max_connections_per_address);
+    settings
+}
+
 /// How long shutdown waits for sessions to end and clean up.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(15);
 
 /// Starts podterm and serves until SIGTERM or Ctrl-C.
 pub async fn run(args: Args) -> Result<(), String> {
+    let connection_settings = listener_settings(&args, listener::raise_open_file_limit());
     let options = leptos_options(&args)?;
     let (auth, generated_token) = auth_config(&args, options.site_addr)?;
     let mut demo_cluster = None;
@@ -381,6 +430,12 @@ pub async fn run(args: Args) -> Result<(), String> {
         }),
     };
     let sessions = state.sessions.clone();
+    // One count for every listener: they share the process's files.
+    let connections = Connections::new(
+        connection_settings,
+        state.auth.config.trusted_proxies.clone(),
+        metrics.clone(),
+    );
     if let Some(metrics_addr) = args.metrics_listen {
         let listener = tokio::net::TcpListener::bind(metrics_addr)
             .await
@@ -390,8 +445,10 @@ pub async fn run(args: Args) -> Result<(), String> {
             sessions: sessions.clone(),
         });
         println!("metrics on http://{metrics_addr}/metrics (no login)");
+        let connections = connections.clone();
         tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, router).await {
+            let serving = listener::serve(listener, router, connections, std::future::pending());
+            if let Err(e) = serving.await {
                 tracing::error!("the metrics listener stopped: {e}");
             }
         });
@@ -440,7 +497,14 @@ pub async fn run(args: Args) -> Result<(), String> {
         // listener; upgraded connections do not hold up the listener.
         ending.shutdown(SHUTDOWN_DEADLINE).await;
     };
-    super::serve(listener, state, shutdown)
+    let settings = connections.settings();
+    tracing::info!(
+        "serving at most {} connections, {} per client address; request headers within {} s",
+        settings.max_connections,
+        settings.per_address(),
+        settings.header_read_timeout.as_secs()
+    );
+    super::serve_with(listener, state, connections, shutdown)
         .await
         .map_err(|e| format!("server error: {e}"))?;
     sessions.shutdown(SHUTDOWN_DEADLINE).await;
