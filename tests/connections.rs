@@ -212,6 +212,26 @@ async fn half_sent_requests_are_closed_after_the_header_read_timeout() {
 }
 
 #[tokio::test]
+async fn silent_and_idle_kept_alive_connections_are_closed_after_the_timeout() {
+    let f = start_with(Options::default()).await;
+    let (addr, connections) = limited(&f, settings(100, 50, 1)).await;
+    let mut silent = connect_from("127.0.0.2", addr).await.unwrap();
+    let mut kept = connect_from("127.0.0.2", addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: podterm\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 1024];
+    let n = timeout(Duration::from_secs(2), kept.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    assert!(closed_within(&mut silent, Duration::from_secs(3)).await);
+    assert!(closed_within(&mut kept, Duration::from_secs(3)).await);
+    until_open(&connections, 0).await;
+}
+
+#[tokio::test]
 async fn terminals_count_until_they_close_and_do_not_hold_up_shutdown() {
     let f = start_with(Options::default()).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
