@@ -5,6 +5,7 @@ mod http;
 mod measure;
 mod report;
 mod servers;
+mod slowloris;
 mod stats;
 mod terminal;
 
@@ -56,6 +57,10 @@ pub struct Sizes {
     pub idle: usize,
     pub busy: usize,
     pub busy_seconds: u64,
+    /// Half-sent requests held from another address during the crowd run, and the
+    /// `/healthz` requests timed with and without them.
+    pub half_sent: usize,
+    pub healthz_samples: usize,
     pub crowded_pods: usize,
     pub page_repeats: usize,
     pub flood_seconds: u64,
@@ -73,6 +78,9 @@ impl Sizes {
             idle: 1000,
             busy: 100,
             busy_seconds: 10,
+            // as many as one address may hold by default
+            half_sent: 1024,
+            healthz_samples: 50,
             crowded_pods: 5000,
             page_repeats: 30,
             flood_seconds: 30,
@@ -89,6 +97,8 @@ impl Sizes {
             idle: 20,
             busy: 4,
             busy_seconds: 1,
+            half_sent: 64,
+            healthz_samples: 10,
             crowded_pods: 300,
             page_repeats: 3,
             flood_seconds: 2,
@@ -294,6 +304,7 @@ async fn measure_all(
                     sizes.idle,
                     sizes.busy,
                     Duration::from_secs(sizes.busy_seconds),
+                    (sizes.half_sent, sizes.healthz_samples),
                 )
                 .await
             })

@@ -151,15 +151,19 @@ pub struct Crowd {
     pub seconds_to_open_idle: f64,
     pub busy_echo: Latency,
     pub busy_echo_direct: Latency,
+    /// `/healthz` with the idle sessions open, without and with half-sent requests held.
+    pub slowloris: crate::slowloris::Slowloris,
 }
 
 /// `idle` open shells that only keep alive, then `busy` more that echo for `busy_time`.
+/// Meanwhile, `/healthz` (`half_sent.1` times) while `half_sent.0` half-sent requests are held.
 pub async fn crowd(
     ends: &Endpoints,
     podterm: &Podterm,
     idle: usize,
     busy: usize,
     busy_time: Duration,
+    half_sent: (usize, usize),
 ) -> Result<Crowd, Error> {
     // Warm up the process (runtime threads, client pools) before the baseline.
     for _ in 0..4 {
@@ -241,6 +245,7 @@ pub async fn crowd(
     let seconds_to_open_idle = opening.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = podterm.process.rss()?;
+    let slowloris = crate::slowloris::measure(podterm, half_sent.0, half_sent.1).await?;
 
     let mut rss_busy = 0;
     let busy_echo = busy_phase(
@@ -273,6 +278,7 @@ pub async fn crowd(
         seconds_to_open_idle,
         busy_echo,
         busy_echo_direct,
+        slowloris,
     })
 }
 

@@ -328,6 +328,24 @@ pub fn markdown(sizes: &Sizes, runs: &[Run]) -> String {
             "the same load straight to the API server, ms",
             &[lat(|c| &c.busy_echo_direct), String::new()],
         );
+        row(
+            &mut out,
+            "/healthz with the idle sessions open: p50 / p99 / max, ms",
+            &[lat(|c| &c.slowloris.healthz), String::new()],
+        );
+        let unanswered = spread(&crowd, |c| c.slowloris.healthz_failures as f64);
+        row(
+            &mut out,
+            &format!(
+                "the same while 127.0.0.2 holds {} half-sent requests ({} held), ms",
+                sizes.half_sent,
+                spread(&crowd, |c| c.slowloris.held as f64)
+            ),
+            &[
+                lat(|c| &c.slowloris.healthz_held),
+                format!("all answered: {}", check(unanswered.max == 0.0)),
+            ],
+        );
         for c in crowd.iter().filter(|c| c.first_failure.is_some()) {
             let _ = writeln!(
                 out,

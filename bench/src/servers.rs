@@ -235,6 +235,8 @@ pub async fn start_podterm(
         .env("PODTERM_TOKEN", &token)
         .env("PODTERM_MAX_SESSIONS_PER_USER", "5000")
         .env("PODTERM_MAX_STARTS_PER_MINUTE", "100000")
+        // One address plays a thousand people.
+        .env("PODTERM_MAX_CONNECTIONS_PER_ADDRESS", "5000")
         .env("RUST_LOG", "warn")
         .stdout(log_file(dir, "podterm.log")?)
         .stderr(log_file(dir, "podterm.log")?)
