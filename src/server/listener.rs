@@ -67,16 +67,15 @@ impl Settings {
 
 /// The soft open-file limit (the usual default, 1024, when it cannot be read).
 pub fn open_file_limit() -> u64 {
-    use nix::sys::resource::{Resource, getrlimit};
-    getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| soft)
+    rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
 }
 
 /// Raises the soft open-file limit to the hard one, and returns the limit in force.
 pub fn raise_open_file_limit() -> u64 {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+    use rlimit::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::NOFILE)
         && soft < hard
-        && let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
+        && let Err(e) = setrlimit(Resource::NOFILE, hard, hard)
     {
         tracing::debug!("cannot raise the open-file limit from {soft} to {hard}: {e}");
     }
