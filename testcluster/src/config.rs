@@ -220,6 +220,19 @@ impl ClusterSpec {
         Self::from_yaml(include_str!("../demo.yaml")).expect("the shipped demo state is valid")
     }
 
+    /// The same cluster with a new random bearer token (32 random bytes, hex) for every
+    /// user that has one, so that no token written in a file (such as demo.yaml) is
+    /// accepted: for a cluster others on the machine must not use. Client certificates need
+    /// nothing: every start makes a new CA, and new keys for them.
+    pub fn with_fresh_tokens(mut self) -> Self {
+        for user in &mut self.users {
+            if user.token.is_some() {
+                user.token = Some(crate::random_hex(32));
+            }
+        }
+        self
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         let mut seen_users = std::collections::BTreeSet::new();
         for user in &self.users {
@@ -364,6 +377,24 @@ mod tests {
         }));
         let kinds: Vec<_> = demo.images.values().map(|i| i.rootfs).collect();
         assert!(kinds.contains(&RootfsKind::Host) && kinds.contains(&RootfsKind::Busybox));
+    }
+
+    #[test]
+    fn fresh_tokens_replace_every_written_token() {
+        let demo = ClusterSpec::demo();
+        let fresh = ClusterSpec::demo().with_fresh_tokens();
+        let again = ClusterSpec::demo().with_fresh_tokens();
+        for ((written, new), other) in demo.users.iter().zip(&fresh.users).zip(&again.users) {
+            assert_eq!(written.name, new.name);
+            assert_eq!(written.token.is_some(), new.token.is_some());
+            assert_eq!(written.client_certificate, new.client_certificate);
+            if let Some(token) = &new.token {
+                assert_eq!(token.len(), 64, "{token}");
+                assert_ne!(Some(token), written.token.as_ref());
+                assert_ne!(Some(token), other.token.as_ref());
+            }
+        }
+        assert!(fresh.validate().is_ok());
     }
 
     #[test]

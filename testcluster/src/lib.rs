@@ -67,9 +67,18 @@ impl Config {
         }
     }
 
-    /// The shipped demo cluster on a free loopback port.
+    /// The shipped demo cluster on a free loopback port, with demo.yaml's tokens (for tests
+    /// and benchmarks that use them).
     pub fn demo() -> Self {
         Self::new(ClusterSpec::demo())
+    }
+
+    /// The shipped demo cluster with fresh random tokens instead of demo.yaml's
+    /// ([`ClusterSpec::with_fresh_tokens`]): for a demo served on a shared machine, where
+    /// the cluster's port is open to every local user. Only the kubeconfig holds the tokens
+    /// ([`TestCluster::kubeconfig_yaml`], and its owner-only file at `kubeconfig_path`).
+    pub fn demo_private() -> Self {
+        Self::new(ClusterSpec::demo().with_fresh_tokens())
     }
 }
 
@@ -262,9 +271,16 @@ impl Drop for TestCluster {
 }
 
 fn random_token() -> String {
+    random_hex(24)
+}
+
+/// `bytes` random bytes, as hex.
+pub(crate) fn random_hex(bytes: usize) -> String {
     use rand::Rng;
-    let bytes: [u8; 24] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut rng = rand::rng();
+    (0..bytes)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect()
 }
 
 /// Where a state file path points, for error messages.
