@@ -381,7 +381,9 @@ pub async fn run(args: Args) -> Result<(), String> {
     let (auth, generated_token) = auth_config(&args, options.site_addr)?;
     let mut demo_cluster = None;
     let clusters = if args.demo {
-        let cluster = testcluster::TestCluster::start(testcluster::Config::demo())
+        // Fresh tokens: the cluster's port is open to every local user, and demo.yaml's
+        // tokens are public.
+        let cluster = testcluster::TestCluster::start(testcluster::Config::demo_private())
             .await
             .map_err(|e| format!("cannot start the demo cluster: {e}"))?;
         let clusters = Clusters::from_kubeconfig_yaml(cluster.kubeconfig_yaml())?;
