@@ -1,7 +1,11 @@
 //! The audit trail: one JSON line when a terminal session starts and one when it ends, and
-//! one for each person a trusted proxy named whom podterm refused to act as.
+//! one for each person a trusted proxy named whom podterm refused to act as. A file for it
+//! is private to podterm's user (mode 0600).
 
+use std::fs::{File, OpenOptions, Permissions};
 use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
@@ -44,6 +48,30 @@ impl SessionFacts {
     }
 }
 
+/// Narrows an audit log that others may read to 0600 when podterm owns it: its lines say
+/// who opened shells where. One that belongs to another user is left as it is, with a
+/// warning: giving the file to another user is how an operator lets a log reader in.
+fn keep_private(file: &File, path: &Path) -> std::io::Result<()> {
+    let meta = file.metadata()?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    let shown = path.display();
+    if super::recording::owned_by_podterm(&meta) {
+        file.set_permissions(Permissions::from_mode(0o600))?;
+        tracing::warn!(
+            "the audit log {shown} was open to other users (mode {mode:o}); podterm made it mode 600"
+        );
+    } else {
+        tracing::warn!(
+            "the audit log {shown} is open to other users (mode {mode:o}) and belongs to another \
+             user, so podterm left it as it is; make it mode 600 unless they are meant to read it"
+        );
+    }
+    Ok(())
+}
+
 /// How a session ended.
 #[derive(Debug, Clone, Default)]
 pub struct Ending {
@@ -62,15 +90,18 @@ impl Audit {
     }
 
     /// Audit lines go to standard error, with the logs, unless a file is named.
-    pub fn from_path(path: Option<&std::path::Path>) -> std::io::Result<Self> {
+    pub fn from_path(path: Option<&Path>) -> std::io::Result<Self> {
         Ok(match path {
             None => Self::new(Box::new(std::io::stderr())),
-            Some(path) => Self::new(Box::new(
-                std::fs::OpenOptions::new()
+            Some(path) => {
+                let file = OpenOptions::new()
                     .create(true)
                     .append(true)
-                    .open(path)?,
-            )),
+                    .mode(0o600)
+                    .open(path)?;
+                keep_private(&file, path)?;
+                Self::new(Box::new(file))
+            }
         })
     }
 

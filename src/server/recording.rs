@@ -1,7 +1,10 @@
 //! Session recordings in asciicast v2 (play them with `asciinema play FILE`): output with
 //! timing, resizes, and typed input only when explicitly enabled (it captures passwords).
+//! They are private to podterm's user: files mode 0600 in a directory mode 0700.
 
+use std::fs::{DirBuilder, Metadata, OpenOptions, Permissions};
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -23,9 +26,15 @@ impl Recorder {
         title: &str,
         with_input: bool,
     ) -> std::io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        create_private_dir(dir)?;
         let path = dir.join(format!("{session}.cast"));
-        let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        // A new file only: session ids are unique, and nothing already there is followed.
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        let mut file = std::io::BufWriter::new(file);
         let timestamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -85,6 +94,51 @@ impl Recorder {
     pub fn finish(mut self) {
         let _ = self.file.flush();
     }
+}
+
+/// Creates `dir` and any missing parents with mode 0700.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+/// Readable, writable or searchable by anyone but its owner.
+fn open_to_others(meta: &Metadata) -> bool {
+    meta.permissions().mode() & 0o077 != 0
+}
+
+/// Whether podterm's user owns the file, and so may narrow it without taking it from anyone.
+pub(crate) fn owned_by_podterm(meta: &Metadata) -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    meta.uid() == unsafe { libc::geteuid() }
+}
+
+/// Checked at start: creates the recording directory (mode 0700), or narrows an existing
+/// one that others may enter to 0700 when podterm owns it. One that belongs to someone else
+/// and is open to others is refused, as podterm cannot make it private.
+pub fn prepare_dir(dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    create_private_dir(dir)
+        .map_err(|e| format!("cannot create the recording directory {shown}: {e}"))?;
+    let meta = std::fs::metadata(dir)
+        .map_err(|e| format!("cannot read the recording directory {shown}: {e}"))?;
+    if !open_to_others(&meta) {
+        return Ok(());
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if !owned_by_podterm(&meta) {
+        return Err(format!(
+            "the recording directory {shown} is open to other users (mode {mode:o}) and belongs \
+             to another user, so podterm cannot make it private; recordings hold what people \
+             see and may type. Name a directory of podterm's own with --record-dir (a missing \
+             one is created with mode 0700), or make this one mode 0700"
+        ));
+    }
+    std::fs::set_permissions(dir, Permissions::from_mode(0o700))
+        .map_err(|e| format!("cannot make the recording directory {shown} private: {e}"))?;
+    tracing::warn!(
+        "the recording directory {shown} was open to other users (mode {mode:o}); podterm made it mode 700"
+    );
+    Ok(())
 }
 
 #[cfg(test)]
