@@ -103,3 +103,45 @@ fn another_users_open_directory_is_refused_and_their_log_left_alone() {
     drop(Audit::from_path(Some(&log)).unwrap());
     assert_eq!(mode(&log), "644", "not taken from its owner");
 }
+
+#[test]
+fn podterm_refuses_at_start_a_recording_directory_it_cannot_make_private() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: only root can give a directory to another user");
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("theirs");
+    std::fs::create_dir(&dir).unwrap();
+    set_mode(&dir, 0o755);
+    std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+    let mut podterm = std::process::Command::new(env!("CARGO_BIN_EXE_podterm"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("PODTERM_TOKEN")
+        .args(["--demo", "--listen", "127.0.0.1:0", "--record-dir"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = podterm.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = podterm.kill();
+            let _ = podterm.wait();
+            panic!("podterm started with a recording directory others may read");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut podterm.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(
+        stderr.contains("another user") && stderr.contains("--record-dir"),
+        "{stderr}"
+    );
+}

@@ -400,6 +400,9 @@ pub async fn run(args: Args) -> Result<(), String> {
     let mode = auth.mode;
     let base_path = super::base_path::normalize(&args.base_path)?;
     let metrics = Arc::new(Metrics::new());
+    if let Some(dir) = &args.record_dir {
+        super::recording::prepare_dir(dir)?;
+    }
     let state = AppState {
         leptos_options: options,
         clusters: Arc::new(clusters),
