@@ -5,12 +5,19 @@
 //! server-sent event stream) sends its window again only when it changed. The watch is
 //! started by the first render or feed, runs while feeds follow it and for [`IDLE`] after the
 //! last use, and is made with the caller's own client, so one person's list never answers
-//! another's request. At most [`MAX_WATCHES`] are kept per podterm.
+//! another's request.
+//!
+//! Each running watch holds a connection to the cluster, so they are capped: at most
+//! [`MAX_WATCHES_PER_PERSON`] for one identity (over every context) and [`MAX_WATCHES`] in
+//! all. To start another past a cap, the least recently used watch that no page follows is
+//! let go; when every one is followed, the render or feed that needs another is refused with
+//! a sentence saying to close other podterm pages. A watch that was let go ends at once
+//! unless a feed still follows it, and counts against the caps until then.
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Extension, Query, State};
@@ -22,7 +29,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
 use kube::runtime::{WatchStreamExt, watcher};
 use serde::Deserialize;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::AppState;
 use super::auth::Caller;
@@ -42,8 +49,10 @@ const REFRESH: Duration = Duration::from_secs(30);
 const IDLE: Duration = Duration::from_secs(60);
 /// How often an idle watch checks whether to end.
 const SWEEP: Duration = Duration::from_secs(10);
-/// Watches kept per podterm; past that, the least recently used one is let go.
-pub const MAX_WATCHES: usize = 32;
+/// Watches one identity may have running at once, over every cluster context.
+pub const MAX_WATCHES_PER_PERSON: usize = 8;
+/// Watches running at once in podterm, everyone's together.
+pub const MAX_WATCHES: usize = 64;
 /// Each watch call ends after this long and is made again (from where it was: no new
 /// list), so the cluster checks again that the person may still watch these pods: a
 /// revoked person's kept list is emptied within about this long.
@@ -55,6 +64,65 @@ const FIRST_LIST: Duration = Duration::from_secs(20);
 #[derive(Default)]
 pub struct PodWatches {
     entries: Mutex<HashMap<WatchKey, Arc<PodWatch>>>,
+    /// The places under the caps that running watches hold.
+    places: Arc<Mutex<Places>>,
+    /// Watch tasks running now.
+    tasks: Arc<AtomicUsize>,
+}
+
+/// How many places under the caps are held, in all and by identity.
+#[derive(Default)]
+struct Places {
+    total: usize,
+    by_identity: HashMap<String, usize>,
+}
+
+/// A running watch's place under the caps, given back when dropped. Places are only taken
+/// with the registry locked, so counting and taking cannot race.
+struct Place {
+    places: Arc<Mutex<Places>>,
+    identity: String,
+}
+
+impl Place {
+    fn take(places: &Arc<Mutex<Places>>, identity: &str) -> Self {
+        let mut held = places.lock().unwrap_or_else(|e| e.into_inner());
+        held.total += 1;
+        *held.by_identity.entry(identity.to_string()).or_default() += 1;
+        Self {
+            places: places.clone(),
+            identity: identity.to_string(),
+        }
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut held = self.places.lock().unwrap_or_else(|e| e.into_inner());
+        held.total = held.total.saturating_sub(1);
+        if let Some(count) = held.by_identity.get_mut(&self.identity) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                held.by_identity.remove(&self.identity);
+            }
+        }
+    }
+}
+
+/// Counts a watch task while it runs.
+struct Task(Arc<AtomicUsize>);
+
+impl Task {
+    fn start(tasks: &Arc<AtomicUsize>) -> Self {
+        tasks.fetch_add(1, Ordering::Relaxed);
+        Self(tasks.clone())
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -69,9 +137,18 @@ pub struct PodWatch {
     pods: RwLock<BTreeMap<String, Kept>>,
     status: watch::Receiver<Status>,
     last_used: Mutex<Instant>,
-    followers: AtomicUsize,
+    uses: Mutex<Uses>,
+    /// Wakes the watch's task to check whether it is still wanted.
+    poke: Arc<Notify>,
+}
+
+/// Who uses a watch, and its place under the caps while it may run.
+struct Uses {
+    /// Open feeds, and renders waiting for the first list.
+    followers: usize,
     /// Let go by the registry: ends once nobody follows it.
-    released: AtomicBool,
+    released: bool,
+    place: Option<Place>,
 }
 
 /// A pod as listed, with its creation time so its age is worked out when it is shown.
@@ -104,7 +181,9 @@ impl PodWatches {
     ) -> Result<PodWindow, String> {
         // A watch that ended between being found and being asked is started again, once.
         for _ in 0..2 {
-            let watch = self.get(cluster, namespace, true);
+            // Followed while the render waits, so that it is not let go meanwhile.
+            let follower = self.get(cluster, namespace, true)?;
+            let watch = &follower.0;
             let mut status = watch.status.clone();
             let first = tokio::time::timeout(
                 FIRST_LIST,
@@ -134,48 +213,76 @@ impl PodWatches {
         ))
     }
 
-    /// The watch for this client and namespace, started if there is none. With `fresh`, one
-    /// that has never listed and is failing is replaced, so a render asks the cluster again
-    /// rather than repeat an old refusal.
-    fn get(&self, cluster: &Cluster, namespace: &str, fresh: bool) -> Arc<PodWatch> {
+    /// The watch for this client and namespace, started if there is none, and followed
+    /// until the returned [`Follower`] is dropped. With `fresh`, one that has never listed
+    /// and is failing is replaced, so a render asks the cluster again rather than repeat an
+    /// old refusal. Refused with a sentence when starting one would pass a cap.
+    fn get(&self, cluster: &Cluster, namespace: &str, fresh: bool) -> Result<Follower, String> {
         let key = WatchKey {
             context: cluster.context.clone(),
             identity: cluster.identity.clone(),
             namespace: namespace.to_string(),
         };
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Ended watches have given their places back.
+        entries.retain(|_, w| !w.status.borrow().ended);
         if let Some(watch) = entries.get(&key) {
             let status = watch.status.borrow().clone();
             let failed = !status.ready && status.problem.is_some();
-            let replace = status.ended || (fresh && failed);
-            if !replace {
-                watch.touch();
-                return watch.clone();
+            if !(fresh && failed) {
+                return Ok(watch.follow());
             }
             if let Some(old) = entries.remove(&key) {
                 old.release();
             }
         }
-        entries.retain(|_, w| {
-            let keep = !w.status.borrow().ended;
-            if !keep {
-                w.release();
-            }
-            keep
-        });
-        while entries.len() >= MAX_WATCHES {
-            let oldest = entries
-                .iter()
-                .min_by_key(|(_, w)| (w.followers.load(Ordering::Relaxed) > 0, w.last_use()))
-                .map(|(k, _)| k.clone());
-            match oldest.and_then(|k| entries.remove(&k)) {
-                Some(old) => old.release(),
-                None => break,
+        self.make_room(&mut entries, &key.identity)?;
+        let place = Place::take(&self.places, &key.identity);
+        let watch = PodWatch::start(cluster, namespace, place, &self.tasks);
+        let follower = watch.follow();
+        entries.insert(key, watch);
+        Ok(follower)
+    }
+
+    /// Lets go of the least recently used watches that no page follows until `identity`
+    /// may start another without passing a cap; refuses when all that count are followed.
+    fn make_room(
+        &self,
+        entries: &mut HashMap<WatchKey, Arc<PodWatch>>,
+        identity: &str,
+    ) -> Result<(), String> {
+        while self.held(Some(identity)) >= MAX_WATCHES_PER_PERSON {
+            if !let_go_oldest_unfollowed(entries, |key| key.identity == identity) {
+                return Err(format!(
+                    "podterm already keeps {MAX_WATCHES_PER_PERSON} pod lists current for you, \
+                     the most it keeps for one person: close other podterm pages, then reload \
+                     this one."
+                ));
             }
         }
-        let watch = PodWatch::start(cluster, namespace);
-        entries.insert(key, watch.clone());
-        watch
+        while self.held(None) >= MAX_WATCHES {
+            if !let_go_oldest_unfollowed(entries, |_| true) {
+                return Err(format!(
+                    "podterm already keeps {MAX_WATCHES} pod lists current, the most it keeps \
+                     at once: close other podterm pages, or reload this one in a minute."
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Places held by `identity`'s watches, or by everyone's.
+    fn held(&self, identity: Option<&str>) -> usize {
+        let held = self.places.lock().unwrap_or_else(|e| e.into_inner());
+        match identity {
+            Some(identity) => held.by_identity.get(identity).copied().unwrap_or_default(),
+            None => held.total,
+        }
+    }
+
+    /// How many watches are running now, each with its connection to the cluster.
+    pub fn running(&self) -> usize {
+        self.tasks.load(Ordering::Relaxed)
     }
 
     /// How many watches are kept (for tests).
@@ -188,19 +295,59 @@ impl PodWatches {
     }
 }
 
+/// Releases the least recently used watch that no page follows among those `pick` names;
+/// false when there is none.
+fn let_go_oldest_unfollowed(
+    entries: &mut HashMap<WatchKey, Arc<PodWatch>>,
+    pick: impl Fn(&WatchKey) -> bool,
+) -> bool {
+    let oldest = entries
+        .iter()
+        .filter(|(key, watch)| pick(key) && watch.uses().followers == 0)
+        .min_by_key(|(_, watch)| watch.last_use())
+        .map(|(key, _)| key.clone());
+    match oldest.and_then(|key| entries.remove(&key)) {
+        Some(watch) => {
+            watch.release();
+            true
+        }
+        None => false,
+    }
+}
+
 impl PodWatch {
-    fn start(cluster: &Cluster, namespace: &str) -> Arc<Self> {
+    fn start(
+        cluster: &Cluster,
+        namespace: &str,
+        place: Place,
+        tasks: &Arc<AtomicUsize>,
+    ) -> Arc<Self> {
         let (tx, rx) = watch::channel(Status::default());
         let watch = Arc::new(Self {
             pods: RwLock::new(BTreeMap::new()),
             status: rx,
             last_used: Mutex::new(Instant::now()),
-            followers: AtomicUsize::new(0),
-            released: AtomicBool::new(false),
+            uses: Mutex::new(Uses {
+                followers: 0,
+                released: false,
+                place: Some(place),
+            }),
+            poke: Arc::new(Notify::new()),
         });
         let api: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
-        tokio::spawn(run(Arc::downgrade(&watch), api, tx));
+        let task = Task::start(tasks);
+        tokio::spawn(run(
+            Arc::downgrade(&watch),
+            watch.poke.clone(),
+            api,
+            tx,
+            task,
+        ));
         watch
+    }
+
+    fn uses(&self) -> MutexGuard<'_, Uses> {
+        self.uses.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn touch(&self) {
@@ -211,14 +358,39 @@ impl PodWatch {
         *self.last_used.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Lets the watch go: it ends, and gives its place back, once nobody follows it.
     fn release(&self) {
-        self.released.store(true, Ordering::Relaxed);
+        let place = {
+            let mut uses = self.uses();
+            uses.released = true;
+            if uses.followers == 0 {
+                uses.place.take()
+            } else {
+                None
+            }
+        };
+        drop(place);
+        self.poke.notify_one();
+    }
+
+    fn unfollow(&self) {
+        let place = {
+            let mut uses = self.uses();
+            uses.followers = uses.followers.saturating_sub(1);
+            if uses.followers == 0 && uses.released {
+                uses.place.take()
+            } else {
+                None
+            }
+        };
+        drop(place);
+        self.poke.notify_one();
     }
 
     /// Nobody follows it, and it was let go or has not been used for a while.
     fn unwanted(&self) -> bool {
-        self.followers.load(Ordering::Relaxed) == 0
-            && (self.released.load(Ordering::Relaxed) || self.last_use().elapsed() > IDLE)
+        let uses = self.uses();
+        uses.followers == 0 && (uses.released || self.last_use().elapsed() > IDLE)
     }
 
     /// The first `limit` pods (by name) that match `filter`, with the counts.
@@ -253,7 +425,7 @@ impl PodWatch {
     }
 
     fn follow(self: &Arc<Self>) -> Follower {
-        self.followers.fetch_add(1, Ordering::Relaxed);
+        self.uses().followers += 1;
         self.touch();
         Follower(self.clone())
     }
@@ -281,18 +453,24 @@ impl Kept {
     }
 }
 
-/// A feed following a watch; the watch stays while it is held.
+/// A feed (or a waiting render) following a watch; the watch stays while it is held.
 struct Follower(Arc<PodWatch>);
 
 impl Drop for Follower {
     fn drop(&mut self) {
         self.0.touch();
-        self.0.followers.fetch_sub(1, Ordering::Relaxed);
+        self.0.unfollow();
     }
 }
 
-/// Keeps `watch`'s pods current until nobody wants them.
-async fn run(watch: std::sync::Weak<PodWatch>, api: Api<Pod>, status: watch::Sender<Status>) {
+/// Keeps `watch`'s pods current until nobody wants them; `poke` says to check that.
+async fn run(
+    watch: std::sync::Weak<PodWatch>,
+    poke: Arc<Notify>,
+    api: Api<Pod>,
+    status: watch::Sender<Status>,
+    _task: Task,
+) {
     let config = watcher::Config::default().timeout(WATCH_SECONDS);
     let mut events = watcher(api, config).default_backoff().boxed();
     // A full list (at the start, and after the cluster forgot our place) is gathered here
@@ -379,8 +557,12 @@ async fn run(watch: std::sync::Weak<PodWatch>, api: Api<Pod>, status: watch::Sen
                 }
             }
             _ = sweep.tick() => {}
+            _ = poke.notified() => {}
         }
     }
+    // The place first: a watch that has stopped never holds up another.
+    let place = watch.upgrade().and_then(|w| w.uses().place.take());
+    drop(place);
     status.send_modify(|s| s.ended = true);
     if let Some(watch) = watch.upgrade() {
         watch
@@ -421,10 +603,16 @@ pub async fn handler(
         Ok(cluster) => cluster,
         Err(e) => return (axum::http::StatusCode::NOT_FOUND, e.to_string()).into_response(),
     };
-    let watch = state
+    let follower = match state
         .clusters
         .watches
-        .get(&cluster, &query.namespace, false);
+        .get(&cluster, &query.namespace, false)
+    {
+        Ok(follower) => follower,
+        Err(refusal) => {
+            return (axum::http::StatusCode::TOO_MANY_REQUESTS, refusal).into_response();
+        }
+    };
     let shape = match query.limit {
         Some(limit) => Shape::Window {
             filter: query.filter.unwrap_or_default(),
@@ -434,7 +622,7 @@ pub async fn handler(
     };
     // The feed ends at shutdown, which would otherwise wait for it forever.
     let stopping = state.sessions.stopping().cancelled_owned();
-    Sse::new(feed(watch, shape).take_until(stopping))
+    Sse::new(feed(follower, shape).take_until(stopping))
         .keep_alive(KeepAlive::default())
         .into_response()
 }
@@ -494,10 +682,9 @@ impl Shape {
 
 /// Sends the pods when they (or their ages) change, and `problem` events saying why the
 /// feed is not live right now (the watch retries by itself).
-fn feed(watch: Arc<PodWatch>, shape: Shape) -> impl Stream<Item = Result<Event, Infallible>> {
+fn feed(follower: Follower, shape: Shape) -> impl Stream<Item = Result<Event, Infallible>> {
     let (tx, rx) = mpsc::channel::<Event>(4);
     tokio::spawn(async move {
-        let follower = watch.follow();
         let mut changes = follower.0.status.clone();
         let mut refresh = tokio::time::interval(REFRESH);
         refresh.reset();
