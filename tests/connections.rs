@@ -279,7 +279,7 @@ impl Limited {
             .arg("--")
             .arg(env!("CARGO_BIN_EXE_podterm"))
             .args(["--demo", "--listen", "127.0.0.1:0"])
-            .args(["--token", "connections-test-token-000000"])
+            .args(["--token", "connections-test-token-0000000000000000"])
             .args(args)
             .current_dir(root)
             .env("RUST_LOG", "warn")
