@@ -462,6 +462,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let signalled = shutdown_signals()?;
     println!(
         "podterm {} listening on http://{addr}",
         env!("CARGO_PKG_VERSION")
@@ -497,7 +498,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     );
     let ending = sessions.clone();
     let shutdown = async move {
-        shutdown_signal().await;
+        signalled.await;
         // Sessions end first (their pages are told, their processes ended), then the
         // listener; upgraded connections do not hold up the listener.
         ending.shutdown(SHUTDOWN_DEADLINE).await;
@@ -519,14 +520,20 @@ pub async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// SIGTERM and SIGINT, caught from the moment this is made: made before the banner says
+/// podterm is listening, so a signal sent right after it is never the default (death).
+fn shutdown_signals() -> Result<impl std::future::Future<Output = ()>, String> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-    tracing::info!("shutting down");
+    let catch = |kind| signal(kind).map_err(|e| format!("cannot catch signals: {e}"));
+    let mut term = catch(SignalKind::terminate())?;
+    let mut interrupt = catch(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down");
+    })
 }
 
 #[cfg(test)]
