@@ -114,3 +114,59 @@ wait_for_url() {
     echo "nothing answered at $url after ${seconds}s" >&2
     return 1
 }
+
+# The real control plane (kube-apiserver, etcd, kubectl), built from the versions pinned in
+# controlplane/go.mod into a directory named after them, so a new pin rebuilds.
+go_mod_version() {
+    awk -v module="$1" '$1 == module { print $2; exit }' "$ROOT/controlplane/go.mod"
+}
+
+ensure_go() {
+    if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+        export PATH="/usr/local/go/bin:$PATH"
+    fi
+    if ! command -v go >/dev/null; then
+        echo "Go (1.26 or newer) is needed to build the real control plane; see the README." >&2
+        exit 1
+    fi
+}
+
+# The -X flags Kubernetes' release builds set (hack/lib/version.sh), so /version and
+# `kubectl version` report the pinned release.
+control_plane_ldflags() {
+    local version="$1" date="$2" minor flags="-s -w" package
+    minor="${version#v1.}"
+    minor="${minor%%.*}"
+    for package in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+        flags+=" -X $package.gitVersion=$version -X $package.gitMajor=1 -X $package.gitMinor=$minor"
+        flags+=" -X $package.gitTreeState=clean -X $package.gitCommit= -X $package.buildDate=$date"
+    done
+    echo "$flags"
+}
+
+ensure_control_plane() {
+    local kubernetes etcd bin
+    kubernetes=$(go_mod_version k8s.io/kubernetes)
+    etcd=$(go_mod_version go.etcd.io/etcd/server/v3)
+    bin="$HOME/.cache/podterm-controlplane/$kubernetes-etcd${etcd#v}/bin"
+    export PODTERM_CONTROL_PLANE_BIN="$bin"
+    if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/etcd" ] && [ -x "$bin/kubectl" ]; then
+        return
+    fi
+    ensure_go
+    say "building kube-apiserver, kubectl $kubernetes and etcd $etcd from Go modules (about 12 minutes, once)"
+    local partial="$bin.partial" date ldflags
+    rm -rf "$partial"
+    mkdir -p "$partial"
+    (
+        cd "$ROOT/controlplane"
+        date=$(go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)
+        ldflags=$(control_plane_ldflags "$kubernetes" "$date")
+        go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$partial/" \
+            k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+        go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$partial/etcd" go.etcd.io/etcd/server/v3
+    )
+    # Renamed only when complete, so an interrupted build is redone.
+    rm -rf "$bin"
+    mv "$partial" "$bin"
+}
