@@ -21,6 +21,7 @@ pub struct Pki {
     ca: CertifiedIssuer<'static, KeyPair>,
     ca_der: CertificateDer<'static>,
     server: (CertificateDer<'static>, Vec<u8>),
+    server_pem: PemPair,
 }
 
 impl Pki {
@@ -61,11 +62,20 @@ impl Pki {
             ca,
             ca_der,
             server: (cert.der().clone(), key.serialize_der()),
+            server_pem: PemPair {
+                cert_pem: cert.pem(),
+                key_pem: key.serialize_pem(),
+            },
         })
     }
 
     pub fn ca_pem(&self) -> String {
         self.ca.pem()
+    }
+
+    /// The serving certificate and key, for servers that read files (kube-apiserver).
+    pub fn server_pem(&self) -> &PemPair {
+        &self.server_pem
     }
 
     /// A client certificate as kube-apiserver reads it: CN = user, O = groups.
