@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::audit::Audit;
 use super::auth::{Auth, AuthConfig, Mode, random_hex};
 use super::clusters::Clusters;
+use super::demo::Demo;
 use super::impersonation::ImpersonationPolicy;
 use super::listener::{self, Connections};
 use super::live::{Limits, LiveSessions};
@@ -36,7 +37,7 @@ pub struct Args {
     pub listen: Option<SocketAddr>,
 
     /// Serve a built-in demo cluster (an in-process testcluster with demo pods) instead of
-    /// the kubeconfig's clusters.
+    /// the kubeconfig's clusters; only in builds with the `demo` feature.
     #[arg(long, env = "PODTERM_DEMO")]
     pub demo: bool,
 
@@ -381,11 +382,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     let (auth, generated_token) = auth_config(&args, options.site_addr)?;
     let mut demo_cluster = None;
     let clusters = if args.demo {
-        // Fresh tokens: the cluster's port is open to every local user, and demo.yaml's
-        // tokens are public.
-        let cluster = testcluster::TestCluster::start(testcluster::Config::demo_private())
-            .await
-            .map_err(|e| format!("cannot start the demo cluster: {e}"))?;
+        let cluster = Demo::start().await?;
         let clusters = Clusters::from_kubeconfig_yaml(cluster.kubeconfig_yaml())?;
         demo_cluster = Some(cluster);
         clusters

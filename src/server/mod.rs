@@ -10,6 +10,7 @@ pub mod base_path;
 pub mod channels;
 pub mod cli;
 pub mod clusters;
+pub mod demo;
 pub mod exec;
 pub mod headers;
 pub mod impersonation;
