@@ -4,9 +4,9 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     use clap::Parser;
-    let args = podterm::server::cli::Args::parse();
-    podterm::server::cli::init_logs(args.log_format);
-    match podterm::server::cli::run(args).await {
+    let args = podterm::server::web::cli::Args::parse();
+    podterm::server::web::cli::init_logs(args.log_format);
+    match podterm::server::web::cli::run(args).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("podterm: {e}");

@@ -843,7 +843,7 @@ fn base_role_covers_the_calls_in_the_code_and_no_more() {
 
 /// The environment variables podterm reads (clap's `env = "PODTERM_…"`).
 fn podterm_env_vars() -> BTreeSet<String> {
-    let cli = read(&root().join("src/server/cli.rs"));
+    let cli = read(&root().join("src/server/web/cli.rs"));
     let vars: BTreeSet<String> = cli
         .split("env = \"")
         .skip(1)
@@ -851,7 +851,10 @@ fn podterm_env_vars() -> BTreeSet<String> {
         .filter(|v| v.starts_with("PODTERM_"))
         .map(str::to_string)
         .collect();
-    assert!(vars.len() >= 8, "found only {vars:?} in src/server/cli.rs");
+    assert!(
+        vars.len() >= 8,
+        "found only {vars:?} in src/server/web/cli.rs"
+    );
     vars
 }
 
@@ -878,13 +881,13 @@ fn env_of(container: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// SHUTDOWN_DEADLINE in src/server/cli.rs, in seconds.
+/// SHUTDOWN_DEADLINE in src/server/web/cli.rs, in seconds.
 fn shutdown_deadline() -> i64 {
-    let cli = read(&root().join("src/server/cli.rs"));
+    let cli = read(&root().join("src/server/web/cli.rs"));
     let line = cli
         .lines()
         .find(|l| l.contains("const SHUTDOWN_DEADLINE"))
-        .expect("SHUTDOWN_DEADLINE in src/server/cli.rs");
+        .expect("SHUTDOWN_DEADLINE in src/server/web/cli.rs");
     let digits: String = line
         .split("from_secs(")
         .nth(1)
@@ -1077,7 +1080,7 @@ fn deploy_and_containerfile_use_only_settings_podterm_reads() {
         for word in env_words(&read(&path)) {
             assert!(
                 known.contains(&word),
-                "{} names {word}, which podterm does not read (src/server/cli.rs)",
+                "{} names {word}, which podterm does not read (src/server/web/cli.rs)",
                 relative(&path).display()
             );
         }

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use common::{Options, read_until, start_with, terminal, type_in};
 use podterm::protocol::ServerEvent;
-use podterm::server::audit::Audit;
-use podterm::server::recording::prepare_dir;
+use podterm::server::trail::audit::Audit;
+use podterm::server::trail::recording::prepare_dir;
 
 /// The usual umask, which leaves new files readable by everyone.
 fn usual_umask() {

@@ -5,8 +5,8 @@ use bytes::Bytes;
 use podterm::protocol::{
     ClientMessage, MAX_COLS, MAX_CONTROL_MESSAGE, MAX_ROWS, MIN_COLS, MIN_ROWS,
 };
-use podterm::server::channels::{self, Incoming};
-use podterm::server::exec::ExecTarget;
+use podterm::server::relay::channels::{self, Incoming};
+use podterm::server::relay::exec::ExecTarget;
 use proptest::prelude::*;
 
 /// JSON that looks like a control message: known and unknown types, fields of any kind.

@@ -5,9 +5,9 @@
 mod common;
 
 use podterm::protocol::ServerEvent;
-use podterm::server::auth::{Identity, Mode};
-use podterm::server::clusters::Clusters;
-use podterm::server::impersonation::ImpersonationPolicy;
+use podterm::server::cluster::clusters::Clusters;
+use podterm::server::web::auth::{Identity, Mode};
+use podterm::server::web::impersonation::ImpersonationPolicy;
 use serde_yaml::Value;
 use testcluster::config::PolicyRule;
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use podterm::protocol::{ClientMessage, ErrorReason, OUTPUT_WINDOW, ServerEvent};
-use podterm::server::auth::Mode;
+use podterm::server::web::auth::Mode;
 use tokio_tungstenite::tungstenite::Message;
 
 use common::{BEARER, Fixture, Options, Ws, start, start_with, terminal, type_in, ws_with};

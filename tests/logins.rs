@@ -6,7 +6,7 @@ mod common;
 use std::net::IpAddr;
 
 use podterm::protocol::{ErrorReason, ServerEvent};
-use podterm::server::auth::Mode;
+use podterm::server::web::auth::Mode;
 
 use common::{BEARER, Options, TOKEN, http, http_from, read_until, start, start_with, ws_with};
 

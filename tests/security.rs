@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use podterm::protocol::{ErrorReason, ServerEvent};
-use podterm::server::auth::Mode;
+use podterm::server::web::auth::Mode;
 
 use common::{
     BEARER, Options, get, http, read_until, start, start_with, terminal, type_in, ws_with,

@@ -497,7 +497,7 @@ async fn kept_pod_lists_are_per_identity_and_bounded() {
     .await;
     assert!(!html.contains("etl-1"), "{html}");
     // however many people look, only so many lists are kept
-    for i in 0..podterm::server::watch::MAX_WATCHES + 5 {
+    for i in 0..podterm::server::cluster::watch::MAX_WATCHES + 5 {
         let user = format!("dev-{i}");
         let html = page(
             &[
@@ -509,5 +509,5 @@ async fn kept_pod_lists_are_per_identity_and_bounded() {
         .await;
         assert!(html.contains(r#"data-pod="etl-1""#), "{html}");
     }
-    assert!(f.state.clusters.watches.len() <= podterm::server::watch::MAX_WATCHES);
+    assert!(f.state.clusters.watches.len() <= podterm::server::cluster::watch::MAX_WATCHES);
 }

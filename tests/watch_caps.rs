@@ -6,7 +6,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use podterm::server::watch::MAX_WATCHES_PER_PERSON;
+use podterm::server::cluster::watch::MAX_WATCHES_PER_PERSON;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

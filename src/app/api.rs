@@ -70,7 +70,8 @@ pub async fn load_dashboard(
     filter: Option<String>,
     limit: Option<usize>,
 ) -> Result<Dashboard, ServerFnError> {
-    use crate::server::{access, caller, pods, state};
+    use crate::server::cluster::{access, pods};
+    use crate::server::{caller, state};
     let state = state()?;
     let caller = caller()?;
     let contexts = state.clusters.contexts();
@@ -93,7 +94,7 @@ pub async fn load_dashboard(
     let cluster = match state.clusters.get(Some(&context), &caller.identity).await {
         Ok(cluster) => cluster,
         Err(e) => {
-            if let crate::server::clusters::ClusterError::OtherLogin { wanted, .. } = &e {
+            if let crate::server::cluster::clusters::ClusterError::OtherLogin { wanted, .. } = &e {
                 view.login_for = Some(wanted.clone());
             }
             view.namespaces = Err(e.to_string());
@@ -145,7 +146,8 @@ pub async fn find_pod(
     namespace: String,
     pod: String,
 ) -> Result<PodSummary, ServerFnError> {
-    use crate::server::{caller, kube_errors::classify, pods::summarize, state};
+    use crate::server::cluster::{kube_errors::classify, pods::summarize};
+    use crate::server::{caller, state};
     use k8s_openapi::api::core::v1::Pod;
     crate::names::validate_label(&namespace)
         .map_err(|e| ServerFnError::new(format!("namespace {namespace:?}: {e}")))?;

@@ -104,7 +104,7 @@ pub fn TerminalView(
             // Only the shell: a command runs once the person has confirmed it.
             return String::new();
         }
-        crate::server::exec::prestart(
+        crate::server::relay::exec::prestart(
             target.context.as_deref(),
             &target.namespace,
             &target.pod,

@@ -1,32 +1,12 @@
-//! The server: who is calling (auth), cluster clients acting as them, the pod data behind the
-//! dashboard, the exec relay with its audit trail and limits, and the HTTP router.
+//! The server, grouped along the data path: the web layer that receives a request and
+//! knows who sent it (`web`), the relay between a browser's terminal and a pod's exec
+//! (`relay`), cluster access as that person (`cluster`), and the trail of what was done
+//! (`trail`). The router and the state every handler sees are here.
 
-pub mod access;
-pub mod admin;
-pub mod attach;
-pub mod audit;
-pub mod auth;
-pub mod base_path;
-pub mod channels;
-pub mod cli;
-pub mod clusters;
-pub mod demo;
-pub mod exec;
-pub mod headers;
-pub mod impersonation;
-pub mod kube_errors;
-pub mod listener;
-pub mod live;
-pub mod login_cookie;
-pub mod login_throttle;
-pub mod metrics;
-pub mod pods;
-pub mod reaper;
-pub mod recording;
-pub mod session;
-pub mod shell;
-pub mod upstream;
-pub mod watch;
+pub mod cluster;
+pub mod relay;
+pub mod trail;
+pub mod web;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,8 +20,12 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell as page_shell};
-use auth::{Auth, Caller};
+use cluster::{clusters, watch};
 use clusters::Clusters;
+use relay::{exec, session};
+use trail::{audit, live};
+use web::auth::{Auth, Caller};
+use web::{admin, auth, base_path, headers, listener, metrics};
 
 /// Where session recordings go, when they are on.
 #[derive(Clone, Debug)]

@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use podterm::protocol::ServerEvent;
-use podterm::server::audit::Audit;
-use podterm::server::auth::{Auth, AuthConfig, Mode};
-use podterm::server::impersonation::ImpersonationPolicy;
-use podterm::server::live::{Limits, LiveSessions};
-use podterm::server::session::{Sessions, Settings};
-use podterm::server::{AppState, Recordings, clusters::Clusters};
+use podterm::server::cluster::clusters::Clusters;
+use podterm::server::relay::session::{Sessions, Settings};
+use podterm::server::trail::audit::Audit;
+use podterm::server::trail::live::{Limits, LiveSessions};
+use podterm::server::web::auth::{Auth, AuthConfig, Mode};
+use podterm::server::web::impersonation::ImpersonationPolicy;
+use podterm::server::{AppState, Recordings};
 use testcluster::{Config, TestCluster};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -139,7 +140,7 @@ pub async fn start_with(options: Options) -> Fixture {
     std::fs::write(site.join("pkg/large.bin"), vec![b'x'; 4 << 20]).unwrap();
     std::fs::write(site.join("pkg/app.js"), "the file").unwrap();
     std::fs::write(site.join("pkg/app.js.gz"), "its compressed copy").unwrap();
-    let metrics = Arc::new(podterm::server::metrics::Metrics::new());
+    let metrics = Arc::new(podterm::server::web::metrics::Metrics::new());
     let state = AppState {
         leptos_options: leptos::prelude::LeptosOptions::builder()
             .output_name("podterm")

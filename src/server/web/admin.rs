@@ -5,8 +5,8 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
-use super::auth::Caller;
+use crate::server::AppState;
+use crate::server::web::auth::Caller;
 
 fn forbidden() -> Response {
     (

@@ -15,10 +15,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::AppState;
-use super::impersonation::ImpersonationPolicy;
-use super::login_cookie::{self, LoginCookie};
-use super::login_throttle::{LoginThrottle, retry_after_seconds};
+use crate::server::AppState;
+use crate::server::web::impersonation::ImpersonationPolicy;
+use crate::server::web::login_cookie::{self, LoginCookie};
+use crate::server::web::login_throttle::{LoginThrottle, retry_after_seconds};
 
 /// How people prove who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

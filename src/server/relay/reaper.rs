@@ -109,7 +109,7 @@ pub async fn end_processes(client: kube::Client, place: &Place, session: &str) -
         let mut process = pods
             .exec(&place.pod, command, &params)
             .await
-            .map_err(|e| super::kube_errors::classify(&e).message)?;
+            .map_err(|e| crate::server::cluster::kube_errors::classify(&e).message)?;
         let mut output = String::new();
         if let Some(mut stdout) = process.stdout() {
             let _ = stdout.read_to_string(&mut output).await;

@@ -8,9 +8,9 @@ use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
 use secrecy::SecretString;
 use tokio::sync::Mutex;
 
-use super::auth::Identity;
-use super::watch::PodWatches;
 use crate::model::ClusterContext;
+use crate::server::cluster::watch::PodWatches;
+use crate::server::web::auth::Identity;
 
 /// The in-cluster identity's name, where there is no kubeconfig.
 pub const IN_CLUSTER: &str = "in-cluster";
@@ -242,7 +242,7 @@ impl Clusters {
             }
             other => format!(
                 "Could not check that token with the cluster: {}",
-                super::kube_errors::classify(&other)
+                crate::server::cluster::kube_errors::classify(&other)
             ),
         })?;
         let info = &answer["status"]["userInfo"];

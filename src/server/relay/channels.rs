@@ -3,8 +3,8 @@
 
 use bytes::Bytes;
 
-use super::kube_errors::Failure;
 use crate::protocol::ErrorReason;
+use crate::server::cluster::kube_errors::Failure;
 
 pub const STDIN: u8 = 0;
 pub const STDOUT: u8 = 1;

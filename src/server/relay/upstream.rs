@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-use super::session::Upstream;
+use crate::server::relay::session::Upstream;
 
 /// The channel protocols podterm speaks, preferred first (v4 lacks only stdin close).
 const PROTOCOLS: &str = "v5.channel.k8s.io, v4.channel.k8s.io";

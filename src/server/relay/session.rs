@@ -20,13 +20,13 @@ use tokio_tungstenite::tungstenite::Message as UpMessage;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::audit::{Audit, Ending, SessionFacts};
-use super::channels::{self, Incoming, Outcome};
-use super::kube_errors::Failure;
-use super::live::Ticket;
-use super::reaper::{self, Place};
-use super::recording::Recorder;
 use crate::protocol::{ErrorReason, OUTPUT_WINDOW, ServerEvent};
+use crate::server::cluster::kube_errors::Failure;
+use crate::server::relay::channels::{self, Incoming, Outcome};
+use crate::server::relay::reaper::{self, Place};
+use crate::server::trail::audit::{Audit, Ending, SessionFacts};
+use crate::server::trail::live::Ticket;
+use crate::server::trail::recording::Recorder;
 
 /// The exec stream to the cluster.
 pub type Upstream =
@@ -129,7 +129,7 @@ pub struct Start {
 
 pub struct Sessions {
     settings: Settings,
-    metrics: Arc<super::metrics::Metrics>,
+    metrics: Arc<crate::server::web::metrics::Metrics>,
     map: Mutex<HashMap<String, Arc<Session>>>,
     /// Sessions started for pages still loading, until the page's socket claims them.
     expected: Mutex<HashMap<String, Expected>>,
@@ -150,7 +150,7 @@ struct Expected {
 }
 
 impl Sessions {
-    pub fn new(settings: Settings, metrics: Arc<super::metrics::Metrics>) -> Self {
+    pub fn new(settings: Settings, metrics: Arc<crate::server::web::metrics::Metrics>) -> Self {
         Self {
             settings,
             metrics,
@@ -548,7 +548,7 @@ async fn write_upstream(
     stop: CancellationToken,
     session: Arc<Session>,
     recorder: Option<Arc<Mutex<Recorder>>>,
-    metrics: Arc<super::metrics::Metrics>,
+    metrics: Arc<crate::server::web::metrics::Metrics>,
 ) {
     let mut ping = tokio::time::interval(UPSTREAM_PING);
     ping.tick().await;

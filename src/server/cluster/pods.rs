@@ -6,10 +6,10 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{ContainerStatus, Namespace, Pod};
 use kube::api::{Api, ListParams};
 
-use super::clusters::Cluster;
-use super::kube_errors::{Failure, classify};
 use crate::model::{ContainerSummary, Namespaces, PodSummary, short_age};
 use crate::protocol::ErrorReason;
+use crate::server::cluster::clusters::Cluster;
+use crate::server::cluster::kube_errors::{Failure, classify};
 
 pub const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
 

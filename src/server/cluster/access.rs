@@ -6,9 +6,9 @@ use k8s_openapi::api::authorization::v1::{
 };
 use kube::api::{Api, PostParams};
 
-use super::clusters::Cluster;
-use super::kube_errors::{Failure, classify};
 use crate::protocol::ErrorReason;
+use crate::server::cluster::clusters::Cluster;
+use crate::server::cluster::kube_errors::{Failure, classify};
 
 /// Ok when the caller may both `create` and `get` pods/exec (on `pod`, or in the namespace).
 /// Err says why not, in words.

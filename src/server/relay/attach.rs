@@ -11,8 +11,8 @@ use bytes::{Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
-use super::session::{Input, Session};
 use crate::protocol::{ClientMessage, DEAD_AFTER_SECS, ErrorReason, KEEPALIVE_SECS, ServerEvent};
+use crate::server::relay::session::{Input, Session};
 
 /// Input held for a command that does not read it, before the connection is given up.
 const MAX_WAITING_INPUT: usize = 4 << 20;

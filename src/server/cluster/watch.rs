@@ -31,15 +31,15 @@ use kube::runtime::{WatchStreamExt, watcher};
 use serde::Deserialize;
 use tokio::sync::{Notify, mpsc, watch};
 
-use super::AppState;
-use super::auth::Caller;
-use super::clusters::Cluster;
-use super::kube_errors::classify;
-use super::pods::{created, summarize};
 use crate::model::{
     PodCounts, PodSummary, PodWindow, WINDOW_MAX, normalize_filter, short_age, trim_filter,
 };
 use crate::protocol::ErrorReason;
+use crate::server::AppState;
+use crate::server::cluster::clusters::Cluster;
+use crate::server::cluster::kube_errors::classify;
+use crate::server::cluster::pods::{created, summarize};
+use crate::server::web::auth::Caller;
 
 /// Changes within this window are sent as one update.
 const COALESCE: Duration = Duration::from_millis(200);

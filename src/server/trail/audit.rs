@@ -58,7 +58,7 @@ fn keep_private(file: &File, path: &Path) -> std::io::Result<()> {
         return Ok(());
     }
     let shown = path.display();
-    if super::recording::owned_by_podterm(&meta) {
+    if crate::server::trail::recording::owned_by_podterm(&meta) {
         file.set_permissions(Permissions::from_mode(0o600))?;
         tracing::warn!(
             "the audit log {shown} was open to other users (mode {mode:o}); podterm made it mode 600"

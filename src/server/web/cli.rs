@@ -10,16 +10,16 @@ use ipnet::IpNet;
 use leptos::prelude::get_configuration;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::audit::Audit;
-use super::auth::{Auth, AuthConfig, Mode, random_hex};
-use super::clusters::Clusters;
-use super::demo::Demo;
-use super::impersonation::ImpersonationPolicy;
-use super::listener::{self, Connections};
-use super::live::{Limits, LiveSessions};
-use super::metrics::{Exposition, Metrics};
-use super::session::{Sessions, Settings};
-use super::{AppState, Recordings};
+use crate::server::cluster::clusters::Clusters;
+use crate::server::relay::session::{Sessions, Settings};
+use crate::server::trail::audit::Audit;
+use crate::server::trail::live::{Limits, LiveSessions};
+use crate::server::web::auth::{Auth, AuthConfig, Mode, random_hex};
+use crate::server::web::demo::Demo;
+use crate::server::web::impersonation::ImpersonationPolicy;
+use crate::server::web::listener::{self, Connections};
+use crate::server::web::metrics::{Exposition, Metrics};
+use crate::server::{AppState, Recordings};
 
 /// A web terminal for Kubernetes pods.
 ///
@@ -395,10 +395,10 @@ pub async fn run(args: Args) -> Result<(), String> {
         .then(|| auth.token.as_ref().map(|t| t.expose_secret().to_string()))
         .flatten();
     let mode = auth.mode;
-    let base_path = super::base_path::normalize(&args.base_path)?;
+    let base_path = crate::server::web::base_path::normalize(&args.base_path)?;
     let metrics = Arc::new(Metrics::new());
     if let Some(dir) = &args.record_dir {
-        super::recording::prepare_dir(dir)?;
+        crate::server::trail::recording::prepare_dir(dir)?;
     }
     let state = AppState {
         leptos_options: options,
@@ -442,7 +442,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(metrics_addr)
             .await
             .map_err(|e| format!("cannot listen for metrics on {metrics_addr}: {e}"))?;
-        let router = super::metrics::router(Exposition {
+        let router = crate::server::web::metrics::router(Exposition {
             metrics: metrics.clone(),
             sessions: sessions.clone(),
         });
@@ -507,7 +507,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         settings.per_address(),
         settings.header_read_timeout.as_secs()
     );
-    super::serve_with(listener, state, connections, shutdown)
+    crate::server::serve_with(listener, state, connections, shutdown)
         .await
         .map_err(|e| format!("server error: {e}"))?;
     sessions.shutdown(SHUTDOWN_DEADLINE).await;

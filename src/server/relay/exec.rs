@@ -10,19 +10,19 @@ use axum::response::Response;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams};
 
-use super::AppState;
-use super::access::may_exec;
-use super::attach;
-use super::audit::SessionFacts;
-use super::auth::Caller;
-use super::kube_errors::{Failure, classify};
-use super::live::SessionInfo;
-use super::pods::summarize;
-use super::reaper::{self, Place};
-use super::recording::Recorder;
-use super::session::{Start, Upstream};
-use super::shell::default_command;
 use crate::protocol::{ErrorReason, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent};
+use crate::server::AppState;
+use crate::server::cluster::access::may_exec;
+use crate::server::cluster::kube_errors::{Failure, classify};
+use crate::server::cluster::pods::summarize;
+use crate::server::relay::attach;
+use crate::server::relay::reaper::{self, Place};
+use crate::server::relay::session::{Start, Upstream};
+use crate::server::relay::shell::default_command;
+use crate::server::trail::audit::SessionFacts;
+use crate::server::trail::live::SessionInfo;
+use crate::server::trail::recording::Recorder;
+use crate::server::web::auth::Caller;
 
 /// What a browser asked to run, and where.
 #[derive(Debug, Clone)]
@@ -127,7 +127,7 @@ pub async fn handler(
     let target = ExecTarget::parse(namespace, pod, container, query.as_deref());
     // Sized for keystrokes: the default 128 KiB read buffer would be resident per session.
     upgrade
-        .read_buffer_size(super::upstream::READ_BUFFER)
+        .read_buffer_size(crate::server::relay::upstream::READ_BUFFER)
         .write_buffer_size(0)
         .max_message_size(MAX_INPUT_MESSAGE.max(MAX_CONTROL_MESSAGE))
         .on_upgrade(move |socket| session(state, caller, target, socket))
@@ -181,10 +181,10 @@ async fn session(
                 },
                 Some(Err(failure)) => return fail(browser, failure).await,
                 // Nothing waits under that id (given up, or podterm restarted): a new one.
-                None => super::auth::random_hex(8),
+                None => crate::server::web::auth::random_hex(8),
             }
         }
-        None => super::auth::random_hex(8),
+        None => crate::server::web::auth::random_hex(8),
     };
     match start(&state, &caller, &target, id, context).await {
         Ok(session) => {
@@ -227,8 +227,8 @@ fn start_for_page(
     if !opened_by_person(&parts.headers) {
         return None;
     }
-    let state = super::state().ok()?;
-    let caller = super::caller().ok()?;
+    let state = crate::server::state().ok()?;
+    let caller = crate::server::caller().ok()?;
     if state.sessions.stopping().is_cancelled() {
         return None;
     }
@@ -245,7 +245,7 @@ fn start_for_page(
     )
     .ok()?;
     let context = target.context_or_current(&state);
-    let id = super::auth::random_hex(8);
+    let id = crate::server::web::auth::random_hex(8);
     let owner = caller.identity.cache_key();
     let report = state.sessions.expect(&id, &owner, target.place(&context));
     let claimed_id = id.clone();
@@ -279,7 +279,7 @@ async fn start(
     target: &ExecTarget,
     id: String,
     context: String,
-) -> Result<Arc<super::session::Session>, Failure> {
+) -> Result<Arc<crate::server::relay::session::Session>, Failure> {
     if state.sessions.stopping().is_cancelled() {
         return Err(Failure::new(ErrorReason::Ended, "podterm is shutting down"));
     }
@@ -396,13 +396,13 @@ async fn open(
         .get(target.context.as_deref(), &caller.identity)
         .await
         .map_err(|e| match e {
-            super::clusters::ClusterError::UnknownContext(_) => {
+            crate::server::cluster::clusters::ClusterError::UnknownContext(_) => {
                 Failure::new(ErrorReason::NotFound, e.to_string())
             }
-            super::clusters::ClusterError::Config(_) => {
+            crate::server::cluster::clusters::ClusterError::Config(_) => {
                 Failure::new(ErrorReason::Unreachable, e.to_string())
             }
-            super::clusters::ClusterError::OtherLogin { .. } => {
+            crate::server::cluster::clusters::ClusterError::OtherLogin { .. } => {
                 Failure::new(ErrorReason::Forbidden, e.to_string())
             }
         })?;
@@ -432,7 +432,7 @@ async fn open(
     let request = kube::core::Request::new(format!("/api/v1/namespaces/{}/pods", target.namespace))
         .exec(&target.pod, command, &params)
         .map_err(|e| Failure::new(ErrorReason::BadRequest, e.to_string()))?;
-    let stream = super::upstream::connect(&cluster.client, request)
+    let stream = crate::server::relay::upstream::connect(&cluster.client, request)
         .await
         .map_err(|e| classify(&e))?;
     Ok((stream, cluster.context.clone(), cluster.client.clone()))

@@ -1,0 +1,16 @@
+//! The web layer: start-up and settings (`cli`, `demo`), the accept loop (`listener`),
+//! who is calling (`auth` with `login_cookie`, `login_throttle` and `impersonation`),
+//! response headers (`headers`), the base path (`base_path`), the admin API (`admin`) and
+//! metrics (`metrics`). The router itself is in `server`.
+
+pub mod admin;
+pub mod auth;
+pub mod base_path;
+pub mod cli;
+pub mod demo;
+pub mod headers;
+pub mod impersonation;
+pub mod listener;
+pub mod login_cookie;
+pub mod login_throttle;
+pub mod metrics;
