@@ -31,6 +31,10 @@ pub const MAX_CONTROL_MESSAGE: usize = 4096;
 pub const MAX_INPUT_MESSAGE: usize = 64 * 1024;
 /// The chunk size the page uses for large pastes.
 pub const INPUT_CHUNK: usize = 16 * 1024;
+/// A WebSocket's normal close (RFC 6455), sent when a session ends.
+pub const CLOSE_NORMAL: u16 = 1000;
+/// What a browser reports for a connection that dropped without a close frame.
+pub const CLOSE_ABNORMAL: u16 = 1006;
 pub const MIN_COLS: u16 = 2;
 pub const MAX_COLS: u16 = 1000;
 pub const MIN_ROWS: u16 = 1;

@@ -386,7 +386,7 @@ impl Session {
         let weak = Rc::downgrade(self);
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
             let Some(s) = current(&weak) else { return };
-            let why = if event.code() == 1006 {
+            let why = if event.code() == crate::protocol::CLOSE_ABNORMAL {
                 "the connection to podterm dropped".to_string()
             } else {
                 format!("the connection closed (code {})", event.code())

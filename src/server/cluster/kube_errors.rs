@@ -15,6 +15,19 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// One classification of a context that cannot be used, wherever a client is asked for.
+impl From<super::clusters::ClusterError> for Failure {
+    fn from(e: super::clusters::ClusterError) -> Self {
+        use super::clusters::ClusterError;
+        let reason = match &e {
+            ClusterError::UnknownContext(_) => ErrorReason::NotFound,
+            ClusterError::Config(_) => ErrorReason::Unreachable,
+            ClusterError::OtherLogin { .. } => ErrorReason::Forbidden,
+        };
+        Failure::new(reason, e.to_string())
+    }
+}
+
 impl Failure {
     pub fn new(reason: ErrorReason, message: impl Into<String>) -> Self {
         Self {

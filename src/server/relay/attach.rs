@@ -227,7 +227,6 @@ pub async fn serve(
     left
 }
 
-/// A normal close (1000) towards the browser, on a whole socket or its sending half.
 /// Joins consecutive chunks into messages of at most `limit` bytes (a larger chunk goes
 /// alone); a lone chunk is passed on without a copy.
 fn batches(chunks: Vec<Bytes>, limit: usize) -> Vec<Bytes> {
@@ -257,12 +256,13 @@ fn batches(chunks: Vec<Bytes>, limit: usize) -> Vec<Bytes> {
     out
 }
 
+/// A normal close towards the browser, on a whole socket or its sending half.
 pub async fn close<S>(tx: &mut S)
 where
     S: futures::Sink<Message> + Unpin,
 {
     let frame = CloseFrame {
-        code: 1000,
+        code: crate::protocol::CLOSE_NORMAL,
         reason: "".into(),
     };
     let _ = tx.send(Message::Close(Some(frame))).await;

@@ -370,7 +370,7 @@ async fn resume_allowed(
         .clusters
         .get(target.context.as_deref(), &caller.identity)
         .await
-        .map_err(|e| Failure::new(ErrorReason::NotFound, e.to_string()))?;
+        .map_err(Failure::from)?;
     may_exec(&cluster, &target.namespace, Some(&target.pod)).await
 }
 
@@ -395,17 +395,7 @@ async fn open(
         .clusters
         .get(target.context.as_deref(), &caller.identity)
         .await
-        .map_err(|e| match e {
-            crate::server::cluster::clusters::ClusterError::UnknownContext(_) => {
-                Failure::new(ErrorReason::NotFound, e.to_string())
-            }
-            crate::server::cluster::clusters::ClusterError::Config(_) => {
-                Failure::new(ErrorReason::Unreachable, e.to_string())
-            }
-            crate::server::cluster::clusters::ClusterError::OtherLogin { .. } => {
-                Failure::new(ErrorReason::Forbidden, e.to_string())
-            }
-        })?;
+        .map_err(Failure::from)?;
     may_exec(&cluster, &target.namespace, Some(&target.pod)).await?;
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &target.namespace);
     let pod = pods.get(&target.pod).await.map_err(|e| classify(&e))?;
