@@ -23,7 +23,7 @@ use crate::app::{App, shell as page_shell};
 use cluster::{clusters, watch};
 use clusters::Clusters;
 use relay::{exec, session};
-use trail::{audit, live};
+use trail::{admission, audit};
 use web::auth::{Auth, Caller};
 use web::{admin, auth, base_path, headers, listener, metrics};
 
@@ -43,7 +43,7 @@ pub struct AppState {
     pub demo: bool,
     pub auth: Arc<Auth>,
     pub audit: Arc<audit::Audit>,
-    pub live: Arc<live::LiveSessions>,
+    pub admissions: Arc<admission::Admissions>,
     pub sessions: Arc<session::Sessions>,
     pub metrics: Arc<metrics::Metrics>,
     /// The path prefix podterm is served under (`""` at the root).

@@ -10,8 +10,8 @@ use futures::StreamExt;
 use podterm::protocol::ServerEvent;
 use podterm::server::cluster::clusters::Clusters;
 use podterm::server::relay::session::{Sessions, Settings};
+use podterm::server::trail::admission::{Admissions, Limits};
 use podterm::server::trail::audit::Audit;
-use podterm::server::trail::live::{Limits, LiveSessions};
 use podterm::server::web::auth::{Auth, AuthConfig, Mode};
 use podterm::server::web::impersonation::ImpersonationPolicy;
 use podterm::server::{AppState, Recordings};
@@ -150,7 +150,7 @@ pub async fn start_with(options: Options) -> Fixture {
         demo: true,
         auth: Arc::new(Auth::new(auth)),
         audit: Arc::new(Audit::from_path(Some(&audit_log)).unwrap()),
-        live: Arc::new(LiveSessions::new(Limits {
+        admissions: Arc::new(Admissions::new(Limits {
             sessions_per_user: options.sessions_per_user,
             starts_per_minute: 1000,
             max_duration: None,

@@ -1,6 +1,6 @@
 //! The exec WebSocket: starts a session (limits, access, the pod's state, then the exec
 //! itself as the person), takes the one started while its page rendered (`prestart`), or
-//! re-attaches to one, and hands the connection to `attach`.
+//! re-attaches to one, and hands the connection to `connection`.
 
 use std::sync::Arc;
 
@@ -15,12 +15,12 @@ use crate::server::AppState;
 use crate::server::cluster::access::may_exec;
 use crate::server::cluster::kube_errors::{Failure, classify};
 use crate::server::cluster::pods::summarize;
-use crate::server::relay::attach;
+use crate::server::relay::connection;
 use crate::server::relay::reaper::{self, Place};
 use crate::server::relay::session::{Start, Upstream};
 use crate::server::relay::shell::default_command;
+use crate::server::trail::admission::SessionInfo;
 use crate::server::trail::audit::SessionFacts;
-use crate::server::trail::live::SessionInfo;
 use crate::server::trail::recording::Recorder;
 use crate::server::web::auth::Caller;
 
@@ -158,7 +158,7 @@ async fn session(
         return match resumed {
             Ok((session, offset, generation)) => {
                 state.metrics.resumed.inc();
-                let left = attach::serve(session, browser, offset, true, generation).await;
+                let left = connection::serve(session, browser, offset, true, generation).await;
                 tracing::debug!(session = %id, ?left, "connection ended");
             }
             Err(failure) => {
@@ -173,7 +173,8 @@ async fn session(
             match state.sessions.claim(id, &owner, &place).await {
                 Some(Ok(())) => match state.sessions.resume(id, &owner, &place, 0) {
                     Ok((session, offset, generation)) => {
-                        let left = attach::serve(session, browser, offset, false, generation).await;
+                        let left =
+                            connection::serve(session, browser, offset, false, generation).await;
                         tracing::debug!(session = %id, ?left, "connection ended");
                         return;
                     }
@@ -188,7 +189,7 @@ async fn session(
     };
     match start(&state, &caller, &target, id, context).await {
         Ok(session) => {
-            let left = attach::serve(Arc::clone(&session), browser, 0, false, 1).await;
+            let left = connection::serve(Arc::clone(&session), browser, 0, false, 1).await;
             tracing::debug!(session = %session.id, ?left, "connection ended");
         }
         Err(failure) => fail(browser, failure).await,
@@ -297,7 +298,7 @@ async fn start(
         command: target.command.clone(),
         start: jiff::Timestamp::now().to_string(),
     };
-    let ticket = match state.live.admit(SessionInfo {
+    let ticket = match state.admissions.admit(SessionInfo {
         id: id.clone(),
         user: facts.user.clone(),
         from: facts.from.clone(),
@@ -354,7 +355,7 @@ async fn start(
         audit: state.audit.clone(),
         recorder,
         client,
-        max_duration: state.live.max_duration(),
+        max_duration: state.admissions.max_duration(),
     });
     drop(setting_up);
     Ok(session)
@@ -380,7 +381,7 @@ async fn fail(mut browser: WebSocket, failure: Failure) {
         message: failure.message,
     };
     let _ = browser.send(Message::Text(event.to_json().into())).await;
-    attach::close(&mut browser).await;
+    connection::close(&mut browser).await;
 }
 
 /// Checks access and the pod and container first (for a clear "not allowed" or "not

@@ -3,7 +3,7 @@
 //! A session reads the exec's output into a buffer that holds what the page has not yet
 //! acknowledged (at most [`OUTPUT_WINDOW`] bytes: past that it stops reading, so a flood
 //! waits in the pod instead of in podterm's memory). Browser connections attach to it
-//! (`attach`), detach, and re-attach within the grace period, replaying from the offset
+//! (`connection`), detach, and re-attach within the grace period, replaying from the offset
 //! the page reached. When the session ends — the command exits, the grace period passes,
 //! the person closes it, an administrator or a limit ends it, podterm shuts down — its
 //! processes in the pod are ended (`reaper`) and the audit trail says how it went.
@@ -24,8 +24,8 @@ use crate::protocol::{ErrorReason, OUTPUT_WINDOW, ServerEvent};
 use crate::server::cluster::kube_errors::Failure;
 use crate::server::relay::channels::{self, Incoming, Outcome};
 use crate::server::relay::reaper::{self, Place};
+use crate::server::trail::admission::Ticket;
 use crate::server::trail::audit::{Audit, Ending, SessionFacts};
-use crate::server::trail::live::Ticket;
 use crate::server::trail::recording::Recorder;
 
 /// The exec stream to the cluster.

@@ -20,7 +20,7 @@ pub async fn list(State(state): State<AppState>, Extension(caller): Extension<Ca
     if !caller.admin {
         return forbidden();
     }
-    Json(state.live.list()).into_response()
+    Json(state.admissions.list()).into_response()
 }
 
 pub async fn end(
@@ -31,7 +31,7 @@ pub async fn end(
     if !caller.admin {
         return forbidden();
     }
-    if state.live.end(&id) {
+    if state.admissions.end(&id) {
         tracing::info!(session = %id, by = caller.identity.name(), "session ended by an administrator");
         StatusCode::NO_CONTENT.into_response()
     } else {

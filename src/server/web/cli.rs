@@ -12,8 +12,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::server::cluster::clusters::Clusters;
 use crate::server::relay::session::{Sessions, Settings};
+use crate::server::trail::admission::{Admissions, Limits};
 use crate::server::trail::audit::Audit;
-use crate::server::trail::live::{Limits, LiveSessions};
 use crate::server::web::auth::{Auth, AuthConfig, Mode, random_hex};
 use crate::server::web::demo::Demo;
 use crate::server::web::impersonation::ImpersonationPolicy;
@@ -409,7 +409,7 @@ pub async fn run(args: Args) -> Result<(), String> {
             Audit::from_path(args.audit_log.as_deref())
                 .map_err(|e| format!("cannot open the audit log: {e}"))?,
         ),
-        live: Arc::new(LiveSessions::new(Limits {
+        admissions: Arc::new(Admissions::new(Limits {
             sessions_per_user: args.max_sessions_per_user.max(1),
             starts_per_minute: args.max_starts_per_minute.max(1),
             max_duration: (args.max_session_minutes > 0)

@@ -1,5 +1,5 @@
-//! Live terminal sessions: per-person limits, a maximum length, and an administrator's view
-//! to list them and end one.
+//! Admission of terminal sessions: per-person limits, a maximum length, and an
+//! administrator's view to list the admitted sessions and end one.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -41,7 +41,7 @@ struct State {
 }
 
 #[derive(Debug)]
-pub struct LiveSessions {
+pub struct Admissions {
     limits: Limits,
     state: Mutex<State>,
 }
@@ -49,7 +49,7 @@ pub struct LiveSessions {
 /// Held for as long as a session runs; leaving removes it from the live list.
 #[derive(Debug)]
 pub struct Ticket {
-    registry: Arc<LiveSessions>,
+    registry: Arc<Admissions>,
     id: String,
     /// Cancelled when an administrator ends the session.
     pub end: CancellationToken,
@@ -61,7 +61,7 @@ impl Drop for Ticket {
     }
 }
 
-impl LiveSessions {
+impl Admissions {
     pub fn new(limits: Limits) -> Self {
         Self {
             limits,
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn limits_per_person() {
-        let live = Arc::new(LiveSessions::new(Limits {
+        let live = Arc::new(Admissions::new(Limits {
             sessions_per_user: 2,
             starts_per_minute: 3,
             max_duration: None,

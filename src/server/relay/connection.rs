@@ -1,4 +1,4 @@
-//! One browser connection attached to a session: output (from the offset the page asked
+//! One browser connection to a session: output (from the offset the page asked
 //! for) and events to the page; keys, resizes, acknowledgements and keepalives from it.
 
 use std::collections::VecDeque;
