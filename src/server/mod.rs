@@ -25,7 +25,7 @@ use clusters::Clusters;
 use relay::{exec, session};
 use trail::{admission, audit};
 use web::auth::{Auth, Caller};
-use web::{admin, auth, base_path, headers, listener, metrics};
+use web::{admin, auth, base_path, headers, listener, login, metrics};
 
 /// Where session recordings go, when they are on.
 #[derive(Clone, Debug)]
@@ -75,8 +75,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/pods/watch", get(watch::handler))
         .route("/admin/sessions", get(admin::list))
         .route("/admin/sessions/{id}", delete(admin::end))
-        .route("/login", get(auth::login_page).post(auth::login_submit))
-        .route("/logout", post(auth::logout))
+        .route("/login", get(login::login_page).post(login::login_submit))
+        .route("/logout", post(login::logout))
         // Built assets straight from disk: leptos_axum's file handler runs each request in a
         // reactive owner, which under load could reach a concurrent page's response.
         .nest_service(

@@ -1,23 +1,23 @@
-//! Who is calling: login (an access token, the person's own Kubernetes token, or a trusted
-//! proxy's headers), session cookies, and the checks every request passes before it is served.
+//! Who is calling: the identities a request can act for, the login store, and the checks
+//! every request passes before it is served (a login cookie, a bearer token, or a trusted
+//! proxy's headers). Logging in and out is `login`.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Form, Query, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use crate::server::AppState;
 use crate::server::web::impersonation::ImpersonationPolicy;
-use crate::server::web::login_cookie::{self, LoginCookie};
+use crate::server::web::login_cookie;
 use crate::server::web::login_throttle::{LoginThrottle, retry_after_seconds};
 
 /// How people prove who they are.
@@ -122,7 +122,7 @@ struct LoginSession {
 pub struct Auth {
     pub config: AuthConfig,
     sessions: Mutex<HashMap<String, LoginSession>>,
-    throttle: LoginThrottle,
+    pub(super) throttle: LoginThrottle,
 }
 
 impl Auth {
@@ -142,7 +142,7 @@ impl Auth {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn start_session(&self, identity: Identity) -> String {
+    pub(super) fn start_session(&self, identity: Identity) -> String {
         let id = random_hex(32);
         let mut sessions = self.sessions();
         let now = Instant::now();
@@ -169,11 +169,11 @@ impl Auth {
         }
     }
 
-    fn end_session(&self, id: &str) {
+    pub(super) fn end_session(&self, id: &str) {
         self.sessions().remove(id);
     }
 
-    fn token_matches(&self, offered: &str) -> bool {
+    pub(super) fn token_matches(&self, offered: &str) -> bool {
         self.config.token.as_ref().is_some_and(|t| {
             t.expose_secret()
                 .as_bytes()
@@ -254,7 +254,7 @@ impl Auth {
     }
 
     /// Whether cookies should be marked Secure: the proxy in front says the scheme is https.
-    fn secure(&self, headers: &HeaderMap, peer: IpAddr) -> bool {
+    pub(super) fn secure(&self, headers: &HeaderMap, peer: IpAddr) -> bool {
         self.is_trusted_proxy(peer)
             && headers
                 .get("x-forwarded-proto")
@@ -449,7 +449,7 @@ impl IntoResponse for Refusal {
     }
 }
 
-fn cross_origin() -> Response {
+pub(super) fn cross_origin() -> Response {
     (
         StatusCode::FORBIDDEN,
         "cross-origin requests are not allowed",
@@ -457,7 +457,7 @@ fn cross_origin() -> Response {
         .into_response()
 }
 
-fn too_many_tries(wait: Duration) -> Response {
+pub(super) fn too_many_tries(wait: Duration) -> Response {
     let seconds = retry_after_seconds(wait);
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,
@@ -472,7 +472,7 @@ fn too_many_tries(wait: Duration) -> Response {
 
 /// The client's address: the peer, or the first X-Forwarded-For hop when the peer is a
 /// trusted proxy.
-fn client_address(auth: &Auth, headers: &HeaderMap, peer: SocketAddr) -> String {
+pub(super) fn client_address(auth: &Auth, headers: &HeaderMap, peer: SocketAddr) -> String {
     if !auth.is_trusted_proxy(peer.ip()) {
         return peer.to_string();
     }
@@ -496,7 +496,7 @@ fn client_address(auth: &Auth, headers: &HeaderMap, peer: SocketAddr) -> String 
 }
 
 /// The client's IP address, as [`client_address`] finds it.
-fn client_ip(auth: &Auth, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+pub(super) fn client_ip(auth: &Auth, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
     let from = client_address(auth, headers, peer);
     from.parse::<IpAddr>()
         .unwrap_or_else(|_| peer.ip())
@@ -529,295 +529,9 @@ fn unauthenticated(request: &Request, mode: Mode, base: &str) -> Response {
     (StatusCode::UNAUTHORIZED, message).into_response()
 }
 
-#[derive(Deserialize)]
-pub struct LoginQuery {
-    next: Option<String>,
-    token: Option<String>,
-    context: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    token: String,
-    next: Option<String>,
-    context: Option<String>,
-}
-
-/// Only local paths, so a login link cannot send the person elsewhere.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        // Browsers drop tabs and newlines in URLs, so "/\t/host" would read as "//host".
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && n.bytes().all(|b| b > 0x20 && b != 0x7f && b != b'\\') =>
-        {
-            n.to_string()
-        }
-        _ => "/".into(),
-    }
-}
-
-/// The cluster context a login is for: asked for, else the one `next` names.
-fn login_context(asked: Option<&str>, next: &str) -> Option<String> {
-    asked
-        .map(str::to_string)
-        .or_else(|| {
-            #[derive(Deserialize)]
-            struct Named {
-                context: Option<String>,
-            }
-            let uri: axum::http::Uri = next.parse().ok()?;
-            Query::<Named>::try_from_uri(&uri).ok()?.0.context
-        })
-        .filter(|c| !c.is_empty())
-}
-
-/// `GET /login`: the form; with `?token=` (the start-up banner's link), logs in directly.
-pub async fn login_page(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<LoginQuery>,
-) -> Response {
-    let next = safe_next(query.next.as_deref());
-    let context = login_context(query.context.as_deref(), &next);
-    // Only the access token travels in a link (the banner's); a person's own Kubernetes
-    // token in a URL would end up in histories and logs, and invite login CSRF.
-    if let Some(token) = query
-        .token
-        .filter(|_| state.auth.config.mode == Mode::Token)
-    {
-        return log_in(&state, &headers, peer, &token, &next, context).await;
-    }
-    login_form(&state, &next, context.as_deref(), None, StatusCode::OK)
-}
-
-/// `POST /login`.
-pub async fn login_submit(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    if !state.auth.origin_allowed(&headers, peer.ip()) {
-        return cross_origin();
-    }
-    let next = safe_next(form.next.as_deref());
-    let context = login_context(form.context.as_deref(), &next);
-    log_in(&state, &headers, peer, form.token.trim(), &next, context).await
-}
-
-async fn log_in(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-    token: &str,
-    next: &str,
-    context: Option<String>,
-) -> Response {
-    let auth = &state.auth;
-    if auth.config.mode == Mode::Proxy {
-        return (
-            StatusCode::NOT_FOUND,
-            "there is no login here: the proxy in front of podterm logs people in",
-        )
-            .into_response();
-    }
-    let ip = client_ip(auth, headers, peer);
-    if let Err(wait) = auth.throttle.check(ip) {
-        return too_many_tries(wait);
-    }
-    let identity = match auth.config.mode {
-        Mode::UserToken => {
-            // Every check asks the cluster: count them all, so podterm is no oracle.
-            auth.throttle.count(ip);
-            match own_token_identity(state, token, context.as_deref()).await {
-                Ok(identity) => identity,
-                Err(why) => {
-                    return login_form(
-                        state,
-                        next,
-                        context.as_deref(),
-                        Some(&why),
-                        StatusCode::UNAUTHORIZED,
-                    );
-                }
-            }
-        }
-        _ if auth.token_matches(token) => Identity::TokenHolder,
-        _ => {
-            auth.throttle.count(ip);
-            return login_form(
-                state,
-                next,
-                None,
-                Some("That access token is not right."),
-                StatusCode::UNAUTHORIZED,
-            );
-        }
-    };
-    tracing::info!(user = identity.name(), from = %client_address(auth, headers, peer), "logged in");
-    // A new login replaces the one this browser had (user-token mode: for another context).
-    for old in login_cookie::candidates(headers, &state.base_path) {
-        auth.end_session(&old);
-    }
-    let id = auth.start_session(identity);
-    let cookie =
-        login_cookie_for(state, headers, peer).set(&id, auth.config.session_lifetime.as_secs());
-    let mut response = Redirect::to(&format!("{}{next}", state.base_path)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
-}
-
-/// Checks a person's own token with the context they log in for; the login is bound to it.
-async fn own_token_identity(
-    state: &AppState,
-    token: &str,
-    context: Option<&str>,
-) -> Result<Identity, String> {
-    let context = match context {
-        Some(c) => c.to_string(),
-        None => state
-            .clusters
-            .current()
-            .ok_or("podterm has no cluster contexts to log in to")?,
-    };
-    let (user, groups) = state.clusters.who_am_i(&context, token).await?;
-    Ok(Identity::OwnToken {
-        user,
-        groups,
-        token: Arc::new(SecretString::from(token.to_string())),
-        key: random_hex(16).into(),
-        context: context.into(),
-    })
-}
-
-fn login_cookie_for(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> LoginCookie {
-    LoginCookie::new(state.auth.secure(headers, peer.ip()), &state.base_path)
-}
-
-/// `POST /logout`: ends the login; only from podterm's own pages.
-pub async fn logout(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    if !state.auth.origin_allowed(&headers, peer.ip()) {
-        return cross_origin();
-    }
-    for id in login_cookie::candidates(&headers, &state.base_path) {
-        state.auth.end_session(&id);
-    }
-    let mut response = Redirect::to(&format!("{}/login", state.base_path)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&login_cookie_for(&state, &headers, peer).clear()) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
-}
-
-fn login_form(
-    state: &AppState,
-    next: &str,
-    context: Option<&str>,
-    error: Option<&str>,
-    status: StatusCode,
-) -> Response {
-    let mode = state.auth.config.mode;
-    let base = &state.base_path;
-    let (label, help) = match mode {
-        Mode::UserToken => (
-            "Your Kubernetes token",
-            "podterm acts as you: it uses this token for your calls to this cluster only, keeps it on the server, and never shows it again. Another cluster needs its own login, which replaces this one.",
-        ),
-        _ => (
-            "Access token",
-            "The access token is in podterm's start-up message, or wherever your administrator keeps it.",
-        ),
-    };
-    let error = error
-        .map(|e| format!(r#"<p class="login-error" role="alert">{}</p>"#, escape(e)))
-        .unwrap_or_default();
-    let contexts = if mode == Mode::UserToken {
-        context_choice(state, context)
-    } else {
-        String::new()
-    };
-    let page = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Log in · podterm</title><link rel="stylesheet" href="{base}/pkg/podterm.css"><link rel="icon" href="{base}/favicon.svg" type="image/svg+xml"></head>
-<body><main class="login"><h1>podterm</h1>
-<form method="post" action="{base}/login">
-{contexts}<label for="token">{label}</label>
-<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
-<input type="hidden" name="next" value="{next}">
-{error}
-<p class="hint">{help}</p>
-<button class="button primary" type="submit">Log in</button>
-</form></main></body></html>"#,
-        next = escape(next),
-    );
-    (status, Html(page)).into_response()
-}
-
-/// The cluster a user-token login is for: a choice when there are several.
-fn context_choice(state: &AppState, chosen: Option<&str>) -> String {
-    let contexts = state.clusters.contexts();
-    let chosen = chosen
-        .map(str::to_string)
-        .or_else(|| state.clusters.current())
-        .unwrap_or_default();
-    if contexts.len() < 2 {
-        return format!(
-            r#"<input type="hidden" name="context" value="{}">"#,
-            escape(&chosen)
-        );
-    }
-    let options: String = contexts
-        .iter()
-        .map(|c| {
-            let selected = if c.name == chosen { " selected" } else { "" };
-            format!(
-                r#"<option value="{0}"{selected}>{0}</option>"#,
-                escape(&c.name)
-            )
-        })
-        .collect();
-    format!(
-        r#"<label for="context">Cluster</label>
-<select id="context" name="context">{options}</select>
-"#
-    )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn next_stays_on_this_site() {
-        assert_eq!(safe_next(Some("/terminal?pod=a")), "/terminal?pod=a");
-        for bad in [
-            "//evil.example",
-            "https://evil.example",
-            "/\\evil",
-            "evil",
-            "/\t/evil.example",
-            "/\n/x",
-        ] {
-            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
-        }
-    }
 
     #[test]
     fn the_client_is_the_nearest_hop_that_is_not_our_proxy() {
@@ -865,19 +579,5 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::AUTHORIZATION, "Bearer  tok ".parse().unwrap());
         assert_eq!(bearer(&h).as_deref(), Some("tok"));
-    }
-
-    #[test]
-    fn a_login_is_for_the_context_asked_for_or_the_one_next_names() {
-        assert_eq!(
-            login_context(Some("a"), "/?context=b").as_deref(),
-            Some("a")
-        );
-        assert_eq!(
-            login_context(None, "/terminal?pod=x&context=b%40c").as_deref(),
-            Some("b@c")
-        );
-        assert_eq!(login_context(None, "/"), None);
-        assert_eq!(login_context(Some(""), "/"), None);
     }
 }

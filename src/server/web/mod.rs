@@ -1,5 +1,6 @@
 //! The web layer: start-up and settings (`cli`, `demo`), the accept loop (`listener`),
-//! who is calling (`auth` with `login_cookie`, `login_throttle` and `impersonation`),
+//! who is calling (`auth` with `impersonation`), logging in and out (`login` with
+//! `login_cookie` and `login_throttle`),
 //! response headers (`headers`), the base path (`base_path`), the admin API (`admin`) and
 //! metrics (`metrics`). The router itself is in `server`.
 
@@ -11,6 +12,7 @@ pub mod demo;
 pub mod headers;
 pub mod impersonation;
 pub mod listener;
+pub mod login;
 pub mod login_cookie;
 pub mod login_throttle;
 pub mod metrics;
