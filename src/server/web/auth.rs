@@ -329,7 +329,7 @@ pub async fn middleware(
     if is_public(&path) {
         return next.run(request).await;
     }
-    let from = client_address(auth, request.headers(), peer);
+    let from = client(auth, request.headers(), peer);
     let (identity, by_cookie) = match identify(&state, request.headers(), peer, &from) {
         Ok(found) => found,
         Err(refusal) => return refusal.into_response(),
@@ -344,13 +344,13 @@ pub async fn middleware(
     if (by_cookie && unsafe_method || path.starts_with("/ws/"))
         && !auth.origin_allowed(request.headers(), peer.ip())
     {
-        tracing::warn!(%from, %path, "refused a cross-origin request");
+        tracing::warn!(from = %from.address, %path, "refused a cross-origin request");
         return cross_origin();
     }
     let admin = auth.is_admin(&identity);
     request.extensions_mut().insert(Caller {
         identity,
-        from,
+        from: from.address,
         admin,
     });
     next.run(request).await
@@ -362,18 +362,19 @@ fn identify(
     state: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,
-    from: &str,
+    from: &Client,
 ) -> Result<(Option<Identity>, bool), Refusal> {
     let auth = &state.auth;
     match auth.config.mode {
         Mode::Token => match bearer(headers) {
             Some(offered) => {
-                let ip = client_ip(auth, headers, peer);
-                auth.throttle.check(ip).map_err(Refusal::TooManyTries)?;
+                auth.throttle
+                    .check(from.ip)
+                    .map_err(Refusal::TooManyTries)?;
                 if auth.token_matches(&offered) {
                     Ok((Some(Identity::TokenHolder), false))
                 } else {
-                    auth.throttle.count(ip);
+                    auth.throttle.count(from.ip);
                     Ok((None, false))
                 }
             }
@@ -382,7 +383,7 @@ fn identify(
         Mode::UserToken => Ok((auth.session_from(headers, &state.base_path), true)),
         // The proxy's own session cookie rides along like ours: check Origin too.
         Mode::Proxy if auth.is_trusted_proxy(peer.ip()) => {
-            proxied(state, headers, from).map(|identity| (identity, true))
+            proxied(state, headers, &from.address).map(|identity| (identity, true))
         }
         Mode::Proxy => Ok((None, false)),
     }
@@ -470,11 +471,30 @@ pub(super) fn too_many_tries(wait: Duration) -> Response {
     response
 }
 
-/// The client's address: the peer, or the first X-Forwarded-For hop when the peer is a
-/// trusted proxy.
-pub(super) fn client_address(auth: &Auth, headers: &HeaderMap, peer: SocketAddr) -> String {
+/// Who sent a request: for logs and audit (`address`), and for throttling (`ip`).
+pub(super) struct Client {
+    pub address: String,
+    pub ip: IpAddr,
+}
+
+/// The peer, or the nearest X-Forwarded-For hop that is not one of our proxies when the
+/// peer is a trusted proxy.
+pub(super) fn client(auth: &Auth, headers: &HeaderMap, peer: SocketAddr) -> Client {
+    match forwarded_client(auth, headers, peer) {
+        Some(hop) => Client {
+            ip: hop.parse::<IpAddr>().unwrap_or(peer.ip()).to_canonical(),
+            address: hop.to_string(),
+        },
+        None => Client {
+            address: peer.to_string(),
+            ip: peer.ip().to_canonical(),
+        },
+    }
+}
+
+fn forwarded_client<'h>(auth: &Auth, headers: &'h HeaderMap, peer: SocketAddr) -> Option<&'h str> {
     if !auth.is_trusted_proxy(peer.ip()) {
-        return peer.to_string();
+        return None;
     }
     // Proxies append to what the client sent: the nearest hop that is not one of our
     // proxies is the client; anything left of it could be made up.
@@ -491,16 +511,7 @@ pub(super) fn client_address(auth: &Auth, headers: &HeaderMap, peer: SocketAddr)
             hop.parse::<IpAddr>()
                 .map_or(true, |ip| !auth.is_trusted_proxy(ip))
         })
-        .map(|hop| hop.to_string())
-        .unwrap_or_else(|| peer.to_string())
-}
-
-/// The client's IP address, as [`client_address`] finds it.
-pub(super) fn client_ip(auth: &Auth, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    let from = client_address(auth, headers, peer);
-    from.parse::<IpAddr>()
-        .unwrap_or_else(|_| peer.ip())
-        .to_canonical()
+        .copied()
 }
 
 fn unauthenticated(request: &Request, mode: Mode, base: &str) -> Response {
@@ -556,19 +567,19 @@ mod tests {
         );
         let proxy: SocketAddr = "10.0.0.2:5000".parse().unwrap();
         assert_eq!(
-            client_address(&auth, &h, proxy),
+            client(&auth, &h, proxy).address,
             "192.0.2.7",
             "a client-made first hop is not believed"
         );
         let mapped: SocketAddr = "[::ffff:10.0.0.2]:5000".parse().unwrap();
         assert_eq!(
-            client_address(&auth, &h, mapped),
+            client(&auth, &h, mapped).address,
             "192.0.2.7",
             "an IPv4 proxy seen by a [::] listener is still the proxy"
         );
         let stranger: SocketAddr = "198.51.100.9:5000".parse().unwrap();
         assert_eq!(
-            client_address(&auth, &h, stranger),
+            client(&auth, &h, stranger).address,
             "198.51.100.9:5000",
             "untrusted peers' headers are ignored"
         );

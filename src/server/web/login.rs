@@ -12,9 +12,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::server::AppState;
-use crate::server::web::auth::{
-    Identity, Mode, client_address, client_ip, cross_origin, random_hex, too_many_tries,
-};
+use crate::server::web::auth::{Identity, Mode, client, cross_origin, random_hex, too_many_tries};
 use crate::server::web::login_cookie::{self, LoginCookie};
 
 #[derive(Deserialize)]
@@ -112,7 +110,8 @@ async fn log_in(
         )
             .into_response();
     }
-    let ip = client_ip(auth, headers, peer);
+    let from = client(auth, headers, peer);
+    let ip = from.ip;
     if let Err(wait) = auth.throttle.check(ip) {
         return too_many_tries(wait);
     }
@@ -145,7 +144,7 @@ async fn log_in(
             );
         }
     };
-    tracing::info!(user = identity.name(), from = %client_address(auth, headers, peer), "logged in");
+    tracing::info!(user = identity.name(), from = %from.address, "logged in");
     // A new login replaces the one this browser had (user-token mode: for another context).
     for old in login_cookie::candidates(headers, &state.base_path) {
         auth.end_session(&old);
