@@ -10,6 +10,8 @@ use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
+use super::private_files::{open_to_others, owned_by_podterm};
+
 pub struct Audit {
     sink: Mutex<Box<dyn Write + Send>>,
 }
@@ -53,12 +55,12 @@ impl SessionFacts {
 /// warning: giving the file to another user is how an operator lets a log reader in.
 fn keep_private(file: &File, path: &Path) -> std::io::Result<()> {
     let meta = file.metadata()?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 == 0 {
+    if !open_to_others(&meta) {
         return Ok(());
     }
+    let mode = meta.permissions().mode() & 0o777;
     let shown = path.display();
-    if crate::server::trail::recording::owned_by_podterm(&meta) {
+    if owned_by_podterm(&meta) {
         file.set_permissions(Permissions::from_mode(0o600))?;
         tracing::warn!(
             "the audit log {shown} was open to other users (mode {mode:o}); podterm made it mode 600"

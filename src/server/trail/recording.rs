@@ -2,13 +2,15 @@
 //! timing, resizes, and typed input only when explicitly enabled (it captures passwords).
 //! They are private to podterm's user: files mode 0600 in a directory mode 0700.
 
-use std::fs::{DirBuilder, Metadata, OpenOptions, Permissions};
+use std::fs::{OpenOptions, Permissions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
+
+use super::private_files::{create_private_dir, open_to_others, owned_by_podterm};
 
 pub struct Recorder {
     file: std::io::BufWriter<std::fs::File>,
@@ -94,22 +96,6 @@ impl Recorder {
     pub fn finish(mut self) {
         let _ = self.file.flush();
     }
-}
-
-/// Creates `dir` and any missing parents with mode 0700.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    DirBuilder::new().recursive(true).mode(0o700).create(dir)
-}
-
-/// Readable, writable or searchable by anyone but its owner.
-fn open_to_others(meta: &Metadata) -> bool {
-    meta.permissions().mode() & 0o077 != 0
-}
-
-/// Whether podterm's user owns the file, and so may narrow it without taking it from anyone.
-pub(crate) fn owned_by_podterm(meta: &Metadata) -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    meta.uid() == unsafe { libc::geteuid() }
 }
 
 /// Checked at start: creates the recording directory (mode 0700), or narrows an existing
