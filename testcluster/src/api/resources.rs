@@ -530,6 +530,8 @@ pub async fn exec(
         pod: name,
         query: query.unwrap_or_default(),
         offered_protocols: offered,
+        container: None,
+        params: crate::exec::Params::Api,
     };
     crate::exec::handle(cluster, who, call, upgrade).await
 }

@@ -42,8 +42,20 @@ pub struct ExecRequest {
     pub tty: bool,
 }
 
+/// Which names the query string uses for the streams: the API server's
+/// (`stdin`, `stdout`, `stderr`) or the kubelet's (`input`, `output`, `error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Params {
+    Api,
+    Kubelet,
+}
+
 impl ExecRequest {
-    pub fn parse(query: &str) -> Result<Self, ApiError> {
+    pub fn parse(query: &str, params: Params) -> Result<Self, ApiError> {
+        let [stdin, stdout, stderr] = match params {
+            Params::Api => ["stdin", "stdout", "stderr"],
+            Params::Kubelet => ["input", "output", "error"],
+        };
         let mut req = ExecRequest::default();
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
             let flag = || match value.as_ref() {
@@ -56,10 +68,10 @@ impl ExecRequest {
             match key.as_ref() {
                 "command" => req.command.push(value.into_owned()),
                 "container" => req.container = Some(value.into_owned()).filter(|c| !c.is_empty()),
-                "stdin" => req.stdin = flag()?,
-                "stdout" => req.stdout = flag()?,
-                "stderr" => req.stderr = flag()?,
                 "tty" => req.tty = flag()?,
+                name if name == stdin => req.stdin = flag()?,
+                name if name == stdout => req.stdout = flag()?,
+                name if name == stderr => req.stderr = flag()?,
                 _ => {}
             }
         }
@@ -75,6 +87,9 @@ pub struct ExecCall {
     pub query: String,
     /// The client's `Sec-WebSocket-Protocol` list, comma-separated.
     pub offered_protocols: String,
+    /// The kubelet's path names the container; the API server's query may.
+    pub container: Option<String>,
+    pub params: Params,
 }
 
 /// Handles GET (WebSocket) and POST (SPDY) exec requests alike up to the transport choice.
@@ -84,14 +99,28 @@ pub async fn handle(
     call: ExecCall,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    if let Err(e) = authorize(&cluster, &caller, &call) {
+        return e.into_response();
+    }
+    serve(cluster, call, upgrade).await
+}
+
+/// An exec the caller may make: as the kubelet serves one the API server forwarded.
+pub async fn serve(
+    cluster: Arc<Cluster>,
+    call: ExecCall,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
     let ExecCall {
         method,
         namespace,
         pod,
         query,
         offered_protocols,
+        container,
+        params,
     } = call;
-    match prepare(&cluster, &caller, &method, &namespace, &pod, &query) {
+    match prepare(&cluster, &namespace, &pod, &query, container, params) {
         Err(e) => e.into_response(),
         Ok(_) if method == Method::POST => ApiError::bad_request(
             "testcluster supports exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); SPDY is not supported",
@@ -122,16 +151,9 @@ struct Session {
     running: bool,
 }
 
-fn prepare(
-    cluster: &Cluster,
-    caller: &Identity,
-    method: &Method,
-    namespace: &str,
-    pod_name: &str,
-    query: &str,
-) -> Result<Session, ApiError> {
+fn authorize(cluster: &Cluster, caller: &Identity, call: &ExecCall) -> Result<(), ApiError> {
     // A WebSocket exec is a GET, authorized as get and (since 1.35) create; SPDY's POST as create.
-    let verbs: &[&str] = if method == Method::GET {
+    let verbs: &[&str] = if call.method == Method::GET {
         &["get", "create"]
     } else {
         &["create"]
@@ -144,12 +166,26 @@ fn prepare(
                 resource: "pods",
                 subresource: Some("exec"),
                 api_group: "",
-                namespace: Some(namespace),
-                name: Some(pod_name),
+                namespace: Some(&call.namespace),
+                name: Some(&call.pod),
             },
         )?;
     }
-    let mut request = ExecRequest::parse(query)?;
+    Ok(())
+}
+
+fn prepare(
+    cluster: &Cluster,
+    namespace: &str,
+    pod_name: &str,
+    query: &str,
+    container: Option<String>,
+    params: Params,
+) -> Result<Session, ApiError> {
+    let mut request = ExecRequest::parse(query, params)?;
+    if container.is_some() {
+        request.container = container;
+    }
     let spec = cluster
         .store
         .pod_spec(namespace, pod_name)
