@@ -16,6 +16,7 @@ mod cluster;
 pub mod config;
 mod exec;
 pub mod kubeconfig;
+pub mod kubelet;
 pub mod names;
 mod objects;
 pub mod pki;
@@ -37,6 +38,7 @@ pub use config::{
     RootfsKind,
 };
 pub use kubeconfig::context_name;
+pub use kubelet::{Kubelet, KubeletConfig};
 pub use runtime::ProcessInfo;
 
 /// How to start a cluster.
@@ -270,7 +272,7 @@ impl Drop for TestCluster {
     }
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     random_hex(24)
 }
 

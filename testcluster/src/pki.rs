@@ -78,6 +78,24 @@ impl Pki {
         &self.server_pem
     }
 
+    /// A serving certificate for `name` on loopback, e.g. a kubelet's.
+    pub fn loopback_server_cert(&self, name: &str) -> Result<PemPair, rcgen::Error> {
+        let mut params = CertificateParams::new(vec![name.to_string(), "localhost".into()])?;
+        params.distinguished_name.push(DnType::CommonName, name);
+        for ip in ["127.0.0.1", "::1"] {
+            params
+                .subject_alt_names
+                .push(SanType::IpAddress(ip.parse::<IpAddr>().expect("literal")));
+        }
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.ca)?;
+        Ok(PemPair {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+
     /// A client certificate as kube-apiserver reads it: CN = user, O = groups.
     pub fn client_cert(&self, user: &str, groups: &[String]) -> Result<PemPair, rcgen::Error> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;

@@ -44,11 +44,20 @@ impl Server {
         listen: SocketAddr,
         tls: Option<Arc<rustls::ServerConfig>>,
     ) -> io::Result<Self> {
+        Self::start_with(api::router(cluster.clone()), cluster, listen, tls)
+    }
+
+    /// Serves `app` (the API, or a kubelet's endpoints) for `cluster`.
+    pub fn start_with(
+        app: Router,
+        cluster: Arc<Cluster>,
+        listen: SocketAddr,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> io::Result<Self> {
         let listener = bind(listen)?;
         let addr = listener.local_addr()?;
         let (restart_tx, restart_rx) = tokio::sync::mpsc::unbounded_channel();
         cluster.set_restart_channel(restart_tx);
-        let app = api::router(cluster.clone());
         let stop = CancellationToken::new();
         let acceptor = tls.map(TlsAcceptor::from);
         let task = tokio::spawn(run(

@@ -58,6 +58,8 @@ pub struct ControlPlane {
     pub(crate) ca_pem: String,
     pub(crate) tokens: Vec<(User, Option<String>)>,
     pub(crate) startup: Duration,
+    /// The testcluster as the one node (None only while starting).
+    pub(crate) kubelet: Option<testcluster::Kubelet>,
     /// Held so they are not reaped early; PR_SET_PDEATHSIG ends them with the process.
     pub(crate) _servers: Mutex<Vec<Child>>,
 }
@@ -87,6 +89,18 @@ impl ControlPlane {
     /// How long etcd and kube-apiserver took to become ready.
     pub fn startup_time(&self) -> Duration {
         self.startup
+    }
+
+    /// The Node the testcluster kubelet registered; test pods set `spec.nodeName` to it.
+    pub fn node_name(&self) -> &'static str {
+        crate::files::NODE
+    }
+
+    /// The kubelet serving this control plane's node.
+    pub fn kubelet(&self) -> &testcluster::Kubelet {
+        self.kubelet
+            .as_ref()
+            .expect("started with the control plane")
     }
 
     /// The user's bearer token (None for Bob, who has a client certificate).

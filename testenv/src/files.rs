@@ -5,7 +5,7 @@ use std::path::Path;
 
 use testcluster::config::UserSpec;
 use testcluster::kubeconfig;
-use testcluster::pki::Pki;
+use testcluster::pki::{PemPair, Pki};
 
 use crate::Error;
 use crate::controlplane::User;
@@ -13,9 +13,14 @@ use crate::controlplane::User;
 /// The kubeconfigs' cluster name.
 pub const CLUSTER: &str = "podterm-test";
 
+/// The Node the testcluster kubelet registers.
+pub const NODE: &str = "testcluster-node";
+
 /// Secrets made for one start.
 pub struct Written {
     pub ca_pem: String,
+    /// The kubelet's serving certificate, signed by the cluster's CA.
+    pub kubelet_serving: PemPair,
     /// Each user's bearer token (None for client-certificate users).
     pub tokens: Vec<(User, Option<String>)>,
 }
@@ -32,6 +37,17 @@ pub fn write(dir: &Path, url: &str) -> Result<Written, Error> {
         .map_err(certificate)?;
     put(dir, "kubelet-client.crt", &kubelet_client.cert_pem)?;
     put(dir, "kubelet-client.key", &kubelet_client.key_pem)?;
+    let kubelet_serving = pki.loopback_server_cert(NODE).map_err(certificate)?;
+    // The node's own identity, which the Node authorizer and NodeRestriction know.
+    let node = UserSpec {
+        name: format!("system:node:{NODE}"),
+        groups: vec!["system:nodes".into()],
+        client_certificate: true,
+        token: None,
+        namespace: None,
+    };
+    let yaml = kubeconfig::render(CLUSTER, url, Some(&pki), &[node]).map_err(Error::new)?;
+    put(dir, "kubeconfig-node.yaml", &yaml)?;
     let service_accounts = rcgen::KeyPair::generate().map_err(certificate)?;
     put(
         dir,
@@ -57,6 +73,7 @@ pub fn write(dir: &Path, url: &str) -> Result<Written, Error> {
     }
     Ok(Written {
         ca_pem: pki.ca_pem(),
+        kubelet_serving,
         tokens,
     })
 }

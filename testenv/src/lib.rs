@@ -14,6 +14,7 @@
 
 mod controlplane;
 mod files;
+mod node;
 mod process;
 mod start;
 mod versions;

@@ -39,8 +39,9 @@ pub async fn start() -> Result<ControlPlane, Error> {
         dir,
         bin,
         url,
-        ca_pem: written.ca_pem,
-        tokens: written.tokens,
+        ca_pem: written.ca_pem.clone(),
+        tokens: written.tokens.clone(),
+        kubelet: None,
         startup: Duration::ZERO,
         _servers: Mutex::new(Vec::new()),
     };
@@ -51,8 +52,10 @@ pub async fn start() -> Result<ControlPlane, Error> {
     }
     *control_plane._servers.lock().expect("servers lock") = vec![etcd, apiserver];
     control_plane.namespace("default").await?;
+    let kubelet = crate::node::start(&control_plane, written.kubelet_serving).await?;
     Ok(ControlPlane {
         startup: began.elapsed(),
+        kubelet: Some(kubelet),
         ..control_plane
     })
 }
@@ -122,6 +125,9 @@ fn apiserver_args(dir: &Path, etcd_port: u16, port: u16) -> Vec<String> {
         format!("--client-ca-file={}", file("ca.crt")),
         format!("--token-auth-file={}", file("tokens.csv")),
         "--authorization-mode=Node,RBAC".into(),
+        // As kubeadm sets it: the kubelet's InternalIP first (its Hostname need not resolve).
+        "--kubelet-preferred-address-types=InternalIP,Hostname".into(),
+        format!("--kubelet-certificate-authority={}", file("ca.crt")),
         // Added to the release's default plugins (ServiceAccount among them).
         "--enable-admission-plugins=NodeRestriction".into(),
         "--service-account-issuer=https://kubernetes.default.svc".into(),

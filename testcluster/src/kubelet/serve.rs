@@ -1,0 +1,86 @@
+//! The kubelet's HTTPS endpoints, for the API server only.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+
+use super::KubeletConfig;
+use crate::api::ConnInfo;
+use crate::cluster::Cluster;
+use crate::exec::{ExecCall, Params};
+use crate::status::ApiError;
+
+pub fn router(local: Arc<Cluster>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/exec/{ns}/{pod}/{container}", get(exec).post(exec))
+        .with_state(local)
+}
+
+/// TLS that requires a client certificate from the API server's CA: a real kubelet
+/// authenticates callers with `--client-ca-file`.
+pub fn tls(config: &KubeletConfig) -> Result<Arc<rustls::ServerConfig>, String> {
+    let pem = |what: &str, e: rustls::pki_types::pem::Error| format!("kubelet {what}: {e}");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_slice_iter(config.client_ca_pem.as_bytes()) {
+        roots
+            .add(ca.map_err(|e| pem("client CA", e))?)
+            .map_err(|e| format!("kubelet client CA: {e}"))?;
+    }
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| format!("kubelet client CA: {e}"))?;
+    let chain = CertificateDer::pem_slice_iter(config.serving.cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pem("serving certificate", e))?;
+    let key = PrivateKeyDer::from_pem_slice(config.serving.key_pem.as_bytes())
+        .map_err(|e| pem("serving key", e))?;
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("kubelet serving certificate: {e}"))?;
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(tls))
+}
+
+async fn exec(
+    State(local): State<Arc<Cluster>>,
+    Extension(conn): Extension<ConnInfo>,
+    method: Method,
+    Path((ns, pod, container)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let Some((caller, _)) = &conn.cert_identity else {
+        return ApiError::unauthorized().into_response();
+    };
+    tracing::debug!(%caller, %ns, %pod, %container, "kubelet exec");
+    let offered = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let call = ExecCall {
+        method,
+        namespace: ns,
+        pod,
+        query: query.unwrap_or_default(),
+        offered_protocols: offered,
+        container: Some(container),
+        params: Params::Kubelet,
+    };
+    crate::exec::serve(local, call, upgrade).await
+}
