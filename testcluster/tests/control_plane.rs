@@ -130,10 +130,13 @@ async fn self_reviews_are_answered_by_the_server() {
     let (name, groups) = who_am_i(client(User::Alice).await).await;
     assert_eq!(name, "alice");
     assert_eq!(groups, ["developers", "system:authenticated"]);
-    // Bob has a client certificate (CN = user, O = groups) instead of a token.
+    // Carol has a client certificate (CN = user, O = groups) instead of a token.
+    let (name, groups) = who_am_i(client(User::Carol).await).await;
+    assert_eq!(name, "carol");
+    assert_eq!(groups, ["developers", "system:authenticated"]);
     let (name, groups) = who_am_i(client(User::Bob).await).await;
     assert_eq!(name, "bob");
-    assert_eq!(groups, ["developers", "system:authenticated"]);
+    assert_eq!(groups, ["viewers", "system:authenticated"]);
 }
 
 #[tokio::test]

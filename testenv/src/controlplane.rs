@@ -12,41 +12,55 @@ use tokio::sync::OnceCell;
 
 use crate::Error;
 
-/// The test users. Tokens are random per start; Bob has a client certificate instead.
+/// The test users: the demo cluster's (testcluster's `demo.yaml`), with fresh tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum User {
     /// In `system:masters`.
     Admin,
-    /// In `developers`; no permissions until a test grants some.
+    /// In `developers`; no permissions until a test (or the demo's policy) grants some.
     Alice,
-    /// In `developers`, authenticated by a client certificate.
+    /// In `viewers`.
     Bob,
-    /// No groups; for impersonation tests (podterm's proxy identity).
+    /// In `developers`, authenticated by a client certificate.
+    Carol,
+    /// In `podterm-proxies`; for impersonation tests (podterm's proxy identity).
     Proxy,
 }
 
 impl User {
-    pub const ALL: [User; 4] = [User::Admin, User::Alice, User::Bob, User::Proxy];
+    pub const ALL: [User; 5] = [
+        User::Admin,
+        User::Alice,
+        User::Bob,
+        User::Carol,
+        User::Proxy,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             User::Admin => "admin",
             User::Alice => "alice",
             User::Bob => "bob",
+            User::Carol => "carol",
             User::Proxy => "proxy",
         }
     }
 
-    pub fn groups(self) -> &'static [&'static str] {
-        match self {
-            User::Admin => &["system:masters"],
-            User::Alice | User::Bob => &["developers"],
-            User::Proxy => &[],
-        }
+    /// The demo's entry for this user.
+    pub(crate) fn spec(self) -> testcluster::config::UserSpec {
+        testcluster::ClusterSpec::demo()
+            .users
+            .into_iter()
+            .find(|u| u.name == self.name())
+            .unwrap_or_else(|| panic!("{} is not a demo user", self.name()))
+    }
+
+    pub fn groups(self) -> Vec<String> {
+        self.spec().groups
     }
 
     pub(crate) fn uses_token(self) -> bool {
-        self != User::Bob
+        self.spec().token.is_some()
     }
 }
 
@@ -101,6 +115,14 @@ impl ControlPlane {
         self.kubelet
             .as_ref()
             .expect("started with the control plane")
+    }
+
+    /// Every user's context in one kubeconfig, shaped as the testcluster's demo one
+    /// (contexts `USER@demo`, admin's current).
+    pub fn demo_kubeconfig_yaml(&self) -> Result<String, Error> {
+        let path = self.dir.join("kubeconfig-demo.yaml");
+        std::fs::read_to_string(&path)
+            .map_err(|e| Error::new(format!("reading {}: {e}", path.display())))
     }
 
     /// The user's bearer token (None for Bob, who has a client certificate).

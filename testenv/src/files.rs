@@ -12,6 +12,8 @@ use crate::controlplane::User;
 
 /// The kubeconfigs' cluster name.
 pub const CLUSTER: &str = "podterm-test";
+/// The cluster name in the kubeconfig with every user, as the demo's.
+pub const DEMO_CLUSTER: &str = "demo";
 
 /// The Node the testcluster kubelet registers.
 pub const NODE: &str = "testcluster-node";
@@ -66,11 +68,18 @@ pub fn write(dir: &Path, url: &str) -> Result<Written, Error> {
         .map(|&user| (user, user.uses_token().then(random_token)))
         .collect();
     put(dir, "tokens.csv", &token_file(&tokens))?;
+    let mut specs = Vec::new();
     for (user, token) in &tokens {
         let spec = user_spec(*user, token.clone());
-        let yaml = kubeconfig::render(CLUSTER, url, Some(&pki), &[spec]).map_err(Error::new)?;
+        let yaml = kubeconfig::render(CLUSTER, url, Some(&pki), std::slice::from_ref(&spec))
+            .map_err(Error::new)?;
         put(dir, &format!("kubeconfig-{}.yaml", user.name()), &yaml)?;
+        specs.push(spec);
     }
+    // Every user in one file, shaped as the testcluster's demo kubeconfig: the same
+    // context names (USER@demo), admin's current.
+    let demo = kubeconfig::render(DEMO_CLUSTER, url, Some(&pki), &specs).map_err(Error::new)?;
+    put(dir, "kubeconfig-demo.yaml", &demo)?;
     Ok(Written {
         ca_pem: pki.ca_pem(),
         kubelet_serving,
@@ -90,13 +99,12 @@ fn token_file(tokens: &[(User, Option<String>)]) -> String {
         .collect()
 }
 
+/// The demo's entry with this start's token (or a client certificate).
 fn user_spec(user: User, token: Option<String>) -> UserSpec {
     UserSpec {
-        name: user.name().into(),
-        groups: user.groups().iter().map(|g| g.to_string()).collect(),
         client_certificate: token.is_none(),
         token,
-        namespace: None,
+        ..user.spec()
     }
 }
 
@@ -119,12 +127,12 @@ mod tests {
     fn the_token_file_quotes_groups_and_skips_certificate_users() {
         let tokens = [
             (User::Admin, Some("t1".to_string())),
-            (User::Bob, None),
+            (User::Carol, None),
             (User::Proxy, Some("t2".to_string())),
         ];
         assert_eq!(
             token_file(&tokens),
-            "t1,admin,admin,\"system:masters\"\nt2,proxy,proxy,\"\"\n"
+            "t1,admin,admin,\"system:masters\"\nt2,proxy,proxy,\"podterm-proxies\"\n"
         );
     }
 }

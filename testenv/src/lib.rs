@@ -13,6 +13,7 @@
 //! ```
 
 mod controlplane;
+mod demo;
 mod files;
 mod node;
 mod process;

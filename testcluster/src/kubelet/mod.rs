@@ -128,6 +128,11 @@ impl Kubelet {
         self.local.processes(namespace, pod, container).await
     }
 
+    /// Drops every exec connection at once, as a failing node or network would.
+    pub fn cut_exec_connections(&self) {
+        self.local.cut_exec_connections();
+    }
+
     /// Whether containers run in their own namespaces (root) or on the host.
     pub fn isolated(&self) -> bool {
         self.local.runtime.isolated()
