@@ -93,7 +93,7 @@ async fn start_as_overlay() -> common::Fixture {
         .cloned()
         .collect();
     rules.extend(overlay_role());
-    f.cluster.set_policy(rules).unwrap();
+    f.cluster.set_policy(rules).await.unwrap();
     f
 }
 

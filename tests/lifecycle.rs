@@ -548,7 +548,7 @@ async fn a_deleted_pod_or_a_cut_connection_reads_as_a_message() {
     // a pod deleted mid-session ends that session only
     let mut other = Page::open(&f, "/ws/exec/default/busybox/busybox").await;
     other.read_until("# ").await;
-    f.cluster.delete_pod("default", "busybox").unwrap();
+    f.cluster.delete_pod("default", "busybox").await.unwrap();
     let event = tokio::time::timeout(Duration::from_secs(15), other.read_until(""))
         .await
         .expect("the page hears about the deleted pod");
@@ -561,7 +561,12 @@ async fn a_deleted_pod_or_a_cut_connection_reads_as_a_message() {
     );
     again.keys("echo still-h''ere\n").await;
     again.read_until("still-here").await;
+}
 
+/// The testcluster only: it can stop its listener and come back on the same port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_server_away_for_a_moment_reads_as_unreachable() {
+    let f = start().await;
     // the API server goes away for a moment: new sessions say so, then work again
     f.cluster.restart_listener(Duration::from_secs(2)).unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;

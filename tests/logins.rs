@@ -203,7 +203,7 @@ async fn a_persons_token_only_goes_to_the_cluster_it_was_checked_with() {
         "POST",
         "/login",
         &[FORM],
-        "token=alice-token&context=admin%40demo",
+        &format!("token={}&context=admin%40demo", f.cluster.token("alice")),
     )
     .await;
     assert_eq!(code, 303, "{response}");
@@ -244,7 +244,7 @@ async fn a_persons_token_only_goes_to_the_cluster_it_was_checked_with() {
         "POST",
         "/login",
         &[FORM, ("Cookie", &cookie)],
-        "token=alice-token&context=other",
+        &format!("token={}&context=other", f.cluster.token("alice")),
     )
     .await;
     assert_eq!(code, 401, "the stand-in cluster accepts no token");

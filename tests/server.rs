@@ -216,7 +216,7 @@ async fn the_pod_feed_follows_the_cluster() {
     pod.name = "etl-new".into();
     f.cluster.put_pod(pod).unwrap();
     read_until("etl-new", &mut seen).await;
-    f.cluster.delete_pod("batch", "etl-1").unwrap();
+    f.cluster.delete_pod("batch", "etl-1").await.unwrap();
     seen.clear();
     loop {
         read_until("event: pods", &mut seen).await;
@@ -290,7 +290,7 @@ async fn a_large_namespace_is_rendered_a_window_at_a_time() {
     assert!(code == 200 || code == 414 || code == 431, "{code}");
 
     // the list is kept by a watch: changes reach the next render
-    f.cluster.delete_pod("batch", "etl-1").unwrap();
+    f.cluster.delete_pod("batch", "etl-1").await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let (_, html) = get(f.addr, "/?namespace=batch").await;
@@ -391,7 +391,7 @@ async fn the_feed_sends_the_window_asked_for_when_it_changes() {
     let counts: podterm::model::PodCounts = serde_json::from_str(&data).unwrap();
     assert_eq!((counts.matching, counts.total), (30, 33));
     // one inside it changes the pods
-    f.cluster.delete_pod("batch", "job-0001").unwrap();
+    f.cluster.delete_pod("batch", "job-0001").await.unwrap();
     let window = feed.window().await;
     assert_eq!(names(&window), ["job-0000", "job-0002", "job-0003"]);
     assert_eq!((window.matching, window.total), (29, 32));
@@ -432,7 +432,7 @@ async fn a_kept_pod_list_ends_soon_after_access_is_revoked() {
         .find(|r| r.namespaces == ["shop", "batch"] && r.resources == ["pods"])
         .expect("the demo lets developers read shop's and batch's pods");
     developers.namespaces = vec!["shop".into()];
-    f.cluster.set_policy(rules).unwrap();
+    f.cluster.set_policy(rules).await.unwrap();
     let revoked = Instant::now();
 
     // the open page's feed says so once the watch is renewed

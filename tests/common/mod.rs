@@ -1,11 +1,15 @@
-//! A podterm server on a free port, in front of an in-process testcluster.
+//! A podterm server on a free port, in front of an in-process testcluster or the real
+//! control plane (`cluster`).
 #![allow(dead_code)]
+
+pub mod cluster;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use cluster::Cluster;
 use futures::StreamExt;
 use podterm::protocol::ServerEvent;
 use podterm::server::cluster::clusters::Clusters;
@@ -15,7 +19,6 @@ use podterm::server::trail::audit::Audit;
 use podterm::server::web::auth::{Auth, AuthConfig, Mode};
 use podterm::server::web::impersonation::ImpersonationPolicy;
 use podterm::server::{AppState, Recordings};
-use testcluster::{Config, TestCluster};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -23,7 +26,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 pub const TOKEN: &str = "test-access-token-0123456789";
 
 pub struct Fixture {
-    pub cluster: TestCluster,
+    pub cluster: Cluster,
     pub addr: SocketAddr,
     pub audit_log: PathBuf,
     pub state: AppState,
@@ -97,9 +100,7 @@ pub async fn start_with(options: Options) -> Fixture {
         .with_test_writer()
         .with_env_filter("warn")
         .try_init();
-    let cluster = TestCluster::start(Config::demo())
-        .await
-        .expect("testcluster");
+    let cluster = Cluster::start().await;
     let dir = tempfile::tempdir().unwrap();
     let audit_log = dir.path().join("audit.jsonl");
     let kubeconfig = match options.kubeconfig {

@@ -1,0 +1,145 @@
+//! The cluster a fixture's podterm talks to: a fresh testcluster (the default), or the
+//! real kube-apiserver with the testcluster as its node, loaded with the same demo
+//! (`PODTERM_TEST_CLUSTER=real`; `scripts/test` runs the suite both ways).
+
+use std::time::Duration;
+
+use testcluster::{ClusterSpec, Config, PodSpec, PolicyRule, ProcessInfo, TestCluster};
+use testenv::ControlPlane;
+
+pub enum Cluster {
+    Test(TestCluster),
+    Real {
+        control_plane: &'static ControlPlane,
+        kubeconfig: String,
+        spec: ClusterSpec,
+    },
+}
+
+/// Whether this run's fixtures use the real control plane.
+pub fn real() -> bool {
+    match std::env::var("PODTERM_TEST_CLUSTER").as_deref() {
+        Ok("real") => true,
+        Ok("test") | Err(_) => false,
+        Ok(other) => panic!("PODTERM_TEST_CLUSTER={other:?}: use real or test"),
+    }
+}
+
+impl Cluster {
+    pub async fn start() -> Self {
+        if !real() {
+            return Cluster::Test(
+                TestCluster::start(Config::demo())
+                    .await
+                    .expect("testcluster"),
+            );
+        }
+        let control_plane = ControlPlane::shared()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        control_plane
+            .load_demo()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        Cluster::Real {
+            control_plane,
+            kubeconfig: control_plane.demo_kubeconfig_yaml().unwrap(),
+            spec: ClusterSpec::demo(),
+        }
+    }
+
+    /// The testcluster itself, for what only it can do (restart its listener, change a
+    /// pod's phase): a test that needs it is listed in `scripts/test` as testcluster-only.
+    pub fn testcluster(&self, what: &str) -> &TestCluster {
+        match self {
+            Cluster::Test(cluster) => cluster,
+            Cluster::Real { .. } => panic!(
+                "{what} needs the testcluster's own API server; list this test as \
+                 testcluster-only in scripts/test"
+            ),
+        }
+    }
+
+    pub fn kubeconfig_yaml(&self) -> &str {
+        match self {
+            Cluster::Test(cluster) => cluster.kubeconfig_yaml(),
+            Cluster::Real { kubeconfig, .. } => kubeconfig,
+        }
+    }
+
+    /// A user's bearer token, as the kubeconfig holds it (the testcluster's demo.yaml
+    /// names them; the real control plane makes new ones each start).
+    pub fn token(&self, user: &str) -> String {
+        let config: serde_yaml::Value = serde_yaml::from_str(self.kubeconfig_yaml()).unwrap();
+        config["users"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|u| u["name"].as_str() == Some(user))
+            .and_then(|u| u["user"]["token"].as_str())
+            .unwrap_or_else(|| panic!("{user} has no token"))
+            .to_string()
+    }
+
+    /// The demo's state file (on the real cluster, the pods it runs are
+    /// `ControlPlane::demo_pods`).
+    pub fn spec(&self) -> &ClusterSpec {
+        match self {
+            Cluster::Test(cluster) => cluster.spec(),
+            Cluster::Real { spec, .. } => spec,
+        }
+    }
+
+    /// Deletes a pod and waits until its processes have ended.
+    pub async fn delete_pod(&self, namespace: &str, name: &str) -> Result<(), String> {
+        match self {
+            Cluster::Test(cluster) => cluster.delete_pod(namespace, name),
+            Cluster::Real { control_plane, .. } => control_plane
+                .delete_pod(namespace, name)
+                .await
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Creates or replaces a pod with the state its spec says (the testcluster only: on a
+    /// real node, the kubelet decides a pod's state).
+    pub fn put_pod(&self, pod: PodSpec) -> Result<(), String> {
+        self.testcluster("setting a pod's state").put_pod(pod)
+    }
+
+    pub async fn set_policy(&self, rules: Vec<PolicyRule>) -> Result<(), String> {
+        match self {
+            Cluster::Test(cluster) => cluster.set_policy(rules),
+            Cluster::Real { control_plane, .. } => control_plane
+                .set_policy(&rules)
+                .await
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Drops every exec connection at the cluster's end (on the real cluster, the
+    /// kubelet's, which ends the API server's proxied streams too).
+    pub fn cut_exec_connections(&self) {
+        match self {
+            Cluster::Test(cluster) => cluster.cut_exec_connections(),
+            Cluster::Real { control_plane, .. } => control_plane.kubelet().cut_exec_connections(),
+        }
+    }
+
+    pub fn restart_listener(&self, down: Duration) -> Result<(), String> {
+        self.testcluster("restarting the API server")
+            .restart_listener(down)
+    }
+
+    pub async fn processes(&self, namespace: &str, pod: &str, container: &str) -> Vec<ProcessInfo> {
+        match self {
+            Cluster::Test(cluster) => cluster.processes(namespace, pod, container).await,
+            Cluster::Real { control_plane, .. } => {
+                control_plane
+                    .kubelet()
+                    .processes(namespace, pod, container)
+                    .await
+            }
+        }
+    }
+}
