@@ -1,6 +1,6 @@
 // podterm in a real browser against its demo cluster, as a person would use it.
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
+import { BOTH, hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
 
 // Navigates and waits for hydration: until then the page is server-rendered HTML only.
 async function visit(page: Page, url: string) {
@@ -78,7 +78,7 @@ test("the list counts the pods, filters on the server, and lists more on demand"
   await expect(page).not.toHaveURL(/filter=/);
 });
 
-test("a shell: echo, CJK, exit code", async ({ page }) => {
+test("a shell: echo, CJK, exit code", BOTH, async ({ page }) => {
   await visit(page, "/");
   await openPod(page, "toolbox");
   await run(page, "toolbox", "echo hello from $HOSTNAME");
@@ -94,7 +94,7 @@ test("a shell: echo, CJK, exit code", async ({ page }) => {
   await expect(status(page, "toolbox")).toHaveText("Connected");
 });
 
-test("the terminal follows the window's size", async ({ page }) => {
+test("the terminal follows the window's size", BOTH, async ({ page }) => {
   await page.setViewportSize({ width: 1300, height: 800 });
   await visit(page, "/");
   await openPod(page, "toolbox");
@@ -111,7 +111,7 @@ test("the terminal follows the window's size", async ({ page }) => {
   expect(cols2).toBeLessThan(cols1);
 });
 
-test("busybox has no bash: the shell falls back to sh", async ({ page }) => {
+test("busybox has no bash: the shell falls back to sh", BOTH, async ({ page }) => {
   await visit(page, "/");
   await openPod(page, "busybox");
   await run(page, "busybox", "echo shell=$0; command -v bash || echo no-bash");
@@ -119,7 +119,7 @@ test("busybox has no bash: the shell falls back to sh", async ({ page }) => {
   await expect(screen(page, "busybox")).toContainText("no-bash");
 });
 
-test("two terminals in tabs", async ({ page }) => {
+test("two terminals in tabs", BOTH, async ({ page }) => {
   await visit(page, "/");
   await openPod(page, "toolbox");
   await openPod(page, "busybox");
@@ -133,7 +133,7 @@ test("two terminals in tabs", async ({ page }) => {
   await expect(page.locator(".tab")).toHaveCount(1);
 });
 
-test("deep links open a terminal, and ask before running a command", async ({ page }) => {
+test("deep links open a terminal, and ask before running a command", BOTH, async ({ page }) => {
   await visit(page, "/terminal?namespace=shop&pod=web-7d4b9c6f5-abcde");
   // no container named: the default-container annotation picks "web"
   await expect(page.locator('.terminal-pane[data-container="web"]')).toBeVisible();
@@ -146,7 +146,7 @@ test("deep links open a terminal, and ask before running a command", async ({ pa
   await expect(page.locator(".xterm-rows")).toContainText("linked");
 });
 
-test("a terminal's own page works before its wasm has loaded, and hands over", async ({ page }) => {
+test("a terminal's own page works before its wasm has loaded, and hands over", BOTH, async ({ page }) => {
   // Hold the wasm back: the page's own script must connect, show and send keys without it.
   let release = () => {};
   const held = new Promise<void>((resolve) => (release = resolve));
@@ -172,7 +172,7 @@ test("a terminal's own page works before its wasm has loaded, and hands over", a
   expect((await rows.textContent())?.match(/early-42/g)).toHaveLength(1);
 });
 
-test("errors read as messages in the terminal area", async ({ page }) => {
+test("errors read as messages in the terminal area", BOTH, async ({ page }) => {
   await visit(page, "/terminal?namespace=default&pod=toolbox&container=nope");
   await expect(page.getByTestId("session-status")).toContainText('Not found: pod toolbox has no container "nope"');
   await visit(page, "/terminal?context=bob%40demo&namespace=shop&pod=web-7d4b9c6f5-abcde&container=web");
@@ -180,7 +180,7 @@ test("errors read as messages in the terminal area", async ({ page }) => {
   await expect(page.locator(".xterm-rows")).toContainText("not allowed: you may not open a shell in pod web-7d4b9c6f5-abcde");
 });
 
-test("leaving a page with a live terminal asks first", async ({ page }) => {
+test("leaving a page with a live terminal asks first", BOTH, async ({ page }) => {
   await visit(page, "/");
   await openPod(page, "toolbox");
   const asked = new Promise<string>((resolve) => page.once("dialog", (dialog) => {
@@ -208,7 +208,7 @@ test("logging in is required, and a wrong token is refused", async ({ browser })
   await context.close();
 });
 
-test("where RBAC forbids exec, the page says so instead of opening a broken terminal", async ({ page }) => {
+test("where RBAC forbids exec, the page says so instead of opening a broken terminal", BOTH, async ({ page }) => {
   await visit(page, "/?context=bob%40demo");
   await expect(page.getByRole("status")).toContainText("Not allowed: you may not open shells in namespace shop");
   const web = page.locator('tr[data-pod="web-7d4b9c6f5-abcde"] button[data-container="web"]');

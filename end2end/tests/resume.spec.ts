@@ -5,7 +5,7 @@
 // podterm through a small TCP proxy that the tests can cut and hold down.
 import net from "node:net";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
+import { BOTH, hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
 
 class Proxy {
   readonly url: string;
@@ -129,7 +129,7 @@ test.afterEach(async () => {
   expect(violations).toEqual([]);
 });
 
-test("a dropped connection resumes the session without losing or repeating output", async ({ page }) => {
+test("a dropped connection resumes the session without losing or repeating output", BOTH, async ({ page }) => {
   // Tall enough that all 40 lines stay on screen (.xterm-rows holds the visible rows only).
   await page.setViewportSize({ width: 1200, height: 1600 });
   await visit(page, "/");
@@ -158,7 +158,7 @@ test("a dropped connection resumes the session without losing or repeating outpu
   await expect(screen(page, "toolbox")).toContainText("still-here");
 });
 
-test("keys typed while reconnecting reach the same shell once", async ({ page }) => {
+test("keys typed while reconnecting reach the same shell once", BOTH, async ({ page }) => {
   await visit(page, "/");
   await openPod(page, "toolbox");
   await run(page, "toolbox", "marker=same-shell");
@@ -176,7 +176,7 @@ test("keys typed while reconnecting reach the same shell once", async ({ page })
   expect(text.split("typed-during-outage").length - 1).toBe(1);
 });
 
-test("a short drop resumes at once", async ({ page }) => {
+test("a short drop resumes at once", BOTH, async ({ page }) => {
   await visit(page, "/");
   await openPod(page, "toolbox");
   const history = await recordStatus(page, "toolbox");
@@ -187,7 +187,7 @@ test("a short drop resumes at once", async ({ page }) => {
   await expect(screen(page, "toolbox")).toContainText("after-cut");
 });
 
-test("output larger than the flow-control window keeps flowing, across a drop", async ({ page }) => {
+test("output larger than the flow-control window keeps flowing, across a drop", BOTH, async ({ page }) => {
   await visit(page, "/");
   await openPod(page, "toolbox");
   // About 2 MB: several times what the server sends before the page acknowledges.
@@ -202,7 +202,7 @@ test("output larger than the flow-control window keeps flowing, across a drop", 
   expect(text).toMatch(/299999\s+300000\s+finished/);
 });
 
-test("closing a terminal ends its session at once, without a grace period", async ({ page, request }) => {
+test("closing a terminal ends its session at once, without a grace period", BOTH, async ({ page, request }) => {
   await visit(page, "/");
   const id = await openSession(page, request, "toolbox");
   await page.locator(".tab", { hasText: "toolbox" }).getByRole("button", { name: "Close this terminal" }).click();
@@ -210,7 +210,7 @@ test("closing a terminal ends its session at once, without a grace period", asyn
   await expect.poll(() => sessionIds(request, "toolbox"), { timeout: 5_000 }).not.toContain(id);
 });
 
-test("a session that ended during the outage is not resumed; Reconnect starts a new one", async ({ page, request }) => {
+test("a session that ended during the outage is not resumed; Reconnect starts a new one", BOTH, async ({ page, request }) => {
   await visit(page, "/");
   const id = await openSession(page, request, "toolbox");
   proxy.down();

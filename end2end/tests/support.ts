@@ -34,3 +34,7 @@ export function watch(page: Page, violations: string[]) {
     if (message.text().includes("Content Security Policy")) violations.push(message.text());
   });
 }
+
+// Tests that also run through the real kube-apiserver (scripts/test greps @both): the
+// others count the demo's pods or show its badge, which only the testcluster has.
+export const BOTH = { tag: "@both" };
