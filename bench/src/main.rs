@@ -43,6 +43,11 @@ struct Args {
     /// Only these measurements (comma-separated); all by default.
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Part>,
+    /// The API server both paths talk to: the testcluster, or the real kube-apiserver with
+    /// the testcluster as its node (echo and throughput only; needs the control plane
+    /// `scripts/lib.sh`'s ensure_control_plane builds).
+    #[arg(long, value_enum, default_value = "testcluster")]
+    api_server: ApiServer,
     /// Also write every number as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -120,6 +125,12 @@ pub struct Run {
     pub crowd: Option<measure::Crowd>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApiServer {
+    Testcluster,
+    Real,
+}
+
 /// The measurements `--only` can pick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Part {
@@ -150,6 +161,18 @@ async fn run(args: Args) -> Result<(), Error> {
         Sizes::full()
     };
     let runs = if args.quick { 1 } else { args.runs.max(1) };
+    let mut only = args.only.clone();
+    if args.api_server == ApiServer::Real {
+        // The crowd, the flood and the page need thousands of pods or sessions the
+        // testcluster's own API server is there for; the real one is for the data path.
+        let real_parts = [Part::Echo, Part::Throughput];
+        if only.iter().any(|p| !real_parts.contains(p)) {
+            return Err("with --api-server real, only echo and throughput are measured".into());
+        }
+        if only.is_empty() {
+            only = real_parts.to_vec();
+        }
+    }
     let open_files = servers::raise_open_files()?;
     if !args.quick && open_files < 4 * (sizes.idle + sizes.busy) as u64 {
         return Err(format!(
@@ -170,9 +193,18 @@ async fn run(args: Args) -> Result<(), Error> {
     let mut results = Vec::new();
     for i in 0..runs {
         eprintln!("run {} of {runs}", i + 1);
-        results.push(one_run(&binaries, dir.path(), &sizes, &args.only, i % 2 == 1).await?);
+        let podterm_first = i % 2 == 1;
+        let run = one_run(
+            &binaries,
+            dir.path(),
+            &sizes,
+            &only,
+            podterm_first,
+            args.api_server,
+        );
+        results.push(run.await?);
     }
-    let text = report::markdown(&sizes, &results);
+    let text = report::markdown(&sizes, &results, args.api_server);
     println!("{text}");
     if let Some(path) = &args.json {
         let all = serde_json::json!({ "sizes": sizes, "runs": results });
@@ -187,8 +219,12 @@ async fn one_run(
     sizes: &Sizes,
     only: &[Part],
     podterm_first: bool,
+    api_server: ApiServer,
 ) -> Result<Run, Error> {
-    let cluster = servers::start_cluster(bin, dir, sizes.crowded_pods).await?;
+    let cluster = match api_server {
+        ApiServer::Testcluster => servers::start_cluster(bin, dir, sizes.crowded_pods).await?,
+        ApiServer::Real => servers::start_real_cluster(dir).await?,
+    };
     let result = measure_all(bin, dir, &cluster, sizes, only, podterm_first).await;
     cluster.process.stop(Duration::from_secs(10)).await;
     result

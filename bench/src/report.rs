@@ -139,11 +139,19 @@ fn table(out: &mut String, title: &str, columns: &[&str]) {
 }
 
 /// Medians over the runs, with the range in parentheses.
-pub fn markdown(sizes: &Sizes, runs: &[Run]) -> String {
+pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> String {
     let mut out = String::new();
+    let through = match api_server {
+        crate::ApiServer::Testcluster => "the testcluster's API server".to_string(),
+        crate::ApiServer::Real => format!(
+            "the real kube-apiserver {} (the testcluster as its node)",
+            testenv::kubernetes_version()
+        ),
+    };
     let _ = writeln!(
         out,
-        "{} run(s); each cell is the median, with the range over runs in parentheses.",
+        "{} run(s) through {through}; each cell is the median, with the range over runs in \
+         parentheses.",
         runs.len()
     );
 

@@ -19,28 +19,38 @@ pub const CONTAINER: &str = "shell";
 /// The namespace with many pods, for the dashboard render.
 pub const CROWDED: &str = "crowded";
 
-/// A child process that is stopped when dropped.
+/// A child process that is stopped when dropped, or one only watched (the real
+/// kube-apiserver, whose life the harness owns).
 pub struct Process {
-    child: Child,
+    child: Option<Child>,
+    pid: u32,
     name: &'static str,
 }
 
 impl Process {
-    pub fn pid(&self) -> u32 {
-        self.child.id().unwrap_or(0)
+    fn child(child: Child, name: &'static str) -> Self {
+        Self {
+            pid: child.id().unwrap_or(0),
+            child: Some(child),
+            name,
+        }
     }
 
-    /// SIGTERM, then SIGKILL after `grace`.
-    pub async fn stop(mut self, grace: Duration) {
-        if let Some(pid) = self.child.id() {
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// SIGTERM, then SIGKILL after `grace`; a watched process is left alone.
+    pub async fn stop(self, grace: Duration) {
+        let Some(mut child) = self.child else {
+            return;
+        };
+        if let Some(pid) = child.id() {
             let pid = nix::unistd::Pid::from_raw(pid as i32);
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-            if tokio::time::timeout(grace, self.child.wait())
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout(grace, child.wait()).await.is_err() {
                 eprintln!("{} did not stop within {grace:?}; killing it", self.name);
-                let _ = self.child.kill().await;
+                let _ = child.kill().await;
             }
         }
     }
@@ -53,7 +63,13 @@ impl Process {
     ) -> Result<(), Error> {
         let started = Instant::now();
         while !ready().await {
-            if let Some(status) = self.child.try_wait()? {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .map(|c| c.try_wait())
+                .transpose()?
+                .flatten()
+            {
                 return Err(format!("{} stopped at start ({status})", self.name).into());
             }
             if started.elapsed() > Duration::from_secs(30) {
@@ -179,10 +195,7 @@ pub async fn start_cluster(bin: &Binaries, dir: &Path, crowded: usize) -> Result
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.testcluster.display()))?;
-    let mut process = Process {
-        child,
-        name: "testcluster",
-    };
+    let mut process = Process::child(child, "testcluster");
     process
         .wait_until("wrote no kubeconfig", || {
             let written = std::fs::metadata(&kubeconfig).is_ok_and(|m| m.len() > 0);
@@ -217,6 +230,53 @@ pub async fn start_cluster(bin: &Binaries, dir: &Path, crowded: usize) -> Result
     })
 }
 
+/// The real kube-apiserver (the process's shared control plane, the testcluster as its
+/// node) with the bench's pod, and a kubeconfig with the demo's users, admin current.
+pub async fn start_real_cluster(dir: &Path) -> Result<Cluster, Error> {
+    let control_plane = testenv::ControlPlane::shared().await?;
+    control_plane.namespace(NAMESPACE).await?;
+    let admin = control_plane.client(testenv::User::Admin).await?;
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(admin, NAMESPACE);
+    let pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": POD},
+        "spec": {
+            "nodeName": control_plane.node_name(),
+            "containers": [{"name": CONTAINER, "image": "busybox:1.36"}],
+        },
+    }))?;
+    if pods.get_opt(POD).await?.is_none() {
+        pods.create(&Default::default(), &pod).await?;
+    }
+    let started = Instant::now();
+    while pods.get(POD).await?.status.and_then(|s| s.phase).as_deref() != Some("Running") {
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err(format!("{NAMESPACE}/{POD} not running within 30 s").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kubeconfig = dir.join("real-kubeconfig.yaml");
+    std::fs::write(&kubeconfig, control_plane.demo_kubeconfig_yaml()?)?;
+    let addr = control_plane
+        .url()
+        .trim_start_matches("https://")
+        .parse()
+        .map_err(|e| format!("the API server's address: {e}"))?;
+    Ok(Cluster {
+        process: Process {
+            child: None,
+            pid: control_plane.apiserver_pid(),
+            name: "kube-apiserver",
+        },
+        addr,
+        token: control_plane
+            .token(testenv::User::Admin)
+            .ok_or("admin has no token")?
+            .to_string(),
+        ca_pem: control_plane.ca_pem().as_bytes().to_vec(),
+        kubeconfig,
+    })
+}
+
 pub async fn start_podterm(
     bin: &Binaries,
     dir: &Path,
@@ -243,10 +303,7 @@ pub async fn start_podterm(
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.podterm.display()))?;
-    let mut process = Process {
-        child,
-        name: "podterm",
-    };
+    let mut process = Process::child(child, "podterm");
     process
         .wait_until(&format!("did not answer on {addr}"), || async move {
             crate::http::get(addr, "/healthz", None)

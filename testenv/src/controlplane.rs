@@ -110,6 +110,12 @@ impl ControlPlane {
         crate::files::NODE
     }
 
+    /// kube-apiserver's process id (to read its CPU time and memory).
+    pub fn apiserver_pid(&self) -> u32 {
+        let servers = self._servers.lock().unwrap_or_else(|e| e.into_inner());
+        servers.last().map(|apiserver| apiserver.id()).unwrap_or(0)
+    }
+
     /// The kubelet serving this control plane's node.
     pub fn kubelet(&self) -> &testcluster::Kubelet {
         self.kubelet
