@@ -71,6 +71,10 @@ fn parse_label_req(part: &str) -> Result<LabelReq, String> {
         ("=", LabelReq::Eq),
     ] {
         if let Some((k, v)) = part.split_once(op) {
+            // After `key=value` the API server's lexer wants a comma or the end.
+            if let Some(next) = v.trim().chars().find(|c| "=!".contains(*c)) {
+                return Err(format!("found '{next}', expected: ',' or 'end of string'"));
+            }
             let key = label_key(k.trim()).ok_or_else(bad)?;
             let value = label_value(v.trim()).ok_or_else(bad)?;
             return Ok(ctor(key, value));
@@ -150,8 +154,8 @@ pub const POD_FIELDS: &[&str] = &[
 pub const NAMESPACE_FIELDS: &[&str] = &["metadata.name", "status.phase"];
 
 impl FieldSelector {
-    /// Parses against the fields a resource supports (`kind` names it in errors).
-    pub fn parse(text: &str, fields: &[&str], kind: &str) -> Result<Self, String> {
+    /// Parses against the fields a resource supports.
+    pub fn parse(text: &str, fields: &[&str]) -> Result<Self, String> {
         let mut reqs = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (field, eq, value) = if let Some((f, v)) = part.split_once("!=") {
@@ -167,10 +171,7 @@ impl FieldSelector {
             };
             let field = field.trim();
             if !fields.contains(&field) {
-                return Err(format!(
-                    "field label not supported: {field} (for {kind}, supported: {})",
-                    fields.join(", ")
-                ));
+                return Err(format!("field label not supported: {field}"));
             }
             reqs.push((field.to_string(), eq, value.trim().to_string()));
         }
@@ -226,8 +227,8 @@ mod tests {
 
     #[test]
     fn field_selector_syntax() {
-        let sel = FieldSelector::parse("metadata.name=web,status.phase!=Failed", POD_FIELDS, "Pod")
-            .unwrap();
+        let sel =
+            FieldSelector::parse("metadata.name=web,status.phase!=Failed", POD_FIELDS).unwrap();
         assert!(sel.matches(|f| if f == "metadata.name" {
             "web".into()
         } else {
@@ -238,8 +239,8 @@ mod tests {
         } else {
             "Running".into()
         }));
-        let err = FieldSelector::parse("spec.foo=bar", POD_FIELDS, "Pod").unwrap_err();
+        let err = FieldSelector::parse("spec.foo=bar", POD_FIELDS).unwrap_err();
         assert!(err.contains("field label not supported: spec.foo"), "{err}");
-        assert!(FieldSelector::parse("nonsense", POD_FIELDS, "Pod").is_err());
+        assert!(FieldSelector::parse("nonsense", POD_FIELDS).is_err());
     }
 }

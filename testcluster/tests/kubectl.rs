@@ -216,7 +216,8 @@ async fn exec_denied_and_impersonation() {
         text(&out.stderr)
     );
 
-    // alice may not impersonate anyone
+    // alice may not impersonate anyone; since 1.36 the refusal names the constrained
+    // impersonation verb on the request (the real kube-apiserver's words)
     let out = kubectl(
         &tc,
         &["--context", "alice@demo", "--as", "admin", "get", "pods"],
@@ -226,7 +227,7 @@ async fn exec_denied_and_impersonation() {
     let err = text(&out.stderr);
     assert!(
         err.contains(
-            "users \"admin\" is forbidden: User \"alice\" cannot impersonate resource \"users\""
+            "pods is forbidden: User \"alice\" cannot impersonate-on:user-info:list resource \"pods\" in API group \"\" in the namespace \"shop\""
         ),
         "{err}"
     );

@@ -48,12 +48,12 @@ impl ListOptions {
                     options.label = LabelSelector::parse(&value).map_err(ApiError::bad_request)?
                 }
                 "fieldSelector" => {
-                    let (fields, name) = match kind {
-                        Kind::Pod => (POD_FIELDS, "Pod"),
-                        Kind::Namespace => (NAMESPACE_FIELDS, "Namespace"),
+                    let fields = match kind {
+                        Kind::Pod => POD_FIELDS,
+                        Kind::Namespace => NAMESPACE_FIELDS,
                     };
-                    options.field = FieldSelector::parse(&value, fields, name)
-                        .map_err(ApiError::bad_request)?;
+                    options.field =
+                        FieldSelector::parse(&value, fields).map_err(ApiError::bad_request)?;
                 }
                 "limit" if !value.is_empty() => {
                     let limit: i64 = value.parse().map_err(|_| {
@@ -119,7 +119,9 @@ fn decode_continue(token: &str) -> Result<String, ApiError> {
         .and_then(|raw| serde_json::from_slice::<Value>(&raw).ok())
         .and_then(|v| v["after"].as_str().map(str::to_string))
         .ok_or_else(|| {
-            ApiError::bad_request("continue key is not valid: the token could not be decoded")
+            ApiError::bad_request(
+                "invalid continue token: continue key is not valid: the token could not be decoded",
+            )
         })
 }
 
