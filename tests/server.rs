@@ -214,7 +214,7 @@ async fn the_pod_feed_follows_the_cluster() {
     assert!(seen.contains("etl-1"));
     let mut pod = f.cluster.spec().pod("etl-1").unwrap().clone();
     pod.name = "etl-new".into();
-    f.cluster.put_pod(pod).unwrap();
+    f.cluster.put_pod(pod).await.unwrap();
     read_until("etl-new", &mut seen).await;
     f.cluster.delete_pod("batch", "etl-1").await.unwrap();
     seen.clear();
@@ -228,12 +228,12 @@ async fn the_pod_feed_follows_the_cluster() {
 }
 
 /// Adds `count` copies of batch's etl-1 named `{prefix}-0000`, `{prefix}-0001`, ...
-fn add_pods(f: &common::Fixture, prefix: &str, count: usize) {
+async fn add_pods(f: &common::Fixture, prefix: &str, count: usize) {
     let template = f.cluster.spec().pod("etl-1").unwrap().clone();
     for i in 0..count {
         let mut pod = template.clone();
         pod.name = format!("{prefix}-{i:04}");
-        f.cluster.put_pod(pod).unwrap();
+        f.cluster.put_pod(pod).await.unwrap();
     }
 }
 
@@ -244,7 +244,7 @@ fn rows(html: &str) -> usize {
 #[tokio::test]
 async fn a_large_namespace_is_rendered_a_window_at_a_time() {
     let f = start().await;
-    add_pods(&f, "job", 450);
+    add_pods(&f, "job", 450).await;
     // batch: etl-1, job-0000..job-0449, report-gen-pending; by name
     let (code, html) = get(f.addr, "/?namespace=batch").await;
     assert_eq!(code, 200, "{html}");
@@ -373,7 +373,7 @@ fn names(window: &podterm::model::PodWindow) -> Vec<&str> {
 #[tokio::test]
 async fn the_feed_sends_the_window_asked_for_when_it_changes() {
     let f = start().await;
-    add_pods(&f, "job", 30);
+    add_pods(&f, "job", 30).await;
     let mut feed = Feed::open(
         f.addr,
         "/api/pods/watch?namespace=batch&filter=JOB&limit=3",
@@ -385,7 +385,7 @@ async fn the_feed_sends_the_window_asked_for_when_it_changes() {
     assert_eq!((window.matching, window.total, window.limit), (30, 32, 3));
     assert_eq!(window.filter, "JOB");
     // a pod outside the window: only the counts are sent
-    add_pods(&f, "zzz", 1);
+    add_pods(&f, "zzz", 1).await;
     let (name, data) = feed.next().await;
     assert_eq!(name, "counts", "{data}");
     let counts: podterm::model::PodCounts = serde_json::from_str(&data).unwrap();

@@ -83,21 +83,32 @@ impl ControlPlane {
         Ok(())
     }
 
-    /// The demo's pods this node runs as the demo describes them: every container
-    /// running, or not scheduled at all (no scheduler runs here, so it stays Pending).
+    /// The demo's pods this node runs as the demo describes them.
     pub fn demo_pods(&self) -> Vec<PodSpec> {
         ClusterSpec::demo()
             .pods
             .into_iter()
-            .filter(|pod| {
-                let running = pod.phase == Phase::Running
-                    && pod
-                        .containers
-                        .iter()
-                        .all(|c| c.state == ContainerState::Running);
-                running || pod.node.is_none()
-            })
+            .filter(truthful)
             .collect()
+    }
+
+    /// Creates a pod from a state-file spec, bound to the node (or unscheduled when the
+    /// spec has no node). The kubelet then runs it; its state is the kubelet's to report,
+    /// so a spec that asks for another state than running is refused.
+    pub async fn create_pod(&self, pod: &PodSpec) -> Result<(), Error> {
+        if !truthful(pod) {
+            return Err(Error::new(format!(
+                "pod {}/{}: a node decides a pod's state; only running or unscheduled pods \
+                 can be created from a spec",
+                pod.namespace, pod.name
+            )));
+        }
+        let admin = self.client(User::Admin).await?;
+        Api::<Pod>::namespaced(admin, &pod.namespace)
+            .create(&PostParams::default(), &pod_object(pod, self.node_name()))
+            .await
+            .map_err(|e| failed(&format!("creating pod {}/{}", pod.namespace, pod.name), e))?;
+        Ok(())
     }
 
     /// Replaces the previous policy with RBAC objects for `rules` (the testcluster's
@@ -133,6 +144,17 @@ impl ControlPlane {
         }
         Ok(())
     }
+}
+
+/// Every container running, or not scheduled at all (no scheduler runs here, so it stays
+/// Pending): what this node shows as the spec says.
+fn truthful(pod: &PodSpec) -> bool {
+    let running = pod.phase == Phase::Running
+        && pod
+            .containers
+            .iter()
+            .all(|c| c.state == ContainerState::Running);
+    running || pod.node.is_none()
 }
 
 fn failed(what: &str, e: kube::Error) -> Error {

@@ -101,10 +101,17 @@ impl Cluster {
         }
     }
 
-    /// Creates or replaces a pod with the state its spec says (the testcluster only: on a
-    /// real node, the kubelet decides a pod's state).
-    pub fn put_pod(&self, pod: PodSpec) -> Result<(), String> {
-        self.testcluster("setting a pod's state").put_pod(pod)
+    /// Creates a pod from a spec (on the testcluster, also replaces one, with any state;
+    /// on the real cluster the kubelet decides a pod's state, so only running or
+    /// unscheduled specs are created there).
+    pub async fn put_pod(&self, pod: PodSpec) -> Result<(), String> {
+        match self {
+            Cluster::Test(cluster) => cluster.put_pod(pod),
+            Cluster::Real { control_plane, .. } => control_plane
+                .create_pod(&pod)
+                .await
+                .map_err(|e| e.to_string()),
+        }
     }
 
     pub async fn set_policy(&self, rules: Vec<PolicyRule>) -> Result<(), String> {
