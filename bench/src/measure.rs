@@ -149,10 +149,42 @@ pub struct Crowd {
     pub rss_busy: u64,
     pub bytes_per_idle_session: f64,
     pub seconds_to_open_idle: f64,
+    /// The same number of sessions opened straight at the API server, as many at a time,
+    /// in the same run (each then ended with `exit`).
+    pub seconds_to_open_direct: f64,
     pub busy_echo: Latency,
     pub busy_echo_direct: Latency,
     /// `/healthz` with the idle sessions open, without and with half-sent requests held.
     pub slowloris: crate::slowloris::Slowloris,
+}
+
+/// How long opening `count` shells straight at the API server takes, 32 at a time as the
+/// idle sessions open through podterm; they are ended afterwards, not left lingering.
+async fn open_direct(ends: &Endpoints, count: usize) -> Result<f64, Error> {
+    let gate = Arc::new(tokio::sync::Semaphore::new(32));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (ends, gate) = (ends.clone(), gate.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            shell(&ends, Path::Direct).await
+        }));
+    }
+    let mut opened = Vec::with_capacity(count);
+    for task in tasks {
+        opened.push(task.await??);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    for mut term in opened {
+        term.send(b"exit\n").await?;
+        let _ = tokio::time::timeout(PATIENCE, async {
+            while let Ok(Read::Output(_)) = term.read().await {}
+        })
+        .await;
+        term.close().await;
+    }
+    Ok(seconds)
 }
 
 /// `idle` open shells that only keep alive, then `busy` more that echo for `busy_time`.
@@ -170,6 +202,7 @@ pub async fn crowd(
         shell(ends, Path::Podterm).await?.close().await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let seconds_to_open_direct = open_direct(ends, idle).await?;
     let rss_before = podterm.process.rss()?;
 
     let failures = Arc::new(AtomicUsize::new(0));
@@ -276,6 +309,7 @@ pub async fn crowd(
         rss_busy,
         bytes_per_idle_session: (rss_idle.saturating_sub(rss_before)) as f64 / idle.max(1) as f64,
         seconds_to_open_idle,
+        seconds_to_open_direct,
         busy_echo,
         busy_echo_direct,
         slowloris,

@@ -309,10 +309,29 @@ pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> St
         );
         row(
             &mut out,
-            "seconds to open the idle sessions",
+            "seconds to open the idle sessions, 32 at a time: through podterm",
             &[
                 spread(&crowd, |c| c.seconds_to_open_idle).to_string(),
                 String::new(),
+            ],
+        );
+        row(
+            &mut out,
+            "the same number opened straight at the API server, same run",
+            &[
+                spread(&crowd, |c| c.seconds_to_open_direct).to_string(),
+                String::new(),
+            ],
+        );
+        let rate = spread(&crowd, |c| {
+            100.0 * c.seconds_to_open_direct / c.seconds_to_open_idle.max(f64::EPSILON)
+        });
+        row(
+            &mut out,
+            "podterm's opening rate as % of the direct rate",
+            &[
+                rate.to_string(),
+                format!("≥ 80: {}", check(rate.median >= 80.0)),
             ],
         );
         let lat = |f: fn(&measure::Crowd) -> &Latency| {
