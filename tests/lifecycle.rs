@@ -563,7 +563,6 @@ async fn a_deleted_pod_or_a_cut_connection_reads_as_a_message() {
     again.read_until("still-here").await;
 }
 
-/// The testcluster only: it can stop its listener and come back on the same port.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_server_away_for_a_moment_reads_as_unreachable() {
     let f = start().await;
@@ -575,7 +574,16 @@ async fn an_api_server_away_for_a_moment_reads_as_unreachable() {
         Some(ServerEvent::Error { reason, .. }) => assert_eq!(reason, ErrorReason::Unreachable),
         other => panic!("{other:?}"),
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Back once the cluster answers (the real kube-apiserver takes seconds to start).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while common::http(f.addr, "GET", "/readyz", &[], "").await.0 != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cluster is back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let mut back = Page::open(&f, SHELL).await;
     back.read_until("# ").await;
 }

@@ -72,6 +72,8 @@ pub struct ControlPlane {
     pub(crate) ca_pem: String,
     pub(crate) tokens: Vec<(User, Option<String>)>,
     pub(crate) startup: Duration,
+    /// kube-apiserver's arguments, to start it again the same way.
+    pub(crate) apiserver_args: Vec<String>,
     /// The testcluster as the one node (None only while starting).
     pub(crate) kubelet: Option<testcluster::Kubelet>,
     /// Held so they are not reaped early; PR_SET_PDEATHSIG ends them with the process.
@@ -108,6 +110,37 @@ impl ControlPlane {
     /// The Node the testcluster kubelet registered; test pods set `spec.nodeName` to it.
     pub fn node_name(&self) -> &'static str {
         crate::files::NODE
+    }
+
+    /// Kills kube-apiserver and starts it again on the same port after `down`, as a
+    /// cluster whose API server goes away for a moment. Returns once it is stopped; it
+    /// takes a few seconds to answer again after it starts.
+    pub fn restart_apiserver(&'static self, down: Duration) -> Result<(), Error> {
+        let mut servers = self._servers.lock().unwrap_or_else(|e| e.into_inner());
+        let apiserver = servers
+            .last_mut()
+            .ok_or_else(|| Error::new("kube-apiserver is not running"))?;
+        // Killed, as a crashed server or a cut network: a graceful stop waits up to a
+        // minute for open watches, and the testcluster's listener drops them too.
+        apiserver
+            .kill()
+            .map_err(|e| Error::new(format!("stopping kube-apiserver: {e}")))?;
+        let _ = apiserver.wait();
+        drop(servers);
+        std::thread::spawn(move || {
+            std::thread::sleep(down);
+            match crate::start::launch("kube-apiserver", &self.bin, &self.apiserver_args, &self.dir)
+            {
+                Ok(child) => {
+                    let mut servers = self._servers.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(last) = servers.last_mut() {
+                        *last = child;
+                    }
+                }
+                Err(e) => eprintln!("kube-apiserver did not start again: {e}"),
+            }
+        });
+        Ok(())
     }
 
     /// kube-apiserver's process id (to read its CPU time and memory).

@@ -36,6 +36,7 @@ pub async fn start() -> Result<ControlPlane, Error> {
     let args = apiserver_args(&dir, etcd_port, port);
     let mut apiserver = launch("kube-apiserver", &bin, &args, &dir)?;
     let control_plane = ControlPlane {
+        apiserver_args: args,
         dir,
         bin,
         url,
@@ -85,8 +86,12 @@ fn free_port() -> Result<u16, Error> {
 }
 
 /// Starts `name` from `bin` with its output in `dir/NAME.log`.
-fn launch(name: &str, bin: &Path, args: &[String], dir: &Path) -> Result<Child, Error> {
-    let log = std::fs::File::create(dir.join(format!("{name}.log")))
+pub(crate) fn launch(name: &str, bin: &Path, args: &[String], dir: &Path) -> Result<Child, Error> {
+    // Appended to: a restarted server keeps its earlier log.
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(format!("{name}.log")))
         .map_err(|e| Error::new(format!("{name}'s log: {e}")))?;
     let mut command = Command::new(bin.join(name));
     command

@@ -48,8 +48,8 @@ impl Cluster {
         }
     }
 
-    /// The testcluster itself, for what only it can do (restart its listener, change a
-    /// pod's phase): a test that needs it is listed in `scripts/test` as testcluster-only.
+    /// The testcluster itself, for what only it can do: a test that needs it is listed in
+    /// `scripts/test` as testcluster-only.
     pub fn testcluster(&self, what: &str) -> &TestCluster {
         match self {
             Cluster::Test(cluster) => cluster,
@@ -133,9 +133,15 @@ impl Cluster {
         }
     }
 
+    /// Takes the API server away for `down` (the testcluster's listener, or the real
+    /// kube-apiserver's whole process, which then needs a few seconds to answer again).
     pub fn restart_listener(&self, down: Duration) -> Result<(), String> {
-        self.testcluster("restarting the API server")
-            .restart_listener(down)
+        match self {
+            Cluster::Test(cluster) => cluster.restart_listener(down),
+            Cluster::Real { control_plane, .. } => control_plane
+                .restart_apiserver(down)
+                .map_err(|e| e.to_string()),
+        }
     }
 
     pub async fn processes(&self, namespace: &str, pod: &str, container: &str) -> Vec<ProcessInfo> {
