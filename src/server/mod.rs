@@ -24,7 +24,8 @@ use cluster::{clusters, watch};
 use clusters::Clusters;
 use relay::{exec, session};
 use trail::{admission, audit};
-use web::auth::{Auth, Caller};
+use web::auth::Auth;
+use web::identity::Caller;
 use web::{admin, auth, base_path, headers, listener, login, metrics};
 
 /// Where session recordings go, when they are on.

@@ -122,7 +122,7 @@ pub async fn start_with(options: Options) -> Fixture {
             .iter()
             .map(|o| o.to_string())
             .collect(),
-        session_lifetime: Duration::from_secs(3600),
+        login_lifetime: Duration::from_secs(3600),
         admin_users: vec![],
         admin_groups: vec!["system:masters".into()],
         impersonation: options.impersonation.clone(),

@@ -39,7 +39,7 @@ use crate::server::AppState;
 use crate::server::cluster::clusters::Cluster;
 use crate::server::cluster::kube_errors::classify;
 use crate::server::cluster::pods::{created, summarize};
-use crate::server::web::auth::Caller;
+use crate::server::web::identity::Caller;
 
 /// Changes within this window are sent as one update.
 const COALESCE: Duration = Duration::from_millis(200);

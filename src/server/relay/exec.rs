@@ -22,7 +22,7 @@ use crate::server::relay::shell::default_command;
 use crate::server::trail::admission::SessionInfo;
 use crate::server::trail::audit::SessionFacts;
 use crate::server::trail::recording::Recorder;
-use crate::server::web::auth::Caller;
+use crate::server::web::identity::Caller;
 
 /// What a browser asked to run, and where.
 #[derive(Debug, Clone)]
@@ -182,10 +182,10 @@ async fn session(
                 },
                 Some(Err(failure)) => return fail(browser, failure).await,
                 // Nothing waits under that id (given up, or podterm restarted): a new one.
-                None => crate::server::web::auth::random_hex(8),
+                None => crate::server::web::logins::random_hex(8),
             }
         }
-        None => crate::server::web::auth::random_hex(8),
+        None => crate::server::web::logins::random_hex(8),
     };
     match start(&state, &caller, &target, id, context).await {
         Ok(session) => {
@@ -246,7 +246,7 @@ fn start_for_page(
     )
     .ok()?;
     let context = target.context_or_current(&state);
-    let id = crate::server::web::auth::random_hex(8);
+    let id = crate::server::web::logins::random_hex(8);
     let owner = caller.identity.cache_key();
     let report = state.sessions.expect(&id, &owner, target.place(&context));
     let claimed_id = id.clone();

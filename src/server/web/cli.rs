@@ -14,10 +14,11 @@ use crate::server::cluster::clusters::Clusters;
 use crate::server::relay::session::{Sessions, Settings};
 use crate::server::trail::admission::{Admissions, Limits};
 use crate::server::trail::audit::Audit;
-use crate::server::web::auth::{Auth, AuthConfig, Mode, random_hex};
+use crate::server::web::auth::{Auth, AuthConfig, Mode};
 use crate::server::web::demo::Demo;
 use crate::server::web::impersonation::ImpersonationPolicy;
 use crate::server::web::listener::{self, Connections};
+use crate::server::web::logins::random_hex;
 use crate::server::web::metrics::{Exposition, Metrics};
 use crate::server::{AppState, Recordings};
 
@@ -341,7 +342,7 @@ fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), Stri
         groups_header: args.proxy_groups_header.to_lowercase(),
         trusted_proxies: args.trusted_proxies.clone(),
         allowed_origins: args.allowed_origins.clone(),
-        session_lifetime: Duration::from_secs(args.session_hours.max(1) * 3600),
+        login_lifetime: Duration::from_secs(args.session_hours.max(1) * 3600),
         admin_users: args.admin_users.clone(),
         admin_groups: args.admin_groups.clone(),
         impersonation: ImpersonationPolicy {

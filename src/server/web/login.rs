@@ -12,8 +12,10 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::server::AppState;
-use crate::server::web::auth::{Identity, Mode, client, cross_origin, random_hex, too_many_tries};
+use crate::server::web::auth::{Mode, client, cross_origin, too_many_tries};
+use crate::server::web::identity::Identity;
 use crate::server::web::login_cookie::{self, LoginCookie};
+use crate::server::web::logins::random_hex;
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
@@ -147,11 +149,11 @@ async fn log_in(
     tracing::info!(user = identity.name(), from = %from.address, "logged in");
     // A new login replaces the one this browser had (user-token mode: for another context).
     for old in login_cookie::candidates(headers, &state.base_path) {
-        auth.end_session(&old);
+        auth.end_login(&old);
     }
-    let id = auth.start_session(identity);
+    let id = auth.start_login(identity);
     let cookie =
-        login_cookie_for(state, headers, peer).set(&id, auth.config.session_lifetime.as_secs());
+        login_cookie_for(state, headers, peer).set(&id, auth.config.login_lifetime.as_secs());
     let mut response = Redirect::to(&format!("{}{next}", state.base_path)).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -196,7 +198,7 @@ pub async fn logout(
         return cross_origin();
     }
     for id in login_cookie::candidates(&headers, &state.base_path) {
-        state.auth.end_session(&id);
+        state.auth.end_login(&id);
     }
     let mut response = Redirect::to(&format!("{}/login", state.base_path)).into_response();
     if let Ok(value) = HeaderValue::from_str(&login_cookie_for(&state, &headers, peer).clear()) {

@@ -1,6 +1,6 @@
 //! The web layer: start-up and settings (`cli`, `demo`), the accept loop (`listener`),
-//! who is calling (`auth` with `impersonation`), logging in and out (`login` with
-//! `login_cookie` and `login_throttle`),
+//! who is calling (`auth` with `identity` and `impersonation`), logging in and out
+//! (`login` with `logins`, `login_cookie` and `login_throttle`),
 //! response headers (`headers`), the base path (`base_path`), the admin API (`admin`) and
 //! metrics (`metrics`). The router itself is in `server`.
 
@@ -10,9 +10,11 @@ pub mod base_path;
 pub mod cli;
 pub mod demo;
 pub mod headers;
+pub mod identity;
 pub mod impersonation;
 pub mod listener;
 pub mod login;
 pub mod login_cookie;
 pub mod login_throttle;
+pub mod logins;
 pub mod metrics;
