@@ -2,11 +2,11 @@
 //! they are made of. Rendered on the server, then hydrated.
 
 pub mod api;
+#[cfg(feature = "hydrate")]
+mod connection;
 mod dashboard;
 mod deep_link;
 mod pod_list;
-#[cfg(feature = "hydrate")]
-mod session;
 mod sync_view;
 mod target;
 mod terminal;
@@ -171,7 +171,7 @@ pub fn App() -> impl IntoView {
         String::new()
     };
     #[cfg(feature = "hydrate")]
-    session::guard_page_unload();
+    connection::guard_page_unload();
     view! {
         <PageTitle text="podterm"/>
         // The server routes requests with the prefix removed; the page sees it in its URL.

@@ -89,7 +89,7 @@ pub fn TerminalView(
     let attempt = RwSignal::new(0u32);
     let host = NodeRef::<Div>::new();
     #[cfg(feature = "hydrate")]
-    super::session::attach(host, target.clone(), state, attempt, visible);
+    super::connection::start(host, target.clone(), state, attempt, visible);
     #[cfg(not(feature = "hydrate"))]
     let _ = visible;
     let title = target.title();

@@ -1,9 +1,9 @@
-//! The browser side of a terminal session: xterm.js on one end, podterm's exec WebSocket
-//! on the other (see `crate::protocol`).
+//! A terminal's connection to podterm: xterm.js on one end, podterm's exec WebSocket on
+//! the other (see `crate::protocol`).
 //!
-//! One `Session` lives as long as its terminal and may go through several server sessions
-//! (the Reconnect button starts a new one) and several connections per server session (a
-//! dropped connection is resumed at the output offset the page has received).
+//! One `Connection` lives as long as its terminal and may go through several sessions (the
+//! Reconnect button starts a new one) and several sockets per session (a dropped socket is
+//! resumed at the output offset the page has received).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -100,13 +100,13 @@ fn parse_event(text: &str) -> Option<ServerEvent> {
     })
 }
 
-struct Session {
+struct Connection {
     term: TerminalHandle,
     target: Target,
     state: RwSignal<SessionState>,
     socket: RefCell<Option<WebSocket>>,
-    /// Counts connections; events of an older socket are ignored.
-    conn: Cell<u32>,
+    /// Counts sockets; events of an older socket are ignored.
+    socket_serial: Cell<u32>,
     /// The current connection's `Attached` arrived.
     attached: Cell<bool>,
     /// The server session's id while it can be resumed; `None` after it ended.
@@ -149,19 +149,19 @@ struct Session {
 
 /// Starts the terminal once its host element exists, and starts a new session on every
 /// change of `attempt` (the Reconnect button).
-pub fn attach(
+pub fn start(
     host: NodeRef<Div>,
     target: Target,
     state: RwSignal<SessionState>,
     attempt: RwSignal<u32>,
     visible: Signal<bool>,
 ) {
-    let session = StoredValue::new_local(None::<Rc<Session>>);
+    let connection = StoredValue::new_local(None::<Rc<Connection>>);
     Effect::new(move |_| {
         let again = attempt.get() > 0;
         let Some(element) = host.get() else { return };
-        if let Some(session) = session.get_value() {
-            session.start(again, None);
+        if let Some(connection) = connection.get_value() {
+            connection.start(again, None);
             return;
         }
         // On a terminal's own page the page's script may have started it already.
@@ -178,8 +178,8 @@ pub fn attach(
                 }
             },
         };
-        let created = Session::new(term, target.clone(), state);
-        session.set_value(Some(created.clone()));
+        let created = Connection::new(term, target.clone(), state);
+        connection.set_value(Some(created.clone()));
         created.start(false, early);
         if visible.get_untracked() {
             created.term.focus();
@@ -187,21 +187,21 @@ pub fn attach(
     });
     Effect::new(move |_| {
         if visible.get()
-            && let Some(session) = session.get_value()
+            && let Some(connection) = connection.get_value()
         {
-            session.term.fit();
-            session.term.focus();
+            connection.term.fit();
+            connection.term.focus();
         }
     });
     on_cleanup(move || {
-        if let Some(session) = session.get_value() {
-            session.dispose();
+        if let Some(connection) = connection.get_value() {
+            connection.dispose();
         }
     });
 }
 
-/// A callback that reaches the session while it exists.
-fn callback(weak: &Weak<Session>, f: fn(&Rc<Session>)) -> Closure<dyn FnMut()> {
+/// A callback that reaches the connection while it exists.
+fn callback(weak: &Weak<Connection>, f: fn(&Rc<Connection>)) -> Closure<dyn FnMut()> {
     let weak = weak.clone();
     Closure::new(move || {
         if let Some(s) = weak.upgrade() {
@@ -210,14 +210,14 @@ fn callback(weak: &Weak<Session>, f: fn(&Rc<Session>)) -> Closure<dyn FnMut()> {
     })
 }
 
-impl Session {
+impl Connection {
     fn new(term: TerminalHandle, target: Target, state: RwSignal<SessionState>) -> Rc<Self> {
-        let session = Rc::new_cyclic(|weak: &Weak<Self>| Self {
+        let connection = Rc::new_cyclic(|weak: &Weak<Self>| Self {
             term,
             target,
             state,
             socket: RefCell::new(None),
-            conn: Cell::new(0),
+            socket_serial: Cell::new(0),
             attached: Cell::new(false),
             session_id: RefCell::new(None),
             epoch: Cell::new(0),
@@ -243,13 +243,13 @@ impl Session {
             socket_callbacks: RefCell::new(Vec::new()),
             terminal_callbacks: RefCell::new(Vec::new()),
         });
-        let weak = Rc::downgrade(&session);
+        let weak = Rc::downgrade(&connection);
         let on_data = Closure::<dyn FnMut(String)>::new(move |text: String| {
             if let Some(s) = weak.upgrade() {
                 s.send_input(text.as_bytes());
             }
         });
-        let weak = Rc::downgrade(&session);
+        let weak = Rc::downgrade(&connection);
         // onBinary carries one byte per UTF-16 unit (mouse reports in some modes).
         let on_binary = Closure::<dyn FnMut(String)>::new(move |text: String| {
             if let Some(s) = weak.upgrade() {
@@ -257,21 +257,21 @@ impl Session {
                 s.send_input(&bytes);
             }
         });
-        let weak = Rc::downgrade(&session);
+        let weak = Rc::downgrade(&connection);
         let on_resize = Closure::<dyn FnMut(u16, u16)>::new(move |cols: u16, rows: u16| {
             if let Some(s) = weak.upgrade() {
                 s.send_size(cols, rows);
             }
         });
-        session.term.on_data(&on_data);
-        session.term.on_binary(&on_binary);
-        session.term.on_resize(&on_resize);
-        session.terminal_callbacks.borrow_mut().extend([
+        connection.term.on_data(&on_data);
+        connection.term.on_binary(&on_binary);
+        connection.term.on_resize(&on_resize);
+        connection.terminal_callbacks.borrow_mut().extend([
             Box::new(on_data) as Box<dyn std::any::Any>,
             Box::new(on_binary),
             Box::new(on_resize),
         ]);
-        session
+        connection
     }
 
     fn socket_url(&self, resume: Option<(&str, u64)>) -> Result<String, String> {
@@ -361,9 +361,11 @@ impl Session {
 
     /// Listens to a new connection's socket and starts its keepalive.
     fn connect(self: &Rc<Self>, socket: WebSocket) {
-        let conn = self.conn.get().wrapping_add(1);
-        self.conn.set(conn);
-        let current = move |weak: &Weak<Session>| weak.upgrade().filter(|s| s.conn.get() == conn);
+        let serial = self.socket_serial.get().wrapping_add(1);
+        self.socket_serial.set(serial);
+        let current = move |weak: &Weak<Connection>| {
+            weak.upgrade().filter(|s| s.socket_serial.get() == serial)
+        };
 
         let weak = Rc::downgrade(self);
         let on_open = Closure::<dyn FnMut()>::new(move || {
