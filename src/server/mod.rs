@@ -22,7 +22,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use crate::app::{App, shell as page_shell};
 use cluster::{clusters, watch};
 use clusters::Clusters;
-use relay::{exec, session};
+use relay::{exec, registry};
 use trail::{admission, audit};
 use web::auth::Auth;
 use web::identity::Caller;
@@ -45,7 +45,7 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub audit: Arc<audit::Audit>,
     pub admissions: Arc<admission::Admissions>,
-    pub sessions: Arc<session::Sessions>,
+    pub sessions: Arc<registry::Sessions>,
     pub metrics: Arc<metrics::Metrics>,
     /// The path prefix podterm is served under (`""` at the root).
     pub base_path: String,

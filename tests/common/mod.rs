@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use podterm::protocol::ServerEvent;
 use podterm::server::cluster::clusters::Clusters;
-use podterm::server::relay::session::{Sessions, Settings};
+use podterm::server::relay::registry::{Sessions, Settings};
 use podterm::server::trail::admission::{Admissions, Limits};
 use podterm::server::trail::audit::Audit;
 use podterm::server::web::auth::{Auth, AuthConfig, Mode};

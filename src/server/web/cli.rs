@@ -11,7 +11,7 @@ use leptos::prelude::get_configuration;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::server::cluster::clusters::Clusters;
-use crate::server::relay::session::{Sessions, Settings};
+use crate::server::relay::registry::{Sessions, Settings};
 use crate::server::trail::admission::{Admissions, Limits};
 use crate::server::trail::audit::Audit;
 use crate::server::web::auth::{Auth, AuthConfig, Mode};
