@@ -15,6 +15,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Target;
+
 pub const VERSION: u32 = 2;
 /// Unacknowledged output the server sends before it waits for the page.
 pub const OUTPUT_WINDOW: u64 = 512 * 1024;
@@ -165,15 +167,9 @@ pub enum Attach<'a> {
 }
 
 /// The path (under the site's base) of the exec WebSocket for a target.
-pub fn exec_path(
-    namespace: &str,
-    pod: &str,
-    container: &str,
-    context: Option<&str>,
-    attach: Attach<'_>,
-) -> String {
+pub fn exec_path(target: &Target, attach: Attach<'_>) -> String {
     let mut query = Vec::new();
-    if let Some(context) = context {
+    if let Some(context) = &target.context {
         query.push(format!("context={}", encode(context)));
     }
     match attach {
@@ -189,9 +185,9 @@ pub fn exec_path(
     }
     let mut path = format!(
         "/ws/exec/{}/{}/{}",
-        encode(namespace),
-        encode(pod),
-        encode(container)
+        encode(&target.namespace),
+        encode(&target.pod),
+        encode(&target.container)
     );
     if !query.is_empty() {
         path.push('?');
@@ -318,14 +314,20 @@ mod tests {
         assert_eq!(ErrorReason::from_name("Forbidden"), None);
     }
 
+    fn target(namespace: &str, pod: &str, container: &str, context: Option<&str>) -> Target {
+        Target {
+            context: context.map(str::to_string),
+            namespace: namespace.into(),
+            pod: pod.into(),
+            container: container.into(),
+        }
+    }
+
     #[test]
     fn paths_encode_every_part() {
         assert_eq!(
             exec_path(
-                "ns",
-                "pod",
-                "c",
-                Some("a b@x"),
+                &target("ns", "pod", "c", Some("a b@x")),
                 Attach::Start {
                     command: &["sh".into(), "-c".into(), "echo &".into()]
                 }
@@ -333,15 +335,15 @@ mod tests {
             "/ws/exec/ns/pod/c?context=a%20b%40x&command=sh&command=-c&command=echo%20%26"
         );
         assert_eq!(
-            exec_path("ns", "p", "c", None, Attach::Start { command: &[] }),
+            exec_path(
+                &target("ns", "p", "c", None),
+                Attach::Start { command: &[] }
+            ),
             "/ws/exec/ns/p/c"
         );
         assert_eq!(
             exec_path(
-                "ns",
-                "p",
-                "c",
-                None,
+                &target("ns", "p", "c", None),
                 Attach::Resume {
                     session: "ab12",
                     offset: 42

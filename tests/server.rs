@@ -76,11 +76,14 @@ async fn a_shell_with_bash_where_it_exists_and_sh_on_busybox() {
 async fn bytes_pass_through_untouched() {
     let f = start().await;
     // "你好" and an emoji, printed as raw octal escapes so no encoding happens on the way in
+    let target = podterm::model::Target {
+        context: None,
+        namespace: "default".into(),
+        pod: "toolbox".into(),
+        container: "shell".into(),
+    };
     let path = podterm::protocol::exec_path(
-        "default",
-        "toolbox",
-        "shell",
-        None,
+        &target,
         podterm::protocol::Attach::Start {
             command: &[
                 "printf".into(),

@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
-use super::Target;
+use super::Terminal;
 use super::terminal::{SessionState, reason_label};
 use super::xterm::{self, TerminalHandle};
 use crate::protocol::{
@@ -102,7 +102,8 @@ fn parse_event(text: &str) -> Option<ServerEvent> {
 
 struct Connection {
     term: TerminalHandle,
-    target: Target,
+    /// What it runs, where.
+    terminal: Terminal,
     state: RwSignal<SessionState>,
     socket: RefCell<Option<WebSocket>>,
     /// Counts sockets; events of an older socket are ignored.
@@ -151,7 +152,7 @@ struct Connection {
 /// change of `attempt` (the Reconnect button).
 pub fn start(
     host: NodeRef<Div>,
-    target: Target,
+    terminal: Terminal,
     state: RwSignal<SessionState>,
     attempt: RwSignal<u32>,
     visible: Signal<bool>,
@@ -178,7 +179,7 @@ pub fn start(
                 }
             },
         };
-        let created = Connection::new(term, target.clone(), state);
+        let created = Connection::new(term, terminal.clone(), state);
         connection.set_value(Some(created.clone()));
         created.start(false, early);
         if visible.get_untracked() {
@@ -211,10 +212,10 @@ fn callback(weak: &Weak<Connection>, f: fn(&Rc<Connection>)) -> Closure<dyn FnMu
 }
 
 impl Connection {
-    fn new(term: TerminalHandle, target: Target, state: RwSignal<SessionState>) -> Rc<Self> {
+    fn new(term: TerminalHandle, terminal: Terminal, state: RwSignal<SessionState>) -> Rc<Self> {
         let connection = Rc::new_cyclic(|weak: &Weak<Self>| Self {
             term,
-            target,
+            terminal,
             state,
             socket: RefCell::new(None),
             socket_serial: Cell::new(0),
@@ -285,7 +286,7 @@ impl Connection {
         Ok(format!(
             "{scheme}//{host}{}{}",
             super::base(),
-            self.target.socket_path(resume)
+            self.terminal.socket_path(resume)
         ))
     }
 

@@ -8,7 +8,6 @@ mod dashboard;
 mod deep_link;
 mod pod_list;
 mod sync_view;
-mod target;
 mod terminal;
 #[cfg(feature = "hydrate")]
 mod xterm;
@@ -21,7 +20,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{Lazy, LazyRoute, lazy_route, path};
 
 use sync_view::sync_view;
-pub use target::Target;
+pub use terminal::Terminal;
 
 /// The path prefix podterm is served under (`""` at the root), provided by the server for
 /// its render; the page reads it from its `podterm-base` meta tag.

@@ -5,7 +5,8 @@
 
 use leptos::prelude::*;
 
-use super::Target;
+use super::Terminal;
+use crate::model::Target;
 use crate::model::{PodSummary, PodWindow, WINDOW_MAX, WINDOW_STEP, normalize_filter};
 
 #[component]
@@ -16,7 +17,7 @@ pub fn PodList(
     namespace: String,
     /// Why no shell may be opened in this namespace (the cluster's answer), if none may.
     exec_denied: Option<String>,
-    open: Callback<Target>,
+    open: Callback<Terminal>,
 ) -> impl IntoView {
     let typed = window.filter.clone();
     let filter = RwSignal::new(window.filter.clone());
@@ -208,12 +209,14 @@ fn count(n: usize) -> String {
 }
 
 #[component]
-fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Target>) -> impl IntoView {
-    let target = |container: &str| Target {
-        context: context.clone(),
-        namespace: pod.namespace.clone(),
-        pod: pod.name.clone(),
-        container: container.to_string(),
+fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Terminal>) -> impl IntoView {
+    let terminal = |container: &str| Terminal {
+        target: Target {
+            context: context.clone(),
+            namespace: pod.namespace.clone(),
+            pod: pod.name.clone(),
+            container: container.to_string(),
+        },
         command: Vec::new(),
     };
     let default = pod
@@ -221,14 +224,14 @@ fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Target>) -> i
         .as_ref()
         .and_then(|name| pod.container(name))
         .filter(|c| c.not_connectable.is_none())
-        .map(|c| target(&c.name));
+        .map(|c| terminal(&c.name));
     let status_class = match pod.status.as_str() {
         "Running" | "Completed" | "Succeeded" => "pod-status ok",
         "Pending" | "ContainerCreating" | "Terminating" => "pod-status pending",
         _ => "pod-status bad",
     };
     let containers = pod.containers.iter().map(|c| {
-        let t = target(&c.name);
+        let t = terminal(&c.name);
         let disabled = c.not_connectable.is_some();
         let title = c.not_connectable.clone().unwrap_or_else(|| format!("Open a shell in {} ({})", c.name, c.image));
         view! {

@@ -10,13 +10,14 @@ use axum::response::Response;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams};
 
+use crate::model::Target;
 use crate::protocol::{ErrorReason, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent};
 use crate::server::AppState;
 use crate::server::cluster::access::may_exec;
 use crate::server::cluster::kube_errors::{Failure, classify};
 use crate::server::cluster::pods::summarize;
 use crate::server::relay::connection;
-use crate::server::relay::reaper::{self, Place};
+use crate::server::relay::reaper;
 use crate::server::relay::session::Start;
 use crate::server::relay::shell::default_command;
 use crate::server::relay::upstream::Upstream;
@@ -28,10 +29,7 @@ use crate::server::web::identity::Caller;
 /// What a browser asked to run, and where.
 #[derive(Debug, Clone)]
 pub struct ExecTarget {
-    pub context: Option<String>,
-    pub namespace: String,
-    pub pod: String,
-    pub container: String,
+    pub target: Target,
     pub command: Vec<String>,
     /// Re-attach to this session from this output offset instead of starting one.
     pub resume: Option<(String, u64)>,
@@ -90,10 +88,12 @@ impl ExecTarget {
             command = default_command();
         }
         Ok(Self {
-            context,
-            namespace,
-            pod,
-            container,
+            target: Target {
+                context,
+                namespace,
+                pod,
+                container,
+            },
             command,
             resume,
             prestarted,
@@ -102,18 +102,18 @@ impl ExecTarget {
 
     /// The context asked for, else the current one.
     fn context_or_current(&self, state: &AppState) -> String {
-        self.context
+        self.target
+            .context
             .clone()
             .or_else(|| state.clusters.current())
             .unwrap_or_default()
     }
 
-    fn place(&self, context: &str) -> Place {
-        Place {
-            context: context.to_string(),
-            namespace: self.namespace.clone(),
-            pod: self.pod.clone(),
-            container: self.container.clone(),
+    /// The target with its context named.
+    fn resolved(&self, context: &str) -> Target {
+        Target {
+            context: Some(context.to_string()),
+            ..self.target.clone()
         }
     }
 }
@@ -150,10 +150,10 @@ async fn session(
     let owner = caller.identity.cache_key();
     let context = target.context_or_current(&state);
     if let Some((id, requested)) = &target.resume {
-        let resumed = match resume_allowed(&state, &caller, &target).await {
+        let resumed = match resume_allowed(&state, &caller, &target.target).await {
             Ok(()) => state
                 .sessions
-                .resume(id, &owner, &target.place(&context), *requested),
+                .resume(id, &owner, &target.resolved(&context), *requested),
             Err(failure) => Err(failure),
         };
         return match resumed {
@@ -170,9 +170,9 @@ async fn session(
     }
     let id = match &target.prestarted {
         Some(id) => {
-            let place = target.place(&context);
-            match state.sessions.claim(id, &owner, &place).await {
-                Some(Ok(())) => match state.sessions.resume(id, &owner, &place, 0) {
+            let resolved = target.resolved(&context);
+            match state.sessions.claim(id, &owner, &resolved).await {
+                Some(Ok(())) => match state.sessions.resume(id, &owner, &resolved, 0) {
                     Ok((session, offset, generation)) => {
                         let left =
                             connection::serve(session, browser, offset, false, generation).await;
@@ -202,29 +202,17 @@ async fn session(
 /// themselves (a top-level navigation, typed in or from podterm, per the Fetch Metadata
 /// headers): a link or a prefetch from another site does not start shells. Called by the
 /// server render; returns the session's id.
-pub fn prestart(
-    context: Option<&str>,
-    namespace: &str,
-    pod: &str,
-    container: &str,
-) -> Option<String> {
+pub fn prestart(target: &Target) -> Option<String> {
     // The render may build the page's terminal more than once: one start per page.
     let slot = leptos::prelude::use_context::<PrestartSlot>()?;
-    slot.0
-        .get_or_init(|| start_for_page(context, namespace, pod, container))
-        .clone()
+    slot.0.get_or_init(|| start_for_page(target)).clone()
 }
 
 /// The session a page's render started, if any (one per page render).
 #[derive(Clone, Default)]
 pub struct PrestartSlot(Arc<std::sync::OnceLock<Option<String>>>);
 
-fn start_for_page(
-    context: Option<&str>,
-    namespace: &str,
-    pod: &str,
-    container: &str,
-) -> Option<String> {
+fn start_for_page(target: &Target) -> Option<String> {
     let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
     if !opened_by_person(&parts.headers) {
         return None;
@@ -234,22 +222,24 @@ fn start_for_page(
     if state.sessions.stopping().is_cancelled() {
         return None;
     }
-    let query = context.map(|c| {
+    let query = target.context.as_deref().map(|c| {
         form_urlencoded::Serializer::new(String::new())
             .append_pair("context", c)
             .finish()
     });
     let target = ExecTarget::parse(
-        namespace.to_string(),
-        pod.to_string(),
-        container.to_string(),
+        target.namespace.clone(),
+        target.pod.clone(),
+        target.container.clone(),
         query.as_deref(),
     )
     .ok()?;
     let context = target.context_or_current(&state);
     let id = crate::server::web::logins::random_hex(8);
     let owner = caller.identity.cache_key();
-    let report = state.sessions.expect(&id, &owner, target.place(&context));
+    let report = state
+        .sessions
+        .expect(&id, &owner, target.resolved(&context));
     let claimed_id = id.clone();
     tokio::spawn(async move {
         let outcome = start(&state, &caller, &target, id.clone(), context)
@@ -292,10 +282,7 @@ async fn start(
         user: caller.identity.name().to_string(),
         groups: caller.identity.groups().to_vec(),
         from: caller.from.clone(),
-        context: context.clone(),
-        namespace: target.namespace.clone(),
-        pod: target.pod.clone(),
-        container: target.container.clone(),
+        target: target.resolved(&context),
         command: target.command.clone(),
         start: jiff::Timestamp::now().to_string(),
     };
@@ -303,10 +290,7 @@ async fn start(
         id: id.clone(),
         user: facts.user.clone(),
         from: facts.from.clone(),
-        context: context.clone(),
-        namespace: facts.namespace.clone(),
-        pod: facts.pod.clone(),
-        container: facts.container.clone(),
+        target: facts.target.clone(),
         start: facts.start.clone(),
     }) {
         Ok(ticket) => ticket,
@@ -321,9 +305,9 @@ async fn start(
         target.command.clone()
     };
     let setup = std::time::Instant::now();
-    let (upstream, client) = match open(state, caller, target, command).await {
+    let (upstream, client) = match open(state, caller, &target.target, command).await {
         Ok((upstream, context, client)) => {
-            facts.context = context;
+            facts.target.context = Some(context);
             state
                 .metrics
                 .setup_seconds
@@ -333,14 +317,14 @@ async fn start(
         }
         Err(failure) => {
             state.metrics.error(failure.reason);
-            tracing::info!(user = caller.identity.name(), pod = %target.pod, namespace = %target.namespace, "exec not started: {failure}");
+            tracing::info!(user = caller.identity.name(), pod = %target.target.pod, namespace = %target.target.namespace, "exec not started: {failure}");
             return Err(failure);
         }
     };
     let recorder = state.recordings.as_ref().and_then(|r| {
         let title = format!(
             "{} in {}/{}/{}",
-            facts.user, facts.namespace, facts.pod, facts.container
+            facts.user, facts.target.namespace, facts.target.pod, facts.target.container
         );
         Recorder::create(&r.dir, &id, &title, r.with_input)
             .map_err(|e| tracing::warn!("cannot record session {id}: {e}"))
@@ -349,7 +333,7 @@ async fn start(
     let session = state.sessions.start(Start {
         id,
         owner: caller.identity.cache_key(),
-        place: target.place(&facts.context),
+        target: facts.target.clone(),
         upstream,
         ticket,
         facts,
@@ -363,11 +347,7 @@ async fn start(
 }
 
 /// A person whose access was revoked does not get back into their session.
-async fn resume_allowed(
-    state: &AppState,
-    caller: &Caller,
-    target: &ExecTarget,
-) -> Result<(), Failure> {
+async fn resume_allowed(state: &AppState, caller: &Caller, target: &Target) -> Result<(), Failure> {
     let cluster = state
         .clusters
         .get(target.context.as_deref(), &caller.identity)
@@ -390,7 +370,7 @@ async fn fail(mut browser: WebSocket, failure: Failure) {
 async fn open(
     state: &AppState,
     caller: &Caller,
-    target: &ExecTarget,
+    target: &Target,
     command: Vec<String>,
 ) -> Result<(Upstream, String, kube::Client), Failure> {
     let cluster = state

@@ -9,9 +9,9 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::model::Target;
 use crate::protocol::ErrorReason;
 use crate::server::cluster::kube_errors::Failure;
-use crate::server::relay::reaper::Place;
 use crate::server::relay::session::{self, Session, Start};
 use crate::server::web::metrics::Metrics;
 
@@ -53,10 +53,10 @@ pub struct Sessions {
 pub type Prestarted = Option<Result<(), Failure>>;
 
 /// A session being started for a page (`exec::prestart`): only the same person at the same
-/// place may claim it.
+/// target may claim it.
 struct Expected {
     owner: String,
-    place: Place,
+    target: Target,
     ready: watch::Receiver<Prestarted>,
 }
 
@@ -106,7 +106,7 @@ impl Sessions {
         let session = Arc::new(Session::new(
             start.id.clone(),
             start.owner.clone(),
-            start.place.clone(),
+            start.target.clone(),
             input,
         ));
         self.map().insert(session.id.clone(), session.clone());
@@ -128,14 +128,14 @@ impl Sessions {
 
     /// Registers session `id`, about to be started for a page that will claim it; the
     /// starter reports how the start went through the returned sender.
-    pub fn expect(&self, id: &str, owner: &str, place: Place) -> watch::Sender<Prestarted> {
+    pub fn expect(&self, id: &str, owner: &str, target: Target) -> watch::Sender<Prestarted> {
         let (report, ready) = watch::channel(None);
         let owner = owner.to_string();
         self.expected().insert(
             id.to_string(),
             Expected {
                 owner,
-                place,
+                target,
                 ready,
             },
         );
@@ -144,13 +144,13 @@ impl Sessions {
 
     /// The page's socket takes the session started for it, once its start is done: `Ok`
     /// when it started (detached: attach with `resume`), or why it could not. `None` when
-    /// no such start is waiting for this person at this place (already claimed, given up,
+    /// no such start is waiting for this person at this target (already claimed, given up,
     /// or never made): the caller starts a session as usual.
-    pub async fn claim(&self, id: &str, owner: &str, place: &Place) -> Prestarted {
+    pub async fn claim(&self, id: &str, owner: &str, target: &Target) -> Prestarted {
         let mut ready = {
             let mut expected = self.expected();
             match expected.get(id) {
-                Some(e) if e.owner == owner && e.place == *place => expected.remove(id)?.ready,
+                Some(e) if e.owner == owner && e.target == *target => expected.remove(id)?.ready,
                 _ => return None,
             }
         };
@@ -165,13 +165,13 @@ impl Sessions {
         }
     }
 
-    /// Re-attaches a connection to a session of the same person at the same place. The
+    /// Re-attaches a connection to a session of the same person at the same target. The
     /// connection attached before (if any) is told and let go.
     pub fn resume(
         &self,
         id: &str,
         owner: &str,
-        place: &Place,
+        target: &Target,
         offset: u64,
     ) -> Result<(Arc<Session>, u64, u64), Failure> {
         let gone = || {
@@ -181,7 +181,7 @@ impl Sessions {
             )
         };
         let session = self.map().get(id).cloned().ok_or_else(gone)?;
-        if !session.belongs_to(owner, place) {
+        if !session.belongs_to(owner, target) {
             return Err(gone());
         }
         // Checked before taking over, so a bad request leaves the attached page alone.

@@ -19,11 +19,12 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio_tungstenite::tungstenite::Message as UpMessage;
 use tokio_util::sync::CancellationToken;
 
+use crate::model::Target;
 use crate::protocol::{ErrorReason, ServerEvent};
 use crate::server::cluster::kube_errors::Failure;
 use crate::server::relay::channels::{self, Incoming, Outcome};
 use crate::server::relay::end::{End, describe};
-use crate::server::relay::reaper::{self, Place};
+use crate::server::relay::reaper;
 use crate::server::relay::registry::Sessions;
 use crate::server::relay::replay::{Read, Replay};
 use crate::server::relay::upstream::{self, Upstream};
@@ -49,7 +50,7 @@ pub struct Link {
 pub struct Session {
     pub id: String,
     owner: String,
-    pub place: Place,
+    pub target: Target,
     input: mpsc::Sender<Input>,
     output: Mutex<Replay>,
     /// Bumped whenever output arrives or the session ends.
@@ -71,7 +72,7 @@ pub struct Start {
     pub id: String,
     /// The identity's cache key: only the same person may resume.
     pub owner: String,
-    pub place: Place,
+    pub target: Target,
     pub upstream: Upstream,
     pub ticket: Ticket,
     pub facts: SessionFacts,
@@ -143,8 +144,8 @@ pub(super) async fn run(
             .finish();
     }
     if settings.cleanup {
-        let report = reaper::end_processes(client, &session.place, &session.id).await;
-        tracing::info!(session = %session.id, pod = %session.place.pod, namespace = %session.place.namespace, "{report}");
+        let report = reaper::end_processes(client, &session.target, &session.id).await;
+        tracing::info!(session = %session.id, pod = %session.target.pod, namespace = %session.target.namespace, "{report}");
     }
     linger(&sessions, &session).await;
     sessions.remove(&session.id);
@@ -275,11 +276,16 @@ async fn linger(sessions: &Sessions, session: &Session) {
 
 impl Session {
     /// A session attached to its first connection (generation 1), with no output yet.
-    pub(super) fn new(id: String, owner: String, place: Place, input: mpsc::Sender<Input>) -> Self {
+    pub(super) fn new(
+        id: String,
+        owner: String,
+        target: Target,
+        input: mpsc::Sender<Input>,
+    ) -> Self {
         Self {
             id,
             owner,
-            place,
+            target,
             input,
             output: Mutex::new(Replay::default()),
             progress: watch::Sender::new(0),
@@ -300,9 +306,9 @@ impl Session {
         self.output.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether this is the session of `owner` at `place` (only they may resume it).
-    pub(super) fn belongs_to(&self, owner: &str, place: &Place) -> bool {
-        self.owner == owner && self.place == *place
+    /// Whether this is the session of `owner` at `target` (only they may resume it).
+    pub(super) fn belongs_to(&self, owner: &str, target: &Target) -> bool {
+        self.owner == owner && self.target == *target
     }
 
     /// A new connection attaches, letting go of the one before; its generation.
