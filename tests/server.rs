@@ -84,12 +84,11 @@ async fn bytes_pass_through_untouched() {
     };
     let path = podterm::protocol::exec_path(
         &target,
-        podterm::protocol::Attach::Start {
-            command: &[
-                "printf".into(),
-                "\\344\\275\\240\\345\\245\\275\\360\\237\\231\\202\\377".into(),
-            ],
-        },
+        &[
+            "printf".into(),
+            "\\344\\275\\240\\345\\245\\275\\360\\237\\231\\202\\377".into(),
+        ],
+        &podterm::protocol::Attach::Start,
     );
     let mut ws = terminal(&f, &path).await;
     let (out, event) = read_until(&mut ws, b"").await;

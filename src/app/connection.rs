@@ -16,6 +16,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use super::Terminal;
+use super::early_start::{self, EarlyStart};
 use super::terminal::{SessionState, reason_label};
 use super::xterm::{self, TerminalHandle};
 use crate::protocol::{
@@ -166,7 +167,7 @@ pub fn start(
             return;
         }
         // On a terminal's own page the page's script may have started it already.
-        let early = xterm::early(&element);
+        let early = early_start::take(&element);
         let term = match &early {
             Some(early) => early.terminal(),
             None => match xterm::create(&element) {
@@ -291,12 +292,12 @@ impl Connection {
     }
 
     /// Starts a new server session: the first one, or after the person asked to reconnect.
-    /// Takes over the connection of an early start (see `xterm::early`).
-    fn start(self: &Rc<Self>, again: bool, early: Option<xterm::EarlyStart>) {
+    /// Takes over the connection of an early start (see `early_start`).
+    fn start(self: &Rc<Self>, again: bool, early: Option<EarlyStart>) {
         self.cancel_retry();
         self.close_socket();
         // Keys typed for a session that ended do not belong to the next shell; keys typed
-        // into a terminal the page started early do (see `xterm::early`).
+        // into a terminal the page started early do (see `early_start`).
         if again {
             self.pending.borrow_mut().clear();
         }
@@ -320,18 +321,7 @@ impl Connection {
                 let socket = early.socket();
                 self.connect(socket.clone());
                 // The early start kept the events; the handlers above go through them now.
-                for event in events.iter() {
-                    let event: web_sys::Event = event.unchecked_into();
-                    let handler = match event.type_().as_str() {
-                        "open" => socket.onopen(),
-                        "message" => socket.onmessage(),
-                        "close" => socket.onclose(),
-                        _ => None,
-                    };
-                    if let Some(handler) = handler {
-                        let _ = handler.call1(&JsValue::NULL, &event);
-                    }
-                }
+                early_start::replay(&events, &socket);
             }
             None => self.open(None),
         }

@@ -40,12 +40,13 @@ impl Terminal {
     pub fn socket_path(&self, resume: Option<(&str, u64)>) -> String {
         use crate::protocol::{Attach, exec_path};
         let attach = match resume {
-            Some((session, offset)) => Attach::Resume { session, offset },
-            None => Attach::Start {
-                command: &self.command,
+            Some((session, offset)) => Attach::Resume {
+                session: session.to_string(),
+                offset,
             },
+            None => Attach::Start,
         };
-        exec_path(&self.target, attach)
+        exec_path(&self.target, &self.command, &attach)
     }
 }
 
@@ -138,24 +139,9 @@ pub fn TerminalView(
     let link = format!("{}{}", super::base(), terminal.deep_link());
     let command = (!terminal.command.is_empty()).then(|| terminal.command.join(" "));
     let socket = early.then(|| format!("{}{}", super::base(), terminal.socket_path(None)));
-    // The server starts the session as it renders the page; the page's first script claims
-    // it. The same two tags on both sides (the page renders them as placeholders).
-    #[cfg(feature = "ssr")]
-    let prestarted = || {
-        if !terminal.command.is_empty() {
-            // Only the shell: a command runs once the person has confirmed it.
-            return String::new();
-        }
-        crate::server::relay::exec::prestart(&terminal.target).unwrap_or_default()
-    };
-    #[cfg(not(feature = "ssr"))]
-    let prestarted = String::new;
-    let head = socket.clone().map(|content| {
-        view! {
-            <super::HeadMeta name="podterm-socket" content/>
-            <super::HeadMeta name="podterm-session" content=prestarted()/>
-        }
-    });
+    let head = socket
+        .clone()
+        .map(|socket| super::early_start::head(&terminal, socket));
     // A `sync_view`: a terminal may end up inside any `AnyView`.
     sync_view(view! {
         {head}

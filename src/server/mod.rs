@@ -150,7 +150,7 @@ async fn metrics_page(
 /// What every server render sees: the state, and the nonce the response's policy names.
 fn render_context(state: &AppState) {
     provide_context(state.clone());
-    provide_context(exec::PrestartSlot::default());
+    provide_context(relay::prestart::PrestartSlot::default());
     provide_context(crate::app::BasePath(state.base_path.clone()));
     let nonce = use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<headers::PageNonce>().cloned());

@@ -11,30 +11,29 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams};
 
 use crate::model::Target;
-use crate::protocol::{ErrorReason, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent};
+use crate::protocol::{Attach, ErrorReason, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent};
 use crate::server::AppState;
 use crate::server::cluster::access::may_exec;
 use crate::server::cluster::kube_errors::{Failure, classify};
 use crate::server::cluster::pods::summarize;
-use crate::server::relay::connection;
 use crate::server::relay::reaper;
 use crate::server::relay::session::Start;
 use crate::server::relay::shell::default_command;
 use crate::server::relay::upstream::Upstream;
+use crate::server::relay::{connection, prestart};
 use crate::server::trail::admission::SessionInfo;
 use crate::server::trail::audit::SessionFacts;
 use crate::server::trail::recording::Recorder;
 use crate::server::web::identity::Caller;
+use crate::server::web::logins::random_hex;
 
 /// What a browser asked to run, and where.
 #[derive(Debug, Clone)]
 pub struct ExecTarget {
     pub target: Target,
     pub command: Vec<String>,
-    /// Re-attach to this session from this output offset instead of starting one.
-    pub resume: Option<(String, u64)>,
-    /// Take this session, which podterm started while the page loaded (`prestart`).
-    pub prestarted: Option<String>,
+    /// A new session, a resume, or the claim of one started while the page loaded.
+    pub attach: Attach,
 }
 
 impl ExecTarget {
@@ -84,6 +83,11 @@ impl ExecTarget {
         {
             return Err("a start needs a session, and no resume or command".into());
         }
+        let attach = match (resume, prestarted) {
+            (Some((session, offset)), _) => Attach::Resume { session, offset },
+            (None, Some(session)) => Attach::Claim { session },
+            (None, None) => Attach::Start,
+        };
         if command.is_empty() {
             command = default_command();
         }
@@ -95,13 +99,12 @@ impl ExecTarget {
                 container,
             },
             command,
-            resume,
-            prestarted,
+            attach,
         })
     }
 
     /// The context asked for, else the current one.
-    fn context_or_current(&self, state: &AppState) -> String {
+    pub(super) fn context_or_current(&self, state: &AppState) -> String {
         self.target
             .context
             .clone()
@@ -110,7 +113,7 @@ impl ExecTarget {
     }
 
     /// The target with its context named.
-    fn resolved(&self, context: &str) -> Target {
+    pub(super) fn resolved(&self, context: &str) -> Target {
         Target {
             context: Some(context.to_string()),
             ..self.target.clone()
@@ -149,45 +152,44 @@ async fn session(
     };
     let owner = caller.identity.cache_key();
     let context = target.context_or_current(&state);
-    if let Some((id, requested)) = &target.resume {
-        let resumed = match resume_allowed(&state, &caller, &target.target).await {
-            Ok(()) => state
-                .sessions
-                .resume(id, &owner, &target.resolved(&context), *requested),
-            Err(failure) => Err(failure),
-        };
-        return match resumed {
-            Ok((session, offset, generation)) => {
-                state.metrics.resumed.inc();
-                let left = connection::serve(session, browser, offset, true, generation).await;
-                tracing::debug!(session = %id, ?left, "connection ended");
-            }
-            Err(failure) => {
-                state.metrics.error(failure.reason);
-                fail(browser, failure).await
-            }
-        };
-    }
-    let id = match &target.prestarted {
-        Some(id) => {
+    match &target.attach {
+        Attach::Resume { session, offset } => {
+            let resumed = match resume_allowed(&state, &caller, &target.target).await {
+                Ok(()) => {
+                    state
+                        .sessions
+                        .resume(session, &owner, &target.resolved(&context), *offset)
+                }
+                Err(failure) => Err(failure),
+            };
+            return match resumed {
+                Ok((resumed, offset, generation)) => {
+                    state.metrics.resumed.inc();
+                    let left = connection::serve(resumed, browser, offset, true, generation).await;
+                    tracing::debug!(session = %session, ?left, "connection ended");
+                }
+                Err(failure) => {
+                    state.metrics.error(failure.reason);
+                    fail(browser, failure).await
+                }
+            };
+        }
+        Attach::Claim { session } => {
             let resolved = target.resolved(&context);
-            match state.sessions.claim(id, &owner, &resolved).await {
-                Some(Ok(())) => match state.sessions.resume(id, &owner, &resolved, 0) {
-                    Ok((session, offset, generation)) => {
-                        let left =
-                            connection::serve(session, browser, offset, false, generation).await;
-                        tracing::debug!(session = %id, ?left, "connection ended");
-                        return;
-                    }
-                    Err(failure) => return fail(browser, failure).await,
-                },
+            match prestart::claim(&state, session, &owner, &resolved).await {
+                Some(Ok((claimed, offset, generation))) => {
+                    let left = connection::serve(claimed, browser, offset, false, generation).await;
+                    tracing::debug!(session = %session, ?left, "connection ended");
+                    return;
+                }
                 Some(Err(failure)) => return fail(browser, failure).await,
                 // Nothing waits under that id (given up, or podterm restarted): a new one.
-                None => crate::server::web::logins::random_hex(8),
+                None => {}
             }
         }
-        None => crate::server::web::logins::random_hex(8),
-    };
+        Attach::Start => {}
+    }
+    let id = random_hex(8);
     match start(&state, &caller, &target, id, context).await {
         Ok(session) => {
             let left = connection::serve(Arc::clone(&session), browser, 0, false, 1).await;
@@ -197,75 +199,9 @@ async fn session(
     }
 }
 
-/// Starts the terminal's session while its page loads, so the shell is up by the time the
-/// page's socket arrives and claims it (`start=ID`). Only for a page the person opened
-/// themselves (a top-level navigation, typed in or from podterm, per the Fetch Metadata
-/// headers): a link or a prefetch from another site does not start shells. Called by the
-/// server render; returns the session's id.
-pub fn prestart(target: &Target) -> Option<String> {
-    // The render may build the page's terminal more than once: one start per page.
-    let slot = leptos::prelude::use_context::<PrestartSlot>()?;
-    slot.0.get_or_init(|| start_for_page(target)).clone()
-}
-
-/// The session a page's render started, if any (one per page render).
-#[derive(Clone, Default)]
-pub struct PrestartSlot(Arc<std::sync::OnceLock<Option<String>>>);
-
-fn start_for_page(target: &Target) -> Option<String> {
-    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
-    if !opened_by_person(&parts.headers) {
-        return None;
-    }
-    let state = crate::server::state().ok()?;
-    let caller = crate::server::caller().ok()?;
-    if state.sessions.stopping().is_cancelled() {
-        return None;
-    }
-    let query = target.context.as_deref().map(|c| {
-        form_urlencoded::Serializer::new(String::new())
-            .append_pair("context", c)
-            .finish()
-    });
-    let target = ExecTarget::parse(
-        target.namespace.clone(),
-        target.pod.clone(),
-        target.container.clone(),
-        query.as_deref(),
-    )
-    .ok()?;
-    let context = target.context_or_current(&state);
-    let id = crate::server::web::logins::random_hex(8);
-    let owner = caller.identity.cache_key();
-    let report = state
-        .sessions
-        .expect(&id, &owner, target.resolved(&context));
-    let claimed_id = id.clone();
-    tokio::spawn(async move {
-        let outcome = start(&state, &caller, &target, id.clone(), context)
-            .await
-            // Detached until the page's socket attaches: the grace period runs from now.
-            .map(|session| session.detach(1));
-        let _ = report.send(Some(outcome));
-        tokio::time::sleep(state.sessions.settings().grace).await;
-        state.sessions.unclaimed(&id);
-    });
-    Some(claimed_id)
-}
-
-/// A top-level navigation the person made: typed, bookmarked or from a podterm page.
-fn opened_by_person(headers: &axum::http::HeaderMap) -> bool {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    header("sec-fetch-mode") == Some("navigate")
-        && header("sec-fetch-dest") == Some("document")
-        && matches!(header("sec-fetch-site"), Some("same-origin" | "none"))
-        && header("sec-purpose").is_none()
-        && header("purpose").is_none()
-}
-
 /// Starts a session: limits first (a refused session must not have started anything in the
 /// pod), then access, the pod and the exec as the person.
-async fn start(
+pub(super) async fn start(
     state: &AppState,
     caller: &Caller,
     target: &ExecTarget,

@@ -1,5 +1,5 @@
 //! The relay: a browser's terminal socket to a pod's exec stream and back. The exec route
-//! (`exec`), one browser connection (`connection`), the live sessions (`registry`), one
+//! (`exec`) and its early start (`prestart`), one browser connection (`connection`), the live sessions (`registry`), one
 //! session's task (`session`), how it ended (`end`) and the output it keeps for a resume
 //! (`replay`), the upstream exec stream and its channels (`upstream`, `channels`), the
 //! default shell (`shell`), and the cleanup of a session's processes (`reaper`).
@@ -8,6 +8,7 @@ pub mod channels;
 pub mod connection;
 mod end;
 pub mod exec;
+pub mod prestart;
 pub mod reaper;
 pub mod registry;
 pub mod replay;

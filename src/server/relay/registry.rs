@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::model::Target;
 use crate::protocol::ErrorReason;
 use crate::server::cluster::kube_errors::Failure;
+use crate::server::relay::prestart::Prestarts;
 use crate::server::relay::session::{self, Session, Start};
 use crate::server::web::metrics::Metrics;
 
@@ -43,21 +44,9 @@ pub struct Sessions {
     pub(super) metrics: Arc<Metrics>,
     map: Mutex<HashMap<String, Arc<Session>>>,
     /// Sessions started for pages still loading, until the page's socket claims them.
-    expected: Mutex<HashMap<String, Expected>>,
+    prestarts: Prestarts,
     shutdown: CancellationToken,
     tasks: TaskTracker,
-}
-
-/// How a session started ahead of its page's socket turned out (it is in the map when it
-/// started); `None` while it starts.
-pub type Prestarted = Option<Result<(), Failure>>;
-
-/// A session being started for a page (`exec::prestart`): only the same person at the same
-/// target may claim it.
-struct Expected {
-    owner: String,
-    target: Target,
-    ready: watch::Receiver<Prestarted>,
 }
 
 impl Sessions {
@@ -66,7 +55,7 @@ impl Sessions {
             settings,
             metrics,
             map: Mutex::new(HashMap::new()),
-            expected: Mutex::new(HashMap::new()),
+            prestarts: Prestarts::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         }
@@ -122,47 +111,9 @@ impl Sessions {
         self.map().remove(id);
     }
 
-    fn expected(&self) -> MutexGuard<'_, HashMap<String, Expected>> {
-        self.expected.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Registers session `id`, about to be started for a page that will claim it; the
-    /// starter reports how the start went through the returned sender.
-    pub fn expect(&self, id: &str, owner: &str, target: Target) -> watch::Sender<Prestarted> {
-        let (report, ready) = watch::channel(None);
-        let owner = owner.to_string();
-        self.expected().insert(
-            id.to_string(),
-            Expected {
-                owner,
-                target,
-                ready,
-            },
-        );
-        report
-    }
-
-    /// The page's socket takes the session started for it, once its start is done: `Ok`
-    /// when it started (detached: attach with `resume`), or why it could not. `None` when
-    /// no such start is waiting for this person at this target (already claimed, given up,
-    /// or never made): the caller starts a session as usual.
-    pub async fn claim(&self, id: &str, owner: &str, target: &Target) -> Prestarted {
-        let mut ready = {
-            let mut expected = self.expected();
-            match expected.get(id) {
-                Some(e) if e.owner == owner && e.target == *target => expected.remove(id)?.ready,
-                _ => return None,
-            }
-        };
-        ready.wait_for(Option::is_some).await.ok()?.clone()
-    }
-
-    /// Forgets a start nobody claimed (its session, detached from the beginning, ends when
-    /// the grace period passes).
-    pub fn unclaimed(&self, id: &str) {
-        if self.expected().remove(id).is_some() {
-            tracing::debug!(session = %id, "no page claimed the session started for it");
-        }
+    /// Sessions started for pages still loading.
+    pub fn prestarts(&self) -> &Prestarts {
+        &self.prestarts
     }
 
     /// Re-attaches a connection to a session of the same person at the same target. The
