@@ -1,6 +1,7 @@
 //! The web layer: start-up and settings (`cli`, `demo`), the accept loop (`listener`),
 //! who is calling (`auth` with `identity` and `impersonation`), logging in and out
-//! (`login` with `logins`, `login_cookie` and `login_throttle`),
+//! (`login` with `login_page`, `logins`, `login_cookie` and
+//! `login_throttle`),
 //! response headers (`headers`), the base path (`base_path`), the admin API (`admin`) and
 //! metrics (`metrics`). The router itself is in `server`.
 
@@ -15,6 +16,7 @@ pub mod impersonation;
 pub mod listener;
 pub mod login;
 pub mod login_cookie;
+pub mod login_page;
 pub mod login_throttle;
 pub mod logins;
 pub mod metrics;
