@@ -1,10 +1,12 @@
 //! The server, grouped along the data path: the web layer that receives a request and
 //! knows who sent it (`web`), the relay between a browser's terminal and a pod's exec
 //! (`relay`), cluster access as that person (`cluster`), and the trail of what was done
-//! (`trail`). The router and the state every handler sees are here.
+//! (`trail`). The router and the state every handler sees are here; `tally` counts places
+//! for the caps of both the listener and the watches.
 
 pub mod cluster;
 pub mod relay;
+pub mod tally;
 pub mod trail;
 pub mod web;
 
@@ -20,7 +22,7 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell as page_shell};
-use cluster::{clusters, watch};
+use cluster::{clusters, pod_feed};
 use clusters::Clusters;
 use relay::{exec, registry};
 use trail::{admission, audit};
@@ -73,7 +75,7 @@ pub fn router(state: AppState) -> Router {
     };
     let app = Router::new()
         .route("/ws/exec/{namespace}/{pod}/{container}", get(exec::handler))
-        .route("/api/pods/watch", get(watch::handler))
+        .route("/api/pods/watch", get(pod_feed::handler))
         .route("/admin/sessions", get(admin::list))
         .route("/admin/sessions/{id}", delete(admin::end))
         .route("/login", get(login::login_page).post(login::login_submit))
