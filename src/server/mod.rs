@@ -28,7 +28,7 @@ use relay::{exec, registry};
 use trail::{admission, audit};
 use web::auth::Auth;
 use web::identity::Caller;
-use web::{admin, auth, base_path, headers, listener, login, metrics};
+use web::{admin, auth, base_path, connections, headers, listener, login, metrics};
 
 /// Where session recordings go, when they are on.
 #[derive(Clone, Debug)]
@@ -188,8 +188,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let connections = listener::Connections::new(
-        listener::Settings::from_open_file_limit(),
+    let connections = connections::Connections::new(
+        connections::Settings::from_open_file_limit(),
         state.auth.config.trusted_proxies.clone(),
         state.metrics.clone(),
     );
@@ -200,7 +200,7 @@ pub async fn serve(
 pub async fn serve_with(
     listener: tokio::net::TcpListener,
     state: AppState,
-    connections: Arc<listener::Connections>,
+    connections: Arc<connections::Connections>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     listener::serve(listener, router(state), connections, shutdown).await

@@ -15,9 +15,10 @@ use crate::server::relay::registry::{Sessions, Settings};
 use crate::server::trail::admission::{Admissions, Limits};
 use crate::server::trail::audit::Audit;
 use crate::server::web::auth::{Auth, AuthConfig, Mode};
+use crate::server::web::connections::{self, Connections};
 use crate::server::web::demo::Demo;
 use crate::server::web::impersonation::ImpersonationPolicy;
-use crate::server::web::listener::{self, Connections};
+use crate::server::web::listener;
 use crate::server::web::logins::random_hex;
 use crate::server::web::metrics::{Exposition, Metrics};
 use crate::server::{AppState, Recordings};
@@ -356,8 +357,8 @@ fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), Stri
 }
 
 /// The connection limits, for a process that may open `open_files` files.
-fn listener_settings(args: &Args, open_files: u64) -> listener::Settings {
-    let mut settings = listener::Settings::for_open_files(open_files);
+fn listener_settings(args: &Args, open_files: u64) -> connections::Settings {
+    let mut settings = connections::Settings::for_open_files(open_files);
     settings.header_read_timeout = Duration::from_secs(args.header_read_timeout_seconds);
     let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     if let Some(max) = args.max_connections {
@@ -378,7 +379,7 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(15);
 
 /// Starts podterm and serves until SIGTERM or Ctrl-C.
 pub async fn run(args: Args) -> Result<(), String> {
-    let connection_settings = listener_settings(&args, listener::raise_open_file_limit());
+    let connection_settings = listener_settings(&args, connections::raise_open_file_limit());
     let options = leptos_options(&args)?;
     let (auth, generated_token) = auth_config(&args, options.site_addr)?;
     let mut demo_cluster = None;

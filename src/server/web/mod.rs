@@ -1,4 +1,5 @@
-//! The web layer: start-up and settings (`cli`, `demo`), the accept loop (`listener`),
+//! The web layer: start-up and settings (`cli`, `demo`), the accept loop (`listener`)
+//! and its connection limits (`connections`),
 //! who is calling (`auth` with `identity` and `impersonation`), logging in and out
 //! (`login` with `login_page`, `logins`, `login_cookie` and
 //! `login_throttle`),
@@ -9,6 +10,7 @@ pub mod admin;
 pub mod auth;
 pub mod base_path;
 pub mod cli;
+pub mod connections;
 pub mod demo;
 pub mod headers;
 pub mod identity;
