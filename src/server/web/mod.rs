@@ -1,4 +1,4 @@
-//! The web layer: start-up and settings (`cli`, `demo`), the accept loop (`listener`)
+//! The web layer: settings (`cli`) and start-up (`start`, `demo`), the accept loop (`listener`)
 //! and its connection limits (`connections`),
 //! who is calling (`auth` with `identity` and `impersonation`), logging in and out
 //! (`login` with `login_page`, `logins`, `login_cookie` and
@@ -22,3 +22,4 @@ pub mod login_page;
 pub mod login_throttle;
 pub mod logins;
 pub mod metrics;
+pub mod start;
