@@ -12,7 +12,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::server::AppState;
-use crate::server::web::auth::{Mode, client, cross_origin, too_many_tries};
+use crate::server::web::auth::{Mode, cross_origin, too_many_tries};
+use crate::server::web::client::client;
 use crate::server::web::identity::Identity;
 use crate::server::web::login_cookie::{self, LoginCookie};
 use crate::server::web::login_page::{self, ClusterChoice, LoginPage};

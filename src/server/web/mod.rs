@@ -1,15 +1,15 @@
-//! The web layer: settings (`cli`) and start-up (`start`, `demo`), the accept loop (`listener`)
-//! and its connection limits (`connections`),
-//! who is calling (`auth` with `identity` and `impersonation`), logging in and out
-//! (`login` with `login_page`, `logins`, `login_cookie` and
-//! `login_throttle`),
-//! response headers (`headers`), the base path (`base_path`), the admin API (`admin`) and
-//! metrics (`metrics`). The router itself is in `server`.
+//! The web layer: settings (`cli`) and start-up (`start`, `demo`), the accept loop
+//! (`listener`) and its connection limits (`connections`), who is calling (`auth` with
+//! `client`, `identity` and `impersonation`), logging in and out (`login` with
+//! `login_page`, `logins`, `login_cookie` and `login_throttle`), response headers
+//! (`headers`), the base path (`base_path`), the admin API (`admin`) and metrics
+//! (`metrics`). The router itself is in `server`.
 
 pub mod admin;
 pub mod auth;
 pub mod base_path;
 pub mod cli;
+pub mod client;
 pub mod connections;
 pub mod demo;
 pub mod headers;
