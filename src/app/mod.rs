@@ -7,6 +7,8 @@ mod connection;
 mod dashboard;
 mod deep_link;
 mod early_start;
+#[cfg(feature = "hydrate")]
+mod pod_feed;
 mod pod_list;
 mod sync_view;
 mod terminal;
