@@ -3,49 +3,34 @@
 //!
 //! One `Connection` lives as long as its terminal and may go through several sessions (the
 //! Reconnect button starts a new one) and several sockets per session (a dropped socket is
-//! resumed at the output offset the page has received).
+//! resumed at the output offset the page has received). Its socket is `socket`, with
+//! `keepalive`; what the page has of the output is `output`; the server's events are read
+//! by `events`; `page_unload` asks before the page closes while one is live.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+use web_sys::WebSocket;
+
+mod events;
+mod keepalive;
+mod output;
+mod page_unload;
+mod socket;
 
 use super::Terminal;
 use super::early_start::{self, EarlyStart};
 use super::terminal::{SessionState, reason_label};
 use super::xterm::{self, TerminalHandle};
-use crate::protocol::{
-    ACK_EVERY, ClientMessage, DEAD_AFTER_SECS, ErrorReason, INPUT_CHUNK, KEEPALIVE_SECS,
-    ServerEvent,
-};
-
-thread_local! {
-    /// Connected (or reconnecting) sessions on this page; closing the page asks first while
-    /// any is live.
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Asks before the page unloads while a terminal is connected.
-pub fn guard_page_unload() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let guard = Closure::<dyn FnMut(web_sys::BeforeUnloadEvent)>::new(
-        |event: web_sys::BeforeUnloadEvent| {
-            if LIVE.with(Cell::get) > 0 {
-                event.prevent_default();
-                event.set_return_value("A terminal is still connected.");
-            }
-        },
-    );
-    let _ = window.add_event_listener_with_callback("beforeunload", guard.as_ref().unchecked_ref());
-    guard.forget(); // lives as long as the page
-}
+use crate::protocol::{ClientMessage, ErrorReason, INPUT_CHUNK, ServerEvent};
+use events::parse_event;
+use keepalive::Keepalive;
+use output::Output;
+pub use page_unload::guard_page_unload;
 
 const RED: &str = "\x1b[1;31m";
 const DIM: &str = "\x1b[2m";
@@ -53,14 +38,6 @@ const RESET: &str = "\x1b[0m";
 
 /// Keys typed while (re)connecting that are kept for the shell; more is dropped.
 const PENDING_LIMIT: usize = 64 * 1024;
-/// How often the keepalive timer looks at the connection.
-const TICK_MS: i32 = 5_000;
-const KEEPALIVE_MS: f64 = (KEEPALIVE_SECS * 1000) as f64;
-/// Silence after which the page takes a connection for dead: shorter than the server's
-/// `DEAD_AFTER_SECS`, so the page notices a half-open connection first.
-const SILENCE_SECS: u64 = 2 * KEEPALIVE_SECS + 5;
-const SILENCE_MS: f64 = (SILENCE_SECS * 1000) as f64;
-const _: () = assert!(SILENCE_SECS < DEAD_AFTER_SECS);
 /// Waits before the resume attempts; later attempts wait the last one.
 const BACKOFF_MS: [i32; 6] = [250, 500, 1_000, 2_000, 4_000, 5_000];
 /// How long after a drop the page keeps trying to resume.
@@ -68,37 +45,6 @@ const GIVE_UP_MS: f64 = 120_000.0;
 
 fn now() -> f64 {
     js_sys::Date::now()
-}
-
-/// Reads a server event with the browser's JSON parser: serde_json's support for tagged
-/// enums would add about 10 KB to the wasm. Accepts the JSON `ServerEvent` describes;
-/// numbers must be integers in range (offsets below 2^53, which no session reaches).
-fn parse_event(text: &str) -> Option<ServerEvent> {
-    let event = js_sys::JSON::parse(text).ok()?;
-    // Reflect.get fails on anything but an object, e.g. `null`.
-    let field = |name: &str| js_sys::Reflect::get(&event, &JsValue::from_str(name)).ok();
-    let string = |name: &str| field(name)?.as_string();
-    let integer = |name: &str, min: f64, max: f64| {
-        field(name)?
-            .as_f64()
-            .filter(|n| n.fract() == 0.0 && (min..=max).contains(n))
-    };
-    Some(match string("type")?.as_str() {
-        "attached" => ServerEvent::Attached {
-            session: string("session")?,
-            offset: integer("offset", 0.0, js_sys::Number::MAX_SAFE_INTEGER)? as u64,
-            resumed: field("resumed")?.as_bool()?,
-        },
-        "pong" => ServerEvent::Pong,
-        "exit" => ServerEvent::Exit {
-            code: integer("code", i32::MIN.into(), i32::MAX.into())? as i32,
-        },
-        "error" => ServerEvent::Error {
-            reason: ErrorReason::from_name(&string("reason")?)?,
-            message: string("message")?,
-        },
-        _ => return None,
-    })
 }
 
 struct Connection {
@@ -113,29 +59,10 @@ struct Connection {
     attached: Cell<bool>,
     /// The server session's id while it can be resumed; `None` after it ended.
     session_id: RefCell<Option<String>>,
-    /// Counts server sessions; writes queued for an earlier one do not count as written.
-    epoch: Cell<u32>,
-    /// Output offset up to which the page has received output (queued in xterm or written).
-    received: Cell<u64>,
-    /// Output offset up to which xterm has written.
-    written: Cell<u64>,
-    /// Output the server sent again after a resume (it started before `received`).
-    skip: Cell<u64>,
-    /// Output of the first connection that an early start already wrote to the terminal.
-    shown: Cell<u64>,
-    /// Where the current connection's output started.
-    attached_at: Cell<u64>,
-    /// The last ack sent on the current connection.
-    last_acked: Cell<Option<u64>>,
-    /// Writes xterm has not finished, in order: (epoch, bytes).
-    writes: RefCell<VecDeque<(u32, u64)>>,
+    output: Output,
     /// Typed before the connection attached; sent in order once it does.
     pending: RefCell<Vec<u8>>,
-    /// When the current connection last carried anything.
-    heard: Cell<f64>,
-    last_ping: Cell<f64>,
-    /// When the first ping sent since `heard` went out.
-    unanswered_since: Cell<Option<f64>>,
+    keepalive: Keepalive,
     /// When the connection dropped, while resuming.
     lost_since: Cell<Option<f64>>,
     retries: Cell<u32>,
@@ -222,18 +149,9 @@ impl Connection {
             socket_serial: Cell::new(0),
             attached: Cell::new(false),
             session_id: RefCell::new(None),
-            epoch: Cell::new(0),
-            received: Cell::new(0),
-            written: Cell::new(0),
-            skip: Cell::new(0),
-            shown: Cell::new(0),
-            attached_at: Cell::new(0),
-            last_acked: Cell::new(None),
-            writes: RefCell::new(VecDeque::new()),
+            output: Output::default(),
             pending: RefCell::new(Vec::new()),
-            heard: Cell::new(0.0),
-            last_ping: Cell::new(0.0),
-            unanswered_since: Cell::new(None),
+            keepalive: Keepalive::default(),
             lost_since: Cell::new(None),
             retries: Cell::new(0),
             tick_timer: Cell::new(None),
@@ -276,21 +194,6 @@ impl Connection {
         connection
     }
 
-    fn socket_url(&self, resume: Option<(&str, u64)>) -> Result<String, String> {
-        let location = web_sys::window().ok_or("no window")?.location();
-        let scheme = if location.protocol().map_err(|_| "no protocol")? == "https:" {
-            "wss:"
-        } else {
-            "ws:"
-        };
-        let host = location.host().map_err(|_| "no host")?;
-        Ok(format!(
-            "{scheme}//{host}{}{}",
-            super::base(),
-            self.terminal.socket_path(resume)
-        ))
-    }
-
     /// Starts a new server session: the first one, or after the person asked to reconnect.
     /// Takes over the connection of an early start (see `early_start`).
     fn start(self: &Rc<Self>, again: bool, early: Option<EarlyStart>) {
@@ -302,11 +205,7 @@ impl Connection {
             self.pending.borrow_mut().clear();
         }
         *self.session_id.borrow_mut() = None;
-        self.epoch.set(self.epoch.get().wrapping_add(1));
-        self.received.set(0);
-        self.written.set(0);
-        self.skip.set(0);
-        self.shown.set(0);
+        self.output.new_session();
         self.lost_since.set(None);
         self.retries.set(0);
         if again {
@@ -317,7 +216,7 @@ impl Connection {
         match early {
             Some(early) => {
                 let events = early.adopt();
-                self.shown.set(early.shown() as u64);
+                self.output.already_shown(early.shown() as u64);
                 let socket = early.socket();
                 self.connect(socket.clone());
                 // The early start kept the events; the handlers above go through them now.
@@ -333,81 +232,7 @@ impl Connection {
         let Some(id) = self.session_id.borrow().clone() else {
             return;
         };
-        self.open(Some((&id, self.received.get())));
-    }
-
-    fn open(self: &Rc<Self>, resume: Option<(&str, u64)>) {
-        self.close_socket();
-        let url = match self.socket_url(resume) {
-            Ok(url) => url,
-            Err(e) => return self.fail_locally(&e),
-        };
-        let socket = match WebSocket::new(&url) {
-            Ok(socket) => socket,
-            Err(e) => return self.fail_locally(&xterm::js_message(&e)),
-        };
-        socket.set_binary_type(BinaryType::Arraybuffer);
-        self.connect(socket);
-    }
-
-    /// Listens to a new connection's socket and starts its keepalive.
-    fn connect(self: &Rc<Self>, socket: WebSocket) {
-        let serial = self.socket_serial.get().wrapping_add(1);
-        self.socket_serial.set(serial);
-        let current = move |weak: &Weak<Connection>| {
-            weak.upgrade().filter(|s| s.socket_serial.get() == serial)
-        };
-
-        let weak = Rc::downgrade(self);
-        let on_open = Closure::<dyn FnMut()>::new(move || {
-            if let Some(s) = current(&weak) {
-                s.send_size(s.term.cols(), s.term.rows());
-            }
-        });
-        let weak = Rc::downgrade(self);
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some(s) = current(&weak) else { return };
-            s.heard.set(now());
-            s.unanswered_since.set(None);
-            let data = event.data();
-            if let Some(buffer) = data.dyn_ref::<js_sys::ArrayBuffer>() {
-                s.output(&js_sys::Uint8Array::new(buffer).to_vec());
-            } else if let Some(text) = data.as_string() {
-                s.handle_event(&text);
-            }
-        });
-        let weak = Rc::downgrade(self);
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
-            let Some(s) = current(&weak) else { return };
-            let why = if event.code() == crate::protocol::CLOSE_ABNORMAL {
-                "the connection to podterm dropped".to_string()
-            } else {
-                format!("the connection closed (code {})", event.code())
-            };
-            s.connection_lost(why);
-        });
-        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        // The previous socket's callbacks are detached; dropping them here is safe.
-        *self.socket_callbacks.borrow_mut() =
-            vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
-        *self.socket.borrow_mut() = Some(socket);
-
-        let t = now();
-        self.heard.set(t);
-        self.last_ping.set(t);
-        self.unanswered_since.set(None);
-        if let Some(window) = web_sys::window() {
-            self.tick_timer.set(
-                window
-                    .set_interval_with_callback_and_timeout_and_arguments_0(
-                        self.on_tick.as_ref().unchecked_ref(),
-                        TICK_MS,
-                    )
-                    .ok(),
-            );
-        }
+        self.open(Some((&id, self.output.received())));
     }
 
     fn handle_event(self: &Rc<Self>, text: &str) {
@@ -446,31 +271,13 @@ impl Connection {
 
     fn attached(self: &Rc<Self>, session: String, offset: u64, resumed: bool) {
         let resuming = self.session_id.borrow().is_some();
-        if resuming && resumed {
-            let received = self.received.get();
-            if offset < received {
-                self.skip.set(received - offset);
-            } else {
-                self.skip.set(0);
-                if offset > received {
-                    // Output the page never got: count it as written once xterm reaches it.
-                    self.received.set(offset);
-                    self.queue_write(&[], offset - received);
-                }
-            }
-        } else {
-            if resuming {
-                // The server started over instead of resuming: a new session.
-                self.epoch.set(self.epoch.get().wrapping_add(1));
-            }
-            self.received.set(offset);
-            self.written.set(offset);
-            self.skip.set(0);
+        let missed = self.output.attached(offset, resuming, resumed);
+        if missed > 0 {
+            // Output the page never got: count it as written once xterm reaches it.
+            self.queue_write(&[], missed);
         }
         *self.session_id.borrow_mut() = Some(session);
         self.attached.set(true);
-        self.attached_at.set(offset);
-        self.last_acked.set(None);
         self.lost_since.set(None);
         self.retries.set(0);
         self.state.set(SessionState::Connected);
@@ -494,20 +301,13 @@ impl Connection {
             leptos::logging::warn!("podterm: ignoring output before the session attached");
             return;
         }
-        let skip = self.skip.get().min(bytes.len() as u64);
-        self.skip.set(self.skip.get() - skip);
-        let bytes = &bytes[skip as usize..];
-        if bytes.is_empty() {
+        let Some((shown, bytes)) = self.output.received_now(bytes) else {
             return;
-        }
-        self.received.set(self.received.get() + bytes.len() as u64);
+        };
         // Already on screen: counts as written once xterm has caught up with it.
-        let shown = self.shown.get().min(bytes.len() as u64);
         if shown > 0 {
-            self.shown.set(self.shown.get() - shown);
             self.queue_write(&[], shown);
         }
-        let bytes = &bytes[shown as usize..];
         if !bytes.is_empty() {
             self.queue_write(bytes, bytes.len() as u64);
         }
@@ -516,19 +316,13 @@ impl Connection {
     /// Writes to xterm and counts `counts` bytes as written once it has.
     fn queue_write(&self, bytes: &[u8], counts: u64) {
         // Queued first: xterm may call back before `write` returns.
-        self.writes
-            .borrow_mut()
-            .push_back((self.epoch.get(), counts));
+        self.output.queued(counts);
         self.term.write_with_callback(bytes, &self.on_written);
     }
 
     /// xterm finished the oldest queued write (they finish in order).
     fn written_one(self: &Rc<Self>) {
-        let Some((epoch, counts)) = self.writes.borrow_mut().pop_front() else {
-            return;
-        };
-        if epoch == self.epoch.get() {
-            self.written.set(self.written.get() + counts);
+        if self.output.written_one() {
             self.maybe_ack();
         }
     }
@@ -539,50 +333,13 @@ impl Connection {
         if !self.attached.get() {
             return;
         }
-        let received = self.received.get();
-        let upto = self.written.get().min(received);
-        // Output before this connection's start is not this connection's to ack.
-        if upto == 0 || upto < self.attached_at.get() {
-            return;
-        }
-        let due = match self.last_acked.get() {
-            None => true,
-            Some(last) => upto > last && (upto - last >= ACK_EVERY || upto == received),
-        };
-        if due
+        if let Some(upto) = self.output.ack_due()
             && let Some(socket) = self.open_socket()
             && socket
                 .send_with_str(&ClientMessage::Ack { offset: upto }.to_json())
                 .is_ok()
         {
-            self.last_acked.set(Some(upto));
-        }
-    }
-
-    /// Keepalive: pings, and takes a connection that stays silent for dead.
-    fn tick(self: &Rc<Self>) {
-        let Some(socket) = self.socket.borrow().clone() else {
-            return;
-        };
-        let t = now();
-        let open = socket.ready_state() == WebSocket::OPEN;
-        // A ping must have gone unanswered too: a throttled background tab may tick late.
-        let dead = t - self.heard.get() >= SILENCE_MS
-            && (!open
-                || self
-                    .unanswered_since
-                    .get()
-                    .is_some_and(|since| t - since >= KEEPALIVE_MS));
-        if dead {
-            return self
-                .connection_lost(format!("podterm did not answer for {SILENCE_SECS} seconds"));
-        }
-        if open && t - self.last_ping.get() >= KEEPALIVE_MS - f64::from(TICK_MS) / 2.0 {
-            let _ = socket.send_with_str(&ClientMessage::Ping.to_json());
-            self.last_ping.set(t);
-            if self.unanswered_since.get().is_none() {
-                self.unanswered_since.set(Some(t));
-            }
+            self.output.acked(upto);
         }
     }
 
@@ -632,14 +389,6 @@ impl Connection {
         });
     }
 
-    fn open_socket(&self) -> Option<WebSocket> {
-        self.socket
-            .borrow()
-            .as_ref()
-            .filter(|s| s.ready_state() == WebSocket::OPEN)
-            .cloned()
-    }
-
     /// Sends keystrokes and pastes in chunks; keeps them for later while (re)connecting.
     fn send_input(&self, bytes: &[u8]) {
         if bytes.is_empty() {
@@ -673,28 +422,7 @@ impl Connection {
 
     fn set_live(&self, live: bool) {
         if self.counted_live.replace(live) != live {
-            LIVE.with(|n| {
-                n.set(if live {
-                    n.get() + 1
-                } else {
-                    n.get().saturating_sub(1)
-                })
-            });
-        }
-    }
-
-    fn close_socket(&self) {
-        if let Some(handle) = self.tick_timer.take()
-            && let Some(window) = web_sys::window()
-        {
-            window.clear_interval_with_handle(handle);
-        }
-        self.attached.set(false);
-        if let Some(socket) = self.socket.borrow_mut().take() {
-            socket.set_onclose(None);
-            socket.set_onmessage(None);
-            socket.set_onopen(None);
-            let _ = socket.close();
+            page_unload::count(live);
         }
     }
 
