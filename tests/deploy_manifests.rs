@@ -967,7 +967,7 @@ fn deployment_is_locked_down_and_wired_to_podterms_settings() {
             "{probe} should use the container port"
         );
     }
-    let source = read(&root().join("src/server/mod.rs"));
+    let source = read(&root().join("src/server/web/router.rs"));
     for path in ["/healthz", "/readyz"] {
         assert!(
             source.contains(&format!("\"{path}\"")),

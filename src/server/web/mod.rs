@@ -3,7 +3,7 @@
 //! `client`, `identity` and `impersonation`), logging in and out (`login` with
 //! `login_page`, `logins`, `login_cookie` and `login_throttle`), response headers
 //! (`headers`), the base path (`base_path`), the admin API (`admin`) and metrics
-//! (`metrics`). The router itself is in `server`.
+//! (`metrics`), and the router that puts them together (`router`).
 
 pub mod admin;
 pub mod auth;
@@ -22,4 +22,5 @@ pub mod login_page;
 pub mod login_throttle;
 pub mod logins;
 pub mod metrics;
+pub mod router;
 pub mod start;
