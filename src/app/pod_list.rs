@@ -1,7 +1,8 @@
 //! The pod list: a filter box, a window of the namespace's pods (one row per pod, a button
 //! per container), how many there are, and a way to list more. Once the page is hydrated
-//! it follows the cluster through the server's pod feed (`pod_feed`), which sends the window for the
-//! filter as typed, so a namespace with thousands of pods costs the page a few hundred rows.
+//! it follows the cluster through the server's pod feed (`pod_feed`), which sends the
+//! window for the filter as typed, so a namespace with thousands of pods costs the page a
+//! few hundred rows.
 
 use leptos::prelude::*;
 
@@ -33,31 +34,7 @@ pub fn PodList(
         live,
         problem,
     );
-    // The server's window, narrowed at once to the filter as typed; the server's answer for
-    // that filter (which may find pods beyond the window) follows.
-    let shown = Memo::new(move |_| {
-        let needle = normalize_filter(&filter.get());
-        live.with(|window| {
-            window
-                .pods
-                .iter()
-                .filter(|p| p.matches_normalized(&needle))
-                .cloned()
-                .map(|mut p| {
-                    if exec_denied.is_some() {
-                        for c in p
-                            .containers
-                            .iter_mut()
-                            .filter(|c| c.not_connectable.is_none())
-                        {
-                            c.not_connectable = Some("not allowed".into());
-                        }
-                    }
-                    p
-                })
-                .collect::<Vec<_>>()
-        })
-    });
+    let shown = narrowed(live, filter, exec_denied.is_some());
     // The server has not yet answered for the filter or the length asked for.
     let pending = Memo::new(move |_| {
         let (filter, limit) = (normalize_filter(&filter.get()), limit.get());
@@ -69,50 +46,8 @@ pub fn PodList(
     let namespace = StoredValue::new(namespace);
     // Without scripts, the filter box and "show more" are forms that load the page again.
     let action = StoredValue::new(format!("{base}/"));
-    let hidden = move || {
-        view! {
-            {context.get_value().map(|c| view! { <input type="hidden" name="context" value=c/> })}
-            <input type="hidden" name="namespace" value=namespace.get_value()/>
-        }
-    };
-    let more = move || {
-        if pending.get() {
-            return None;
-        }
-        let (listed, matching, asked, filter_now) =
-            live.with(|w| (w.pods.len(), w.matching, w.limit, w.filter.clone()));
-        if matching <= listed {
-            return None;
-        }
-        if asked >= WINDOW_MAX {
-            return Some(
-                view! {
-                    <p class="panel-message list-end">
-                        "Only the first " {count(WINDOW_MAX)} " are listed. Type in the filter to find the others."
-                    </p>
-                }
-                .into_any(),
-            );
-        }
-        // The list grows in whole steps; the button says how many more this one shows.
-        let next = (asked + WINDOW_STEP).min(WINDOW_MAX);
-        let step = (next - asked).min(matching - listed);
-        Some(
-            view! {
-                <form class="show-more" method="get" action=action.get_value() on:submit=move |ev| {
-                    ev.prevent_default();
-                    limit.set(next);
-                }>
-                    {hidden()}
-                    <input type="hidden" name="filter" value=filter_now/>
-                    <button class="button" type="submit" name="limit" value=next.to_string()>
-                        {format!("Show {} more", count(step))}
-                    </button>
-                </form>
-            }
-            .into_any(),
-        )
-    };
+    let hidden = move || hidden_fields(context, namespace);
+    let more = move || show_more(live, pending, limit, action, hidden);
     view! {
         <div class="pod-list">
             <div class="pod-list-head">
@@ -152,6 +87,96 @@ pub fn PodList(
             </Show>
         </div>
     }
+}
+
+/// The server's window, narrowed at once to the filter as typed; the server's answer for
+/// that filter (which may find pods beyond the window) follows.
+fn narrowed(
+    live: RwSignal<PodWindow>,
+    filter: RwSignal<String>,
+    exec_denied: bool,
+) -> Memo<Vec<PodSummary>> {
+    Memo::new(move |_| {
+        let needle = normalize_filter(&filter.get());
+        live.with(|window| {
+            window
+                .pods
+                .iter()
+                .filter(|p| p.matches_normalized(&needle))
+                .cloned()
+                .map(|mut p| {
+                    if exec_denied {
+                        for c in p
+                            .containers
+                            .iter_mut()
+                            .filter(|c| c.not_connectable.is_none())
+                        {
+                            c.not_connectable = Some("not allowed".into());
+                        }
+                    }
+                    p
+                })
+                .collect::<Vec<_>>()
+        })
+    })
+}
+
+/// What the list's forms send besides their own field, to load the same list.
+fn hidden_fields(
+    context: StoredValue<Option<String>>,
+    namespace: StoredValue<String>,
+) -> impl IntoView {
+    view! {
+        {context.get_value().map(|c| view! { <input type="hidden" name="context" value=c/> })}
+        <input type="hidden" name="namespace" value=namespace.get_value()/>
+    }
+}
+
+/// "Show N more" (a form, without scripts), or why no more are listed; nothing while the
+/// server has not answered or when every match is listed.
+fn show_more<H: IntoView>(
+    live: RwSignal<PodWindow>,
+    pending: Memo<bool>,
+    limit: RwSignal<usize>,
+    action: StoredValue<String>,
+    hidden: impl Fn() -> H,
+) -> Option<AnyView> {
+    if pending.get() {
+        return None;
+    }
+    let (listed, matching, asked, filter_now) =
+        live.with(|w| (w.pods.len(), w.matching, w.limit, w.filter.clone()));
+    if matching <= listed {
+        return None;
+    }
+    if asked >= WINDOW_MAX {
+        return Some(
+            view! {
+                <p class="panel-message list-end">
+                    "Only the first " {count(WINDOW_MAX)} " are listed. Type in the filter to find the others."
+                </p>
+            }
+            .into_any(),
+        );
+    }
+    // The list grows in whole steps; the button says how many more this one shows.
+    let next = (asked + WINDOW_STEP).min(WINDOW_MAX);
+    let step = (next - asked).min(matching - listed);
+    Some(
+        view! {
+            <form class="show-more" method="get" action=action.get_value() on:submit=move |ev| {
+                ev.prevent_default();
+                limit.set(next);
+            }>
+                {hidden()}
+                <input type="hidden" name="filter" value=filter_now/>
+                <button class="button" type="submit" name="limit" value=next.to_string()>
+                    {format!("Show {} more", count(step))}
+                </button>
+            </form>
+        }
+        .into_any(),
+    )
 }
 
 /// What the count line says: how many pods there are, how many match, how many are listed.
