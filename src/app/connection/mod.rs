@@ -4,8 +4,9 @@
 //! One `Connection` lives as long as its terminal and may go through several sessions (the
 //! Reconnect button starts a new one) and several sockets per session (a dropped socket is
 //! resumed at the output offset the page has received). Its socket is `socket`, with
-//! `keepalive`; what the page has of the output is `output`; the server's events are read
-//! by `events`; `page_unload` asks before the page closes while one is live.
+//! `keepalive`; what the terminal sends is `input`; what the page has of the output is
+//! `output`; the server's events are read by `events`; `page_unload` asks before the page
+//! closes while one is live.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -17,6 +18,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::WebSocket;
 
 mod events;
+mod input;
 mod keepalive;
 mod output;
 mod page_unload;
@@ -26,7 +28,7 @@ use super::Terminal;
 use super::early_start::{self, EarlyStart};
 use super::terminal::{SessionState, reason_label};
 use super::xterm::{self, TerminalHandle};
-use crate::protocol::{ClientMessage, ErrorReason, INPUT_CHUNK, ServerEvent};
+use crate::protocol::{ClientMessage, ErrorReason, ServerEvent};
 use events::parse_event;
 use keepalive::Keepalive;
 use output::Output;
@@ -36,8 +38,6 @@ const RED: &str = "\x1b[1;31m";
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
-/// Keys typed while (re)connecting that are kept for the shell; more is dropped.
-const PENDING_LIMIT: usize = 64 * 1024;
 /// Waits before the resume attempts; later attempts wait the last one.
 const BACKOFF_MS: [i32; 6] = [250, 500, 1_000, 2_000, 4_000, 5_000];
 /// How long after a drop the page keeps trying to resume.
@@ -163,34 +163,7 @@ impl Connection {
             socket_callbacks: RefCell::new(Vec::new()),
             terminal_callbacks: RefCell::new(Vec::new()),
         });
-        let weak = Rc::downgrade(&connection);
-        let on_data = Closure::<dyn FnMut(String)>::new(move |text: String| {
-            if let Some(s) = weak.upgrade() {
-                s.send_input(text.as_bytes());
-            }
-        });
-        let weak = Rc::downgrade(&connection);
-        // onBinary carries one byte per UTF-16 unit (mouse reports in some modes).
-        let on_binary = Closure::<dyn FnMut(String)>::new(move |text: String| {
-            if let Some(s) = weak.upgrade() {
-                let bytes: Vec<u8> = text.encode_utf16().map(|u| u as u8).collect();
-                s.send_input(&bytes);
-            }
-        });
-        let weak = Rc::downgrade(&connection);
-        let on_resize = Closure::<dyn FnMut(u16, u16)>::new(move |cols: u16, rows: u16| {
-            if let Some(s) = weak.upgrade() {
-                s.send_size(cols, rows);
-            }
-        });
-        connection.term.on_data(&on_data);
-        connection.term.on_binary(&on_binary);
-        connection.term.on_resize(&on_resize);
-        connection.terminal_callbacks.borrow_mut().extend([
-            Box::new(on_data) as Box<dyn std::any::Any>,
-            Box::new(on_binary),
-            Box::new(on_resize),
-        ]);
+        connection.listen_to_terminal();
         connection
     }
 
@@ -387,37 +360,6 @@ impl Connection {
             reason: ErrorReason::Internal,
             message: message.to_string(),
         });
-    }
-
-    /// Sends keystrokes and pastes in chunks; keeps them for later while (re)connecting.
-    fn send_input(&self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        if self.attached.get()
-            && let Some(socket) = self.open_socket()
-        {
-            for chunk in bytes.chunks(INPUT_CHUNK) {
-                let _ = socket.send_with_u8_array(chunk);
-            }
-            return;
-        }
-        // Also while the state still says connected: the close event may not have come yet.
-        let waiting = !self.state.with_untracked(SessionState::is_over);
-        let mut pending = self.pending.borrow_mut();
-        // Whole inputs only: a cut paste or escape sequence would be worse than none.
-        if waiting && pending.len() + bytes.len() <= PENDING_LIMIT {
-            pending.extend_from_slice(bytes);
-        }
-    }
-
-    fn send_size(&self, cols: u16, rows: u16) {
-        if cols == 0 || rows == 0 {
-            return;
-        }
-        if let Some(socket) = self.open_socket() {
-            let _ = socket.send_with_str(&ClientMessage::Resize { cols, rows }.to_json());
-        }
     }
 
     fn set_live(&self, live: bool) {
