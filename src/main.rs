@@ -6,7 +6,7 @@ async fn main() -> std::process::ExitCode {
     use clap::Parser;
     let args = podterm::server::web::cli::Args::parse();
     podterm::server::web::cli::init_logs(args.log_format);
-    match podterm::server::web::cli::run(args).await {
+    match podterm::server::web::start::run(args).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("podterm: {e}");

@@ -1,7 +1,25 @@
 //! What the dashboard shows: clusters, namespaces, pods and containers, as plain data
-//! shared by the server functions and the page.
+//! shared by the server functions and the page; and where a terminal runs (`Target`).
 
 use serde::{Deserialize, Serialize};
+
+/// Where a terminal runs: a container of a pod, in a namespace of a cluster context.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Target {
+    /// The kubeconfig context; `None` for the current one. The server names it once it has
+    /// looked it up (`Some` in everything it keeps about a session).
+    pub context: Option<String>,
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+}
+
+impl Target {
+    /// How a terminal's tab and title name it.
+    pub fn title(&self) -> String {
+        format!("{}/{}", self.pod, self.container)
+    }
+}
 
 /// A kubeconfig context (or the in-cluster identity).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

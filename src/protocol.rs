@@ -1,9 +1,11 @@
 //! The wire protocol between the browser and podterm's exec WebSocket, version 2.
 //!
 //! `GET {base}/ws/exec/{namespace}/{pod}/{container}?context=NAME&command=ARG&command=ARG`
-//! upgrades to a WebSocket and starts a session; adding `resume=ID&offset=N` instead
+//! upgrades to a WebSocket and starts a session; `resume=ID&offset=N` instead of commands
 //! re-attaches to a session of the same person that lost its connection less than the grace
-//! period ago. Binary messages carry terminal bytes untouched (browser → server: stdin;
+//! period ago, and `start=ID` claims the session the server started while it rendered the
+//! terminal's own page (the early start; see [`Attach`]). Binary messages carry terminal
+//! bytes untouched (browser → server: stdin;
 //! server → browser: output). Text messages carry JSON: [`ClientMessage`] from the browser,
 //! [`ServerEvent`] from the server.
 //!
@@ -14,6 +16,8 @@
 //! [`OUTPUT_WINDOW`] bytes are unacknowledged, and keeps those bytes for a resume.
 
 use serde::{Deserialize, Serialize};
+
+use crate::model::Target;
 
 pub const VERSION: u32 = 2;
 /// Unacknowledged output the server sends before it waits for the page.
@@ -156,28 +160,28 @@ impl ServerEvent {
     }
 }
 
-/// Where a connection attaches: a new session running a command (empty: the default
-/// shell), or an existing session from an output offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attach<'a> {
-    Start { command: &'a [String] },
-    Resume { session: &'a str, offset: u64 },
+/// Which session a connection attaches to, as its query says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attach {
+    /// A new session running the `command=` arguments (none: podterm's shell).
+    Start,
+    /// `resume=ID&offset=N`: an existing session, from this output offset.
+    Resume { session: String, offset: u64 },
+    /// `start=ID`: the session the server started while it rendered the terminal's own page,
+    /// which that page's first socket claims (the page's inline script adds it, before the
+    /// wasm loads). When nothing waits under that id, a new session starts instead.
+    Claim { session: String },
 }
 
-/// The path (under the site's base) of the exec WebSocket for a target.
-pub fn exec_path(
-    namespace: &str,
-    pod: &str,
-    container: &str,
-    context: Option<&str>,
-    attach: Attach<'_>,
-) -> String {
+/// The path (under the site's base) of the exec WebSocket for a target; `command` only goes
+/// with [`Attach::Start`].
+pub fn exec_path(target: &Target, command: &[String], attach: &Attach) -> String {
     let mut query = Vec::new();
-    if let Some(context) = context {
+    if let Some(context) = &target.context {
         query.push(format!("context={}", encode(context)));
     }
     match attach {
-        Attach::Start { command } => {
+        Attach::Start => {
             for arg in command {
                 query.push(format!("command={}", encode(arg)));
             }
@@ -186,12 +190,13 @@ pub fn exec_path(
             query.push(format!("resume={}", encode(session)));
             query.push(format!("offset={offset}"));
         }
+        Attach::Claim { session } => query.push(format!("start={}", encode(session))),
     }
     let mut path = format!(
         "/ws/exec/{}/{}/{}",
-        encode(namespace),
-        encode(pod),
-        encode(container)
+        encode(&target.namespace),
+        encode(&target.pod),
+        encode(&target.container)
     );
     if !query.is_empty() {
         path.push('?');
@@ -318,36 +323,49 @@ mod tests {
         assert_eq!(ErrorReason::from_name("Forbidden"), None);
     }
 
+    fn target(namespace: &str, pod: &str, container: &str, context: Option<&str>) -> Target {
+        Target {
+            context: context.map(str::to_string),
+            namespace: namespace.into(),
+            pod: pod.into(),
+            container: container.into(),
+        }
+    }
+
     #[test]
     fn paths_encode_every_part() {
         assert_eq!(
             exec_path(
-                "ns",
-                "pod",
-                "c",
-                Some("a b@x"),
-                Attach::Start {
-                    command: &["sh".into(), "-c".into(), "echo &".into()]
-                }
+                &target("ns", "pod", "c", Some("a b@x")),
+                &["sh".into(), "-c".into(), "echo &".into()],
+                &Attach::Start
             ),
             "/ws/exec/ns/pod/c?context=a%20b%40x&command=sh&command=-c&command=echo%20%26"
         );
         assert_eq!(
-            exec_path("ns", "p", "c", None, Attach::Start { command: &[] }),
+            exec_path(&target("ns", "p", "c", None), &[], &Attach::Start),
             "/ws/exec/ns/p/c"
         );
         assert_eq!(
             exec_path(
-                "ns",
-                "p",
-                "c",
-                None,
-                Attach::Resume {
-                    session: "ab12",
+                &target("ns", "p", "c", None),
+                &[],
+                &Attach::Resume {
+                    session: "ab12".into(),
                     offset: 42
                 }
             ),
             "/ws/exec/ns/p/c?resume=ab12&offset=42"
+        );
+        assert_eq!(
+            exec_path(
+                &target("ns", "p", "c", None),
+                &[],
+                &Attach::Claim {
+                    session: "ab12".into()
+                }
+            ),
+            "/ws/exec/ns/p/c?start=ab12"
         );
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{BEARER, Fixture, Options, start_with, type_in, ws_with};
-use podterm::server::web::listener::{Connections, Settings};
+use podterm::server::web::connections::{Connections, Settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, timeout};

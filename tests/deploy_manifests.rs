@@ -881,13 +881,13 @@ fn env_of(container: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// SHUTDOWN_DEADLINE in src/server/web/cli.rs, in seconds.
+/// SHUTDOWN_DEADLINE in src/server/web/start.rs, in seconds.
 fn shutdown_deadline() -> i64 {
-    let cli = read(&root().join("src/server/web/cli.rs"));
-    let line = cli
+    let start = read(&root().join("src/server/web/start.rs"));
+    let line = start
         .lines()
         .find(|l| l.contains("const SHUTDOWN_DEADLINE"))
-        .expect("SHUTDOWN_DEADLINE in src/server/web/cli.rs");
+        .expect("SHUTDOWN_DEADLINE in src/server/web/start.rs");
     let digits: String = line
         .split("from_secs(")
         .nth(1)
@@ -967,7 +967,7 @@ fn deployment_is_locked_down_and_wired_to_podterms_settings() {
             "{probe} should use the container port"
         );
     }
-    let source = read(&root().join("src/server/mod.rs"));
+    let source = read(&root().join("src/server/web/router.rs"));
     for path in ["/healthz", "/readyz"] {
         assert!(
             source.contains(&format!("\"{path}\"")),

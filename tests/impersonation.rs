@@ -6,7 +6,8 @@ mod common;
 
 use podterm::protocol::ServerEvent;
 use podterm::server::cluster::clusters::Clusters;
-use podterm::server::web::auth::{Identity, Mode};
+use podterm::server::web::auth::Mode;
+use podterm::server::web::identity::Identity;
 use podterm::server::web::impersonation::ImpersonationPolicy;
 use serde_yaml::Value;
 use testcluster::config::PolicyRule;

@@ -76,17 +76,19 @@ async fn a_shell_with_bash_where_it_exists_and_sh_on_busybox() {
 async fn bytes_pass_through_untouched() {
     let f = start().await;
     // "你好" and an emoji, printed as raw octal escapes so no encoding happens on the way in
+    let target = podterm::model::Target {
+        context: None,
+        namespace: "default".into(),
+        pod: "toolbox".into(),
+        container: "shell".into(),
+    };
     let path = podterm::protocol::exec_path(
-        "default",
-        "toolbox",
-        "shell",
-        None,
-        podterm::protocol::Attach::Start {
-            command: &[
-                "printf".into(),
-                "\\344\\275\\240\\345\\245\\275\\360\\237\\231\\202\\377".into(),
-            ],
-        },
+        &target,
+        &[
+            "printf".into(),
+            "\\344\\275\\240\\345\\245\\275\\360\\237\\231\\202\\377".into(),
+        ],
+        &podterm::protocol::Attach::Start,
     );
     let mut ws = terminal(&f, &path).await;
     let (out, event) = read_until(&mut ws, b"").await;

@@ -204,7 +204,7 @@ export class TerminalHandle {
 }
 
 // A terminal and its WebSocket, started before the wasm has loaded: the page's inline script
-// opened the socket (`globalThis.podtermEarlySocket`) and kept its events. Until the wasm
+// (early-socket.js) opened the socket (`globalThis.podtermEarlySocket`) and kept its events. Until the wasm
 // adopts them this is a minimal client of podterm's protocol (README, "The wire protocol"):
 // output is shown, keys and the terminal's size are sent. Every socket event is kept, in
 // order, for the wasm to go through when it adopts them; it knows how many output bytes are

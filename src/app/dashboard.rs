@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::protocol::encode;
 
-use super::Target;
+use super::Terminal;
 use super::api::{Dashboard, load_dashboard};
 use super::pod_list::PodList;
 use super::terminal::TerminalView;
@@ -14,7 +14,7 @@ use super::terminal::TerminalView;
 #[derive(Debug, Clone, PartialEq)]
 struct Tab {
     id: u32,
-    target: Target,
+    terminal: Terminal,
 }
 
 #[component]
@@ -38,13 +38,16 @@ pub fn DashboardPage() -> impl IntoView {
     let tabs = RwSignal::new(Vec::<Tab>::new());
     let active = RwSignal::new(None::<u32>);
     let next_id = StoredValue::new(0u32);
-    let open = Callback::new(move |target: Target| {
-        let existing =
-            tabs.with_untracked(|t| t.iter().find(|tab| tab.target == target).map(|tab| tab.id));
+    let open = Callback::new(move |terminal: Terminal| {
+        let existing = tabs.with_untracked(|t| {
+            t.iter()
+                .find(|tab| tab.terminal == terminal)
+                .map(|tab| tab.id)
+        });
         let id = existing.unwrap_or_else(|| {
             let id = next_id.get_value() + 1;
             next_id.set_value(id);
-            tabs.update(|t| t.push(Tab { id, target }));
+            tabs.update(|t| t.push(Tab { id, terminal }));
             id
         });
         active.set(Some(id));
@@ -141,7 +144,7 @@ fn Top(data: Dashboard) -> impl IntoView {
 }
 
 #[component]
-fn Sidebar(data: Dashboard, open: Callback<Target>) -> impl IntoView {
+fn Sidebar(data: Dashboard, open: Callback<Terminal>) -> impl IntoView {
     let context = Some(data.context.clone());
     let namespace = data.namespace.clone();
     let exec_denied = data.exec_denied.clone();
@@ -185,7 +188,7 @@ fn Terminals(tabs: RwSignal<Vec<Tab>>, active: RwSignal<Option<u32>>) -> impl In
                 <nav class="tabs" role="tablist">
                     <For each=move || tabs.get() key=|tab| tab.id let:tab>
                         <div class="tab" class:active=move || active.get() == Some(tab.id) role="tab">
-                            <button class="tab-title" on:click=move |_| active.set(Some(tab.id))>{tab.target.title()}</button>
+                            <button class="tab-title" on:click=move |_| active.set(Some(tab.id))>{tab.terminal.target.title()}</button>
                             <button class="tab-close" aria-label="Close this terminal" on:click=move |_| close(tab.id)>"×"</button>
                         </div>
                     </For>
@@ -197,7 +200,7 @@ fn Terminals(tabs: RwSignal<Vec<Tab>>, active: RwSignal<Option<u32>>) -> impl In
                     let visible = Signal::derive(move || active.get() == Some(id));
                     view! {
                         <div class="tab-panel" class:hidden=move || !visible.get()>
-                            <TerminalView target=tab.target visible/>
+                            <TerminalView terminal=tab.terminal visible/>
                         </div>
                     }
                 }

@@ -4,10 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::Target;
+use super::Terminal;
 use super::api::find_pod;
 use super::sync_view::sync_view;
 use super::terminal::TerminalView;
+use crate::model::Target;
 
 #[component]
 pub fn TerminalPage() -> impl IntoView {
@@ -62,9 +63,9 @@ pub fn TerminalPage() -> impl IntoView {
                         match resolved.await {
                             Err(e) => sync_view(view! { <p class="page-message error">"Cannot open this terminal: " {e}</p> }).into_any(),
                             Ok(container) => {
-                                let target = Target { context, namespace, pod, container, command: command.clone() };
+                                let terminal = Terminal { target: Target { context, namespace, pod, container }, command: command.clone() };
                                 let shown = command.join(" ");
-                                let pod_name = target.pod.clone();
+                                let pod_name = terminal.target.pod.clone();
                                 sync_view(view! {
                                     <Show when=move || confirmed.get() fallback=move || sync_view(view! {
                                         <div class="confirm" role="dialog" aria-label="Run this command?">
@@ -76,7 +77,7 @@ pub fn TerminalPage() -> impl IntoView {
                                             <a class="button" href=format!("{}/", super::base())>"Cancel"</a>
                                         </div>
                                     })>
-                                        <TerminalView target=target.clone() visible=Signal::derive(|| true) early=true/>
+                                        <TerminalView terminal=terminal.clone() visible=Signal::derive(|| true) early=true/>
                                     </Show>
                                 }).into_any()
                             }

@@ -2,13 +2,15 @@
 //! they are made of. Rendered on the server, then hydrated.
 
 pub mod api;
+#[cfg(feature = "hydrate")]
+mod connection;
 mod dashboard;
 mod deep_link;
-mod pod_list;
+mod early_start;
 #[cfg(feature = "hydrate")]
-mod session;
+mod pod_feed;
+mod pod_list;
 mod sync_view;
-mod target;
 mod terminal;
 #[cfg(feature = "hydrate")]
 mod xterm;
@@ -21,7 +23,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{Lazy, LazyRoute, lazy_route, path};
 
 use sync_view::sync_view;
-pub use target::Target;
+pub use terminal::Terminal;
 
 /// The path prefix podterm is served under (`""` at the root), provided by the server for
 /// its render; the page reads it from its `podterm-base` meta tag.
@@ -55,38 +57,11 @@ pub fn base() -> String {
     }
 }
 
-/// On a terminal's own page (the server names its socket in the head), connects while the
-/// page loads, claiming the session the server started as it rendered the page when it did
-/// (`server::exec::prestart`): the shell's start-up overlaps the page's. In the head, before
-/// the stylesheets, so nothing holds it back. The bridge takes the socket and the events so
-/// far (public/js/xterm-bridge.mjs).
-const EARLY_SOCKET: &str = r#"(function () {
-  var meta = document.querySelector("meta[name=podterm-socket]");
-  if (!meta) return;
-  try {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    // The session the server started for this page, when it did.
-    var session = document.querySelector("meta[name=podterm-session]");
-    var claim = session && session.content
-      ? (meta.content.indexOf("?") < 0 ? "?" : "&") + "start=" + encodeURIComponent(session.content)
-      : "";
-    var socket = new WebSocket(scheme + location.host + meta.content + claim);
-    socket.binaryType = "arraybuffer";
-    var started = { path: meta.content, socket: socket, events: [] };
-    socket.onopen = socket.onmessage = socket.onclose = function (event) {
-      started.events.push(event);
-    };
-    window.podtermEarlySocket = started;
-  } catch (error) {
-    console.warn("podterm: could not connect early", error);
-  }
-})();"#;
-
 /// The HTML document around the app. Its hydration scripts carry the nonce the server's
 /// Content-Security-Policy names (see `server::headers`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let base = base();
-    // A terminal's own page starts its terminal without the wasm (see `EARLY_SOCKET`): the
+    // A terminal's own page starts its terminal without the wasm (see `early_start`): the
     // wasm waits until the page is idle rather than hold up the first output.
     #[cfg(feature = "ssr")]
     let defer = use_context::<http::request::Parts>()
@@ -105,7 +80,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     #[cfg(feature = "ssr")]
                     view! { <MetaTags/> }
                 }
-                <script nonce=use_nonce() inner_html=EARLY_SOCKET></script>
+                <script nonce=use_nonce() inner_html=early_start::SCRIPT></script>
                 <link rel="icon" href=format!("{base}/favicon.svg") type="image/svg+xml"/>
                 // Here rather than a `Stylesheet` in `App`: the page never changes it, and
                 // leptos_meta's code for it would be in the wasm. It has xterm.css in it.
@@ -171,7 +146,7 @@ pub fn App() -> impl IntoView {
         String::new()
     };
     #[cfg(feature = "hydrate")]
-    session::guard_page_unload();
+    connection::guard_page_unload();
     view! {
         <PageTitle text="podterm"/>
         // The server routes requests with the prefix removed; the page sees it in its URL.

@@ -1,11 +1,13 @@
 //! The pod list: a filter box, a window of the namespace's pods (one row per pod, a button
 //! per container), how many there are, and a way to list more. Once the page is hydrated
-//! it follows the cluster through the server's pod feed, which sends the window for the
-//! filter as typed, so a namespace with thousands of pods costs the page a few hundred rows.
+//! it follows the cluster through the server's pod feed (`pod_feed`), which sends the
+//! window for the filter as typed, so a namespace with thousands of pods costs the page a
+//! few hundred rows.
 
 use leptos::prelude::*;
 
-use super::Target;
+use super::Terminal;
+use crate::model::Target;
 use crate::model::{PodSummary, PodWindow, WINDOW_MAX, WINDOW_STEP, normalize_filter};
 
 #[component]
@@ -16,7 +18,7 @@ pub fn PodList(
     namespace: String,
     /// Why no shell may be opened in this namespace (the cluster's answer), if none may.
     exec_denied: Option<String>,
-    open: Callback<Target>,
+    open: Callback<Terminal>,
 ) -> impl IntoView {
     let typed = window.filter.clone();
     let filter = RwSignal::new(window.filter.clone());
@@ -24,7 +26,7 @@ pub fn PodList(
     let problem = RwSignal::new(window.problem.clone());
     let live = RwSignal::new(window);
     #[cfg(feature = "hydrate")]
-    follow(
+    super::pod_feed::follow(
         context.clone(),
         namespace.clone(),
         filter,
@@ -32,31 +34,7 @@ pub fn PodList(
         live,
         problem,
     );
-    // The server's window, narrowed at once to the filter as typed; the server's answer for
-    // that filter (which may find pods beyond the window) follows.
-    let shown = Memo::new(move |_| {
-        let needle = normalize_filter(&filter.get());
-        live.with(|window| {
-            window
-                .pods
-                .iter()
-                .filter(|p| p.matches_normalized(&needle))
-                .cloned()
-                .map(|mut p| {
-                    if exec_denied.is_some() {
-                        for c in p
-                            .containers
-                            .iter_mut()
-                            .filter(|c| c.not_connectable.is_none())
-                        {
-                            c.not_connectable = Some("not allowed".into());
-                        }
-                    }
-                    p
-                })
-                .collect::<Vec<_>>()
-        })
-    });
+    let shown = narrowed(live, filter, exec_denied.is_some());
     // The server has not yet answered for the filter or the length asked for.
     let pending = Memo::new(move |_| {
         let (filter, limit) = (normalize_filter(&filter.get()), limit.get());
@@ -68,50 +46,8 @@ pub fn PodList(
     let namespace = StoredValue::new(namespace);
     // Without scripts, the filter box and "show more" are forms that load the page again.
     let action = StoredValue::new(format!("{base}/"));
-    let hidden = move || {
-        view! {
-            {context.get_value().map(|c| view! { <input type="hidden" name="context" value=c/> })}
-            <input type="hidden" name="namespace" value=namespace.get_value()/>
-        }
-    };
-    let more = move || {
-        if pending.get() {
-            return None;
-        }
-        let (listed, matching, asked, filter_now) =
-            live.with(|w| (w.pods.len(), w.matching, w.limit, w.filter.clone()));
-        if matching <= listed {
-            return None;
-        }
-        if asked >= WINDOW_MAX {
-            return Some(
-                view! {
-                    <p class="panel-message list-end">
-                        "Only the first " {count(WINDOW_MAX)} " are listed. Type in the filter to find the others."
-                    </p>
-                }
-                .into_any(),
-            );
-        }
-        // The list grows in whole steps; the button says how many more this one shows.
-        let next = (asked + WINDOW_STEP).min(WINDOW_MAX);
-        let step = (next - asked).min(matching - listed);
-        Some(
-            view! {
-                <form class="show-more" method="get" action=action.get_value() on:submit=move |ev| {
-                    ev.prevent_default();
-                    limit.set(next);
-                }>
-                    {hidden()}
-                    <input type="hidden" name="filter" value=filter_now/>
-                    <button class="button" type="submit" name="limit" value=next.to_string()>
-                        {format!("Show {} more", count(step))}
-                    </button>
-                </form>
-            }
-            .into_any(),
-        )
-    };
+    let hidden = move || hidden_fields(context, namespace);
+    let more = move || show_more(live, pending, limit, action, hidden);
     view! {
         <div class="pod-list">
             <div class="pod-list-head">
@@ -151,6 +87,96 @@ pub fn PodList(
             </Show>
         </div>
     }
+}
+
+/// The server's window, narrowed at once to the filter as typed; the server's answer for
+/// that filter (which may find pods beyond the window) follows.
+fn narrowed(
+    live: RwSignal<PodWindow>,
+    filter: RwSignal<String>,
+    exec_denied: bool,
+) -> Memo<Vec<PodSummary>> {
+    Memo::new(move |_| {
+        let needle = normalize_filter(&filter.get());
+        live.with(|window| {
+            window
+                .pods
+                .iter()
+                .filter(|p| p.matches_normalized(&needle))
+                .cloned()
+                .map(|mut p| {
+                    if exec_denied {
+                        for c in p
+                            .containers
+                            .iter_mut()
+                            .filter(|c| c.not_connectable.is_none())
+                        {
+                            c.not_connectable = Some("not allowed".into());
+                        }
+                    }
+                    p
+                })
+                .collect::<Vec<_>>()
+        })
+    })
+}
+
+/// What the list's forms send besides their own field, to load the same list.
+fn hidden_fields(
+    context: StoredValue<Option<String>>,
+    namespace: StoredValue<String>,
+) -> impl IntoView {
+    view! {
+        {context.get_value().map(|c| view! { <input type="hidden" name="context" value=c/> })}
+        <input type="hidden" name="namespace" value=namespace.get_value()/>
+    }
+}
+
+/// "Show N more" (a form, without scripts), or why no more are listed; nothing while the
+/// server has not answered or when every match is listed.
+fn show_more<H: IntoView>(
+    live: RwSignal<PodWindow>,
+    pending: Memo<bool>,
+    limit: RwSignal<usize>,
+    action: StoredValue<String>,
+    hidden: impl Fn() -> H,
+) -> Option<AnyView> {
+    if pending.get() {
+        return None;
+    }
+    let (listed, matching, asked, filter_now) =
+        live.with(|w| (w.pods.len(), w.matching, w.limit, w.filter.clone()));
+    if matching <= listed {
+        return None;
+    }
+    if asked >= WINDOW_MAX {
+        return Some(
+            view! {
+                <p class="panel-message list-end">
+                    "Only the first " {count(WINDOW_MAX)} " are listed. Type in the filter to find the others."
+                </p>
+            }
+            .into_any(),
+        );
+    }
+    // The list grows in whole steps; the button says how many more this one shows.
+    let next = (asked + WINDOW_STEP).min(WINDOW_MAX);
+    let step = (next - asked).min(matching - listed);
+    Some(
+        view! {
+            <form class="show-more" method="get" action=action.get_value() on:submit=move |ev| {
+                ev.prevent_default();
+                limit.set(next);
+            }>
+                {hidden()}
+                <input type="hidden" name="filter" value=filter_now/>
+                <button class="button" type="submit" name="limit" value=next.to_string()>
+                    {format!("Show {} more", count(step))}
+                </button>
+            </form>
+        }
+        .into_any(),
+    )
 }
 
 /// What the count line says: how many pods there are, how many match, how many are listed.
@@ -208,12 +234,14 @@ fn count(n: usize) -> String {
 }
 
 #[component]
-fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Target>) -> impl IntoView {
-    let target = |container: &str| Target {
-        context: context.clone(),
-        namespace: pod.namespace.clone(),
-        pod: pod.name.clone(),
-        container: container.to_string(),
+fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Terminal>) -> impl IntoView {
+    let terminal = |container: &str| Terminal {
+        target: Target {
+            context: context.clone(),
+            namespace: pod.namespace.clone(),
+            pod: pod.name.clone(),
+            container: container.to_string(),
+        },
         command: Vec::new(),
     };
     let default = pod
@@ -221,14 +249,14 @@ fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Target>) -> i
         .as_ref()
         .and_then(|name| pod.container(name))
         .filter(|c| c.not_connectable.is_none())
-        .map(|c| target(&c.name));
+        .map(|c| terminal(&c.name));
     let status_class = match pod.status.as_str() {
         "Running" | "Completed" | "Succeeded" => "pod-status ok",
         "Pending" | "ContainerCreating" | "Terminating" => "pod-status pending",
         _ => "pod-status bad",
     };
     let containers = pod.containers.iter().map(|c| {
-        let t = target(&c.name);
+        let t = terminal(&c.name);
         let disabled = c.not_connectable.is_some();
         let title = c.not_connectable.clone().unwrap_or_else(|| format!("Open a shell in {} ({})", c.name, c.image));
         view! {
@@ -254,179 +282,6 @@ fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Target>) -> i
             <td>{pod.restarts}</td>
             <td>{pod.age.clone()}</td>
         </tr>
-    }
-}
-
-/// Follows the server's pod feed for this namespace while the list is shown, asking for
-/// the window the filter box and "show more" describe: at once, then again (after a short
-/// pause in typing) whenever they change.
-#[cfg(feature = "hydrate")]
-fn follow(
-    context: Option<String>,
-    namespace: String,
-    filter: RwSignal<String>,
-    limit: RwSignal<usize>,
-    live: RwSignal<PodWindow>,
-    problem: RwSignal<Option<String>>,
-) {
-    use leptos::leptos_dom::helpers::{TimeoutHandle, set_timeout_with_handle};
-    use std::time::Duration;
-
-    /// How long typing pauses before the server is asked.
-    const PAUSE: Duration = Duration::from_millis(150);
-
-    let feed = StoredValue::new_local(None::<Feed>);
-    let asked = StoredValue::new(None::<(String, usize)>);
-    let timer = StoredValue::new_local(None::<TimeoutHandle>);
-    Effect::new(move |_| {
-        let wanted = (normalize_filter(&filter.get()), limit.get());
-        if let Some(timer) = timer.try_update_value(Option::take).flatten() {
-            timer.clear();
-        }
-        if asked.with_value(|a| a.as_ref() == Some(&wanted)) {
-            return;
-        }
-        let first = asked.with_value(Option::is_none);
-        let (context, namespace) = (context.clone(), namespace.clone());
-        let connect = move || {
-            asked.set_value(Some(wanted.clone()));
-            let url = feed_url(context.as_deref(), &namespace, &wanted.0, wanted.1);
-            // The old feed closes as the new one takes its place.
-            feed.set_value(Feed::open(&url, live, problem));
-            if !first {
-                let typed = filter.get_untracked();
-                show_in_address(context.as_deref(), &namespace, &typed, wanted.1);
-            }
-        };
-        if first {
-            connect();
-        } else if let Ok(handle) = set_timeout_with_handle(connect, PAUSE) {
-            timer.set_value(Some(handle));
-        }
-    });
-    on_cleanup(move || {
-        if let Some(timer) = timer.try_update_value(Option::take).flatten() {
-            timer.clear();
-        }
-        feed.try_set_value(None);
-    });
-}
-
-/// Puts the list's filter and length in the page's address, in place of the current entry,
-/// so a reload or a copied link shows the same list. The router is not told: the page
-/// already shows that list, and the dashboard's data would load again.
-#[cfg(feature = "hydrate")]
-fn show_in_address(context: Option<&str>, namespace: &str, filter: &str, limit: usize) {
-    let limit = (limit != WINDOW_STEP).then_some(limit);
-    let url = format!(
-        "{}/?{}",
-        super::base(),
-        list_query(context, namespace, filter, limit)
-    );
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-    }
-}
-
-#[cfg(feature = "hydrate")]
-fn feed_url(context: Option<&str>, namespace: &str, filter: &str, limit: usize) -> String {
-    format!(
-        "{}/api/pods/watch?{}",
-        super::base(),
-        list_query(context, namespace, filter, Some(limit))
-    )
-}
-
-/// The query that names a list: as the dashboard's forms send it and the feed reads it.
-#[cfg(feature = "hydrate")]
-fn list_query(
-    context: Option<&str>,
-    namespace: &str,
-    filter: &str,
-    limit: Option<usize>,
-) -> String {
-    use crate::protocol::encode;
-    let mut query = format!("namespace={}", encode(namespace));
-    if let Some(context) = context {
-        query.push_str(&format!("&context={}", encode(context)));
-    }
-    if !filter.trim().is_empty() {
-        query.push_str(&format!("&filter={}", encode(filter)));
-    }
-    if let Some(limit) = limit {
-        query.push_str(&format!("&limit={limit}"));
-    }
-    query
-}
-
-/// One connection to the pod feed; closed when dropped.
-#[cfg(feature = "hydrate")]
-struct Feed {
-    source: web_sys::EventSource,
-    _window: wasm_bindgen::prelude::Closure<dyn FnMut(web_sys::MessageEvent)>,
-    _counts: wasm_bindgen::prelude::Closure<dyn FnMut(web_sys::MessageEvent)>,
-    _problem: wasm_bindgen::prelude::Closure<dyn FnMut(web_sys::MessageEvent)>,
-    _error: wasm_bindgen::prelude::Closure<dyn FnMut(web_sys::Event)>,
-}
-
-#[cfg(feature = "hydrate")]
-impl Feed {
-    fn open(
-        url: &str,
-        live: RwSignal<PodWindow>,
-        problem: RwSignal<Option<String>>,
-    ) -> Option<Self> {
-        use crate::model::PodCounts;
-        use wasm_bindgen::JsCast;
-        use wasm_bindgen::prelude::Closure;
-        use web_sys::{Event, EventSource, MessageEvent};
-
-        let source = EventSource::new(url).ok()?;
-        let window = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(text) = event.data().as_string()
-                && let Ok(window) = serde_json::from_str::<PodWindow>(&text)
-            {
-                problem.set(window.problem.clone());
-                live.set(window);
-            }
-        });
-        let counts = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(text) = event.data().as_string()
-                && let Ok(counts) = serde_json::from_str::<PodCounts>(&text)
-            {
-                live.update(|w| (w.matching, w.total) = (counts.matching, counts.total));
-            }
-        });
-        let said = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            problem.set(event.data().as_string());
-        });
-        let watched = source.clone();
-        let error = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-            // The browser reconnects by itself unless the server refused the feed.
-            problem.set(Some(if watched.ready_state() == EventSource::CLOSED {
-                "podterm refused the live feed; reload the page.".into()
-            } else {
-                "lost the connection to podterm; reconnecting…".into()
-            }));
-        });
-        let _ = source.add_event_listener_with_callback("window", window.as_ref().unchecked_ref());
-        let _ = source.add_event_listener_with_callback("counts", counts.as_ref().unchecked_ref());
-        let _ = source.add_event_listener_with_callback("problem", said.as_ref().unchecked_ref());
-        let _ = source.add_event_listener_with_callback("error", error.as_ref().unchecked_ref());
-        Some(Self {
-            source,
-            _window: window,
-            _counts: counts,
-            _problem: said,
-            _error: error,
-        })
-    }
-}
-
-#[cfg(feature = "hydrate")]
-impl Drop for Feed {
-    fn drop(&mut self) {
-        self.source.close();
     }
 }
 

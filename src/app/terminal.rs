@@ -1,11 +1,54 @@
-//! One terminal: the xterm.js host, a status bar, and what happened to the session.
+//! One terminal: what it runs and where, the xterm.js host, a status bar, and what
+//! happened to the session.
 
 use leptos::html::Div;
 use leptos::prelude::*;
 
-use super::Target;
 use super::sync_view::sync_view;
+use crate::model::Target;
 use crate::protocol::ErrorReason;
+
+/// A terminal to open: its command, in its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terminal {
+    pub target: Target,
+    /// Empty for podterm's shell (bash, else sh).
+    pub command: Vec<String>,
+}
+
+impl Terminal {
+    /// The page that opens this terminal directly.
+    pub fn deep_link(&self) -> String {
+        use crate::protocol::encode;
+        let target = &self.target;
+        let mut link = format!(
+            "/terminal?namespace={}&pod={}&container={}",
+            encode(&target.namespace),
+            encode(&target.pod),
+            encode(&target.container)
+        );
+        if let Some(context) = &target.context {
+            link.push_str(&format!("&context={}", encode(context)));
+        }
+        for arg in &self.command {
+            link.push_str(&format!("&command={}", encode(arg)));
+        }
+        link
+    }
+
+    /// The exec WebSocket's path: a new session, or a resume of `session` from `offset`.
+    pub fn socket_path(&self, resume: Option<(&str, u64)>) -> String {
+        use crate::protocol::{Attach, exec_path};
+        let attach = match resume {
+            Some((session, offset)) => Attach::Resume {
+                session: session.to_string(),
+                offset,
+            },
+            None => Attach::Start,
+        };
+        exec_path(&self.target, &self.command, &attach)
+    }
+}
 
 /// Where a session stands; every state has words for the person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +124,7 @@ pub fn reason_label(reason: ErrorReason) -> &'static str {
 /// terminal's own page, where it is the only one): the head names its socket, the host too.
 #[component]
 pub fn TerminalView(
-    target: Target,
+    terminal: Terminal,
     #[prop(into)] visible: Signal<bool>,
     #[prop(optional)] early: bool,
 ) -> impl IntoView {
@@ -89,41 +132,20 @@ pub fn TerminalView(
     let attempt = RwSignal::new(0u32);
     let host = NodeRef::<Div>::new();
     #[cfg(feature = "hydrate")]
-    super::session::attach(host, target.clone(), state, attempt, visible);
+    super::connection::start(host, terminal.clone(), state, attempt, visible);
     #[cfg(not(feature = "hydrate"))]
     let _ = visible;
-    let title = target.title();
-    let link = format!("{}{}", super::base(), target.deep_link());
-    let command = (!target.command.is_empty()).then(|| target.command.join(" "));
-    let socket = early.then(|| format!("{}{}", super::base(), target.socket_path(None)));
-    // The server starts the session as it renders the page; the page's first script claims
-    // it. The same two tags on both sides (the page renders them as placeholders).
-    #[cfg(feature = "ssr")]
-    let prestarted = || {
-        if !target.command.is_empty() {
-            // Only the shell: a command runs once the person has confirmed it.
-            return String::new();
-        }
-        crate::server::relay::exec::prestart(
-            target.context.as_deref(),
-            &target.namespace,
-            &target.pod,
-            &target.container,
-        )
-        .unwrap_or_default()
-    };
-    #[cfg(not(feature = "ssr"))]
-    let prestarted = String::new;
-    let head = socket.clone().map(|content| {
-        view! {
-            <super::HeadMeta name="podterm-socket" content/>
-            <super::HeadMeta name="podterm-session" content=prestarted()/>
-        }
-    });
+    let title = terminal.target.title();
+    let link = format!("{}{}", super::base(), terminal.deep_link());
+    let command = (!terminal.command.is_empty()).then(|| terminal.command.join(" "));
+    let socket = early.then(|| format!("{}{}", super::base(), terminal.socket_path(None)));
+    let head = socket
+        .clone()
+        .map(|socket| super::early_start::head(&terminal, socket));
     // A `sync_view`: a terminal may end up inside any `AnyView`.
     sync_view(view! {
         {head}
-        <section class="terminal-pane" data-pod=target.pod.clone() data-container=target.container.clone()>
+        <section class="terminal-pane" data-pod=terminal.target.pod.clone() data-container=terminal.target.container.clone()>
             <header class="terminal-bar">
                 <span class="terminal-title">{title}</span>
                 {command.map(|c| view! { <code class="terminal-command">{c}</code> })}

@@ -7,9 +7,6 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(catch, js_name = createTerminal)]
     fn create_terminal(element: &web_sys::HtmlElement) -> Result<TerminalHandle, JsValue>;
-
-    #[wasm_bindgen(catch, js_name = takeEarly)]
-    fn take_early(element: &web_sys::HtmlElement) -> Result<Option<EarlyStart>, JsValue>;
 }
 
 #[wasm_bindgen]
@@ -44,30 +41,11 @@ extern "C" {
     pub fn focus(this: &TerminalHandle);
     #[wasm_bindgen(method)]
     pub fn dispose(this: &TerminalHandle);
-
-    /// A terminal and its WebSocket that the page started before the wasm loaded.
-    pub type EarlyStart;
-
-    #[wasm_bindgen(method, getter)]
-    pub fn terminal(this: &EarlyStart) -> TerminalHandle;
-    #[wasm_bindgen(method, getter)]
-    pub fn socket(this: &EarlyStart) -> web_sys::WebSocket;
-    /// Output bytes already written to the terminal.
-    #[wasm_bindgen(method, getter)]
-    pub fn shown(this: &EarlyStart) -> f64;
-    /// Detaches the page's listeners; returns the socket's events so far, in order.
-    #[wasm_bindgen(method)]
-    pub fn adopt(this: &EarlyStart) -> js_sys::Array;
 }
 
 /// Creates a terminal inside `element`.
 pub fn create(element: &web_sys::HtmlElement) -> Result<TerminalHandle, String> {
     create_terminal(element).map_err(|e| js_message(&e))
-}
-
-/// The terminal the page already started inside `element`, if it did.
-pub fn early(element: &web_sys::HtmlElement) -> Option<EarlyStart> {
-    take_early(element).ok().flatten()
 }
 
 /// The message of a thrown JS value.

@@ -13,7 +13,7 @@ pub use cluster::Cluster;
 use futures::StreamExt;
 use podterm::protocol::ServerEvent;
 use podterm::server::cluster::clusters::Clusters;
-use podterm::server::relay::session::{Sessions, Settings};
+use podterm::server::relay::registry::{Sessions, Settings};
 use podterm::server::trail::admission::{Admissions, Limits};
 use podterm::server::trail::audit::Audit;
 use podterm::server::web::auth::{Auth, AuthConfig, Mode};
@@ -123,7 +123,7 @@ pub async fn start_with(options: Options) -> Fixture {
             .iter()
             .map(|o| o.to_string())
             .collect(),
-        session_lifetime: Duration::from_secs(3600),
+        login_lifetime: Duration::from_secs(3600),
         admin_users: vec![],
         admin_groups: vec!["system:masters".into()],
         impersonation: options.impersonation.clone(),

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 use crate::model::ClusterContext;
 use crate::server::cluster::watch::PodWatches;
-use crate::server::web::auth::Identity;
+use crate::server::web::identity::Identity;
 
 /// The in-cluster identity's name, where there is no kubeconfig.
 pub const IN_CLUSTER: &str = "in-cluster";

@@ -1,9 +1,12 @@
 //! Cluster access, as the person calling: contexts and clients (`clusters`), access
 //! reviews asked before acting (`access`), pod data (`pods`), the watches that keep pod
-//! lists current (`watch`), and kube-rs errors in words (`kube_errors`).
+//! lists current (`watch` with its caps, `pod_watch` for one of them) and the live feed
+//! built on them (`pod_feed`), and kube-rs errors in words (`kube_errors`).
 
 pub mod access;
 pub mod clusters;
 pub mod kube_errors;
+pub mod pod_feed;
+pub mod pod_watch;
 pub mod pods;
 pub mod watch;

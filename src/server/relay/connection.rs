@@ -2,17 +2,19 @@
 //! for) and events to the page; keys, resizes, acknowledgements and keepalives from it.
 
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::{Bytes, BytesMut};
+use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::protocol::{ClientMessage, DEAD_AFTER_SECS, ErrorReason, KEEPALIVE_SECS, ServerEvent};
-use crate::server::relay::session::{Input, Session};
+use crate::server::relay::session::{Input, Link, Session};
 
 /// Input held for a command that does not read it, before the connection is given up.
 const MAX_WAITING_INPUT: usize = 4 << 20;
@@ -34,6 +36,9 @@ pub enum Left {
     Dropped,
 }
 
+type Sender = SplitSink<WebSocket, Message>;
+type Receiver = SplitStream<WebSocket>;
+
 /// Serves the connection until it drops or the session ends. `offset` is where the page's
 /// output resumes; `generation` identifies this connection to the session.
 pub async fn serve(
@@ -54,160 +59,23 @@ pub async fn serve(
         offset,
         resumed,
     };
-    if tx
-        .send(Message::Text(attached.to_json().into()))
-        .await
-        .is_err()
-    {
+    if send_event(&mut tx, &attached).await.is_err() {
         session.detach(generation);
         return Left::Dropped;
     }
     // The output sent so far, so acknowledgements cannot run ahead of it.
     let sent = AtomicU64::new(offset);
-    let (reply_tx, mut replies) = mpsc::channel::<ServerEvent>(8);
-
-    let outgoing = async {
-        let mut progress = session.progress();
-        let mut keepalive = tokio::time::interval(Duration::from_secs(KEEPALIVE_SECS));
-        keepalive.tick().await;
-        let mut cursor = offset;
-        loop {
-            progress.borrow_and_update();
-            let read = session.read(cursor);
-            for message in batches(read.chunks, OUTPUT_MESSAGE) {
-                let len = message.len() as u64;
-                if tx.send(Message::Binary(message)).await.is_err() {
-                    return Left::Dropped;
-                }
-                cursor += len;
-                sent.store(cursor, Ordering::Release);
-            }
-            cursor = cursor.max(read.next);
-            if let Some(end) = read.end {
-                let event = end.unwrap_or_else(|| ServerEvent::Error {
-                    reason: ErrorReason::Ended,
-                    message: "this session has ended".into(),
-                });
-                if tx
-                    .send(Message::Text(event.to_json().into()))
-                    .await
-                    .is_err()
-                {
-                    return Left::Dropped;
-                }
-                session.mark_delivered();
-                close(&mut tx).await;
-                return Left::Delivered;
-            }
-            tokio::select! {
-                _ = progress.changed() => {}
-                changed = link.changed() => {
-                    let current = *link.borrow_and_update();
-                    if changed.is_err() || current.generation != generation {
-                        let event = ServerEvent::Error {
-                            reason: ErrorReason::Ended,
-                            message: "this terminal was opened again in another window".into(),
-                        };
-                        let _ = tx.send(Message::Text(event.to_json().into())).await;
-                        close(&mut tx).await;
-                        return Left::Replaced;
-                    }
-                }
-                reply = replies.recv() => {
-                    if let Some(reply) = reply
-                        && tx.send(Message::Text(reply.to_json().into())).await.is_err()
-                    {
-                        return Left::Dropped;
-                    }
-                }
-                _ = keepalive.tick() => {
-                    if tx.send(Message::Ping(Default::default())).await.is_err() {
-                        return Left::Dropped;
-                    }
-                }
-            }
-        }
+    let (reply_tx, replies) = mpsc::channel::<ServerEvent>(8);
+    let sending = Sending {
+        session: &session,
+        link,
+        generation,
+        sent: &sent,
+        replies,
     };
-
-    let incoming = async {
-        let dead_after = Duration::from_secs(DEAD_AFTER_SECS);
-        let mut heard = tokio::time::Instant::now();
-        // Input waits here while the command does not read it, so acknowledgements and
-        // pings behind it in the socket are still handled (a paste cannot freeze output).
-        let mut waiting: VecDeque<Input> = VecDeque::new();
-        let mut waiting_bytes = 0usize;
-        loop {
-            let next = tokio::select! {
-                permit = session.reserve(), if !waiting.is_empty() => {
-                    let Some(permit) = permit else {
-                        // The session is over; the outgoing side delivers its end.
-                        std::future::pending::<()>().await;
-                        unreachable!()
-                    };
-                    if let Some(input) = waiting.pop_front() {
-                        if let Input::Stdin(data) = &input {
-                            waiting_bytes -= data.len();
-                        }
-                        session.touched();
-                        permit.send(input);
-                    }
-                    continue;
-                }
-                () = tokio::time::sleep_until(heard + dead_after) => {
-                    tracing::info!(session = %session.id, "the page went silent; waiting for it to come back");
-                    return Left::Dropped;
-                }
-                next = rx.next() => next,
-            };
-            heard = tokio::time::Instant::now();
-            let message = match next {
-                None | Some(Err(_)) => return Left::Dropped,
-                Some(Ok(message)) => message,
-            };
-            match message {
-                Message::Binary(data) => {
-                    waiting_bytes += data.len();
-                    if waiting_bytes > MAX_WAITING_INPUT {
-                        let _ = reply_tx.try_send(ServerEvent::Error {
-                            reason: ErrorReason::BadRequest,
-                            message:
-                                "the command is not reading its input; more than 4 MiB is waiting"
-                                    .into(),
-                        });
-                        return Left::Dropped;
-                    }
-                    waiting.push_back(Input::Stdin(data));
-                }
-                Message::Text(text) => match ClientMessage::parse(text.as_str()) {
-                    Ok(ClientMessage::Resize { cols, rows }) => {
-                        waiting.push_back(Input::Resize(cols, rows));
-                    }
-                    Ok(ClientMessage::Ack { offset }) => {
-                        session.ack(offset.min(sent.load(Ordering::Acquire)));
-                    }
-                    Ok(ClientMessage::Ping) => {
-                        let _ = reply_tx.try_send(ServerEvent::Pong);
-                    }
-                    Ok(ClientMessage::Close) => {
-                        session.close();
-                        return Left::Closed;
-                    }
-                    Err(message) => {
-                        let _ = reply_tx.try_send(ServerEvent::Error {
-                            reason: ErrorReason::BadRequest,
-                            message,
-                        });
-                    }
-                },
-                Message::Close(_) => return Left::Dropped,
-                Message::Ping(_) | Message::Pong(_) => {}
-            }
-        }
-    };
-
     let left = tokio::select! {
-        left = outgoing => left,
-        left = incoming => left,
+        left = sending.run(&mut tx, offset) => left,
+        left = receive(&session, &mut rx, &sent, &reply_tx) => left,
     };
     if left == Left::Delivered || left == Left::Replaced {
         // The page may still be sending (acknowledgements); closing with its data unread
@@ -225,6 +93,201 @@ pub async fn serve(
         session.detach(generation);
     }
     left
+}
+
+async fn send_event(tx: &mut Sender, event: &ServerEvent) -> Result<(), axum::Error> {
+    tx.send(Message::Text(event.to_json().into())).await
+}
+
+/// The sending half: the session's output from where the page is, its end, replies to the
+/// page's messages, and keepalive pings.
+struct Sending<'a> {
+    session: &'a Session,
+    link: watch::Receiver<Link>,
+    generation: u64,
+    sent: &'a AtomicU64,
+    replies: mpsc::Receiver<ServerEvent>,
+}
+
+impl Sending<'_> {
+    async fn run(mut self, tx: &mut Sender, offset: u64) -> Left {
+        let session = self.session;
+        let mut progress = session.progress();
+        let mut keepalive = tokio::time::interval(Duration::from_secs(KEEPALIVE_SECS));
+        keepalive.tick().await;
+        let mut cursor = offset;
+        loop {
+            progress.borrow_and_update();
+            let read = session.read(cursor);
+            for message in batches(read.chunks, OUTPUT_MESSAGE) {
+                let len = message.len() as u64;
+                if tx.send(Message::Binary(message)).await.is_err() {
+                    return Left::Dropped;
+                }
+                cursor += len;
+                self.sent.store(cursor, Ordering::Release);
+            }
+            cursor = cursor.max(read.next);
+            if let Some(end) = read.end {
+                return self.deliver_end(tx, end).await;
+            }
+            tokio::select! {
+                _ = progress.changed() => {}
+                changed = self.link.changed() => {
+                    let current = *self.link.borrow_and_update();
+                    if changed.is_err() || current.generation != self.generation {
+                        let event = ServerEvent::Error {
+                            reason: ErrorReason::Ended,
+                            message: "this terminal was opened again in another window".into(),
+                        };
+                        let _ = send_event(tx, &event).await;
+                        close(tx).await;
+                        return Left::Replaced;
+                    }
+                }
+                reply = self.replies.recv() => {
+                    if let Some(reply) = reply
+                        && send_event(tx, &reply).await.is_err()
+                    {
+                        return Left::Dropped;
+                    }
+                }
+                _ = keepalive.tick() => {
+                    if tx.send(Message::Ping(Default::default())).await.is_err() {
+                        return Left::Dropped;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The session's last event (an end of its own when it has none for the page).
+    async fn deliver_end(&self, tx: &mut Sender, end: Option<ServerEvent>) -> Left {
+        let event = end.unwrap_or_else(|| ServerEvent::Error {
+            reason: ErrorReason::Ended,
+            message: "this session has ended".into(),
+        });
+        if send_event(tx, &event).await.is_err() {
+            return Left::Dropped;
+        }
+        self.session.mark_delivered();
+        close(tx).await;
+        Left::Delivered
+    }
+}
+
+/// Input from the page that waits for the command to read it.
+#[derive(Default)]
+struct Waiting {
+    inputs: VecDeque<Input>,
+    /// Keystroke bytes among them.
+    bytes: usize,
+}
+
+/// The receiving half: keys, resizes, acknowledgements and keepalives from the page, until
+/// it goes away, goes silent or closes the session.
+async fn receive(
+    session: &Session,
+    rx: &mut Receiver,
+    sent: &AtomicU64,
+    replies: &mpsc::Sender<ServerEvent>,
+) -> Left {
+    let dead_after = Duration::from_secs(DEAD_AFTER_SECS);
+    let mut heard = tokio::time::Instant::now();
+    // Input waits here while the command does not read it, so acknowledgements and
+    // pings behind it in the socket are still handled (a paste cannot freeze output).
+    let mut waiting = Waiting::default();
+    loop {
+        let next = tokio::select! {
+            permit = session.reserve(), if !waiting.inputs.is_empty() => {
+                let Some(permit) = permit else {
+                    // The session is over; the sending half delivers its end.
+                    std::future::pending::<()>().await;
+                    unreachable!()
+                };
+                if let Some(input) = waiting.inputs.pop_front() {
+                    if let Input::Stdin(data) = &input {
+                        waiting.bytes -= data.len();
+                    }
+                    session.touched();
+                    permit.send(input);
+                }
+                continue;
+            }
+            () = tokio::time::sleep_until(heard + dead_after) => {
+                tracing::info!(session = %session.id, "the page went silent; waiting for it to come back");
+                return Left::Dropped;
+            }
+            next = rx.next() => next,
+        };
+        heard = tokio::time::Instant::now();
+        let message = match next {
+            None | Some(Err(_)) => return Left::Dropped,
+            Some(Ok(message)) => message,
+        };
+        let flow = match message {
+            Message::Binary(data) => handle_input(data, &mut waiting, replies),
+            Message::Text(text) => match ClientMessage::parse(text.as_str()) {
+                Ok(control) => handle_control(session, control, &mut waiting, sent, replies),
+                Err(message) => {
+                    let _ = replies.try_send(ServerEvent::Error {
+                        reason: ErrorReason::BadRequest,
+                        message,
+                    });
+                    ControlFlow::Continue(())
+                }
+            },
+            Message::Close(_) => ControlFlow::Break(Left::Dropped),
+            Message::Ping(_) | Message::Pong(_) => ControlFlow::Continue(()),
+        };
+        if let ControlFlow::Break(left) = flow {
+            return left;
+        }
+    }
+}
+
+/// Keys for the command; the page is let go when too much waits unread.
+fn handle_input(
+    data: Bytes,
+    waiting: &mut Waiting,
+    replies: &mpsc::Sender<ServerEvent>,
+) -> ControlFlow<Left> {
+    waiting.bytes += data.len();
+    if waiting.bytes > MAX_WAITING_INPUT {
+        let _ = replies.try_send(ServerEvent::Error {
+            reason: ErrorReason::BadRequest,
+            message: "the command is not reading its input; more than 4 MiB is waiting".into(),
+        });
+        return ControlFlow::Break(Left::Dropped);
+    }
+    waiting.inputs.push_back(Input::Stdin(data));
+    ControlFlow::Continue(())
+}
+
+/// One control message from the page.
+fn handle_control(
+    session: &Session,
+    control: ClientMessage,
+    waiting: &mut Waiting,
+    sent: &AtomicU64,
+    replies: &mpsc::Sender<ServerEvent>,
+) -> ControlFlow<Left> {
+    match control {
+        ClientMessage::Resize { cols, rows } => {
+            waiting.inputs.push_back(Input::Resize(cols, rows));
+        }
+        ClientMessage::Ack { offset } => {
+            session.ack(offset.min(sent.load(Ordering::Acquire)));
+        }
+        ClientMessage::Ping => {
+            let _ = replies.try_send(ServerEvent::Pong);
+        }
+        ClientMessage::Close => {
+            session.close();
+            return ControlFlow::Break(Left::Closed);
+        }
+    }
+    ControlFlow::Continue(())
 }
 
 /// Joins consecutive chunks into messages of at most `limit` bytes (a larger chunk goes

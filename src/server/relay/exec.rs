@@ -10,32 +10,30 @@ use axum::response::Response;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams};
 
-use crate::protocol::{ErrorReason, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent};
+use crate::model::Target;
+use crate::protocol::{Attach, ErrorReason, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent};
 use crate::server::AppState;
 use crate::server::cluster::access::may_exec;
 use crate::server::cluster::kube_errors::{Failure, classify};
 use crate::server::cluster::pods::summarize;
-use crate::server::relay::connection;
-use crate::server::relay::reaper::{self, Place};
-use crate::server::relay::session::{Start, Upstream};
+use crate::server::relay::reaper;
+use crate::server::relay::session::Start;
 use crate::server::relay::shell::default_command;
+use crate::server::relay::upstream::Upstream;
+use crate::server::relay::{connection, prestart};
 use crate::server::trail::admission::SessionInfo;
 use crate::server::trail::audit::SessionFacts;
 use crate::server::trail::recording::Recorder;
-use crate::server::web::auth::Caller;
+use crate::server::web::identity::Caller;
+use crate::server::web::logins::random_hex;
 
 /// What a browser asked to run, and where.
 #[derive(Debug, Clone)]
 pub struct ExecTarget {
-    pub context: Option<String>,
-    pub namespace: String,
-    pub pod: String,
-    pub container: String,
+    pub target: Target,
     pub command: Vec<String>,
-    /// Re-attach to this session from this output offset instead of starting one.
-    pub resume: Option<(String, u64)>,
-    /// Take this session, which podterm started while the page loaded (`prestart`).
-    pub prestarted: Option<String>,
+    /// A new session, a resume, or the claim of one started while the page loaded.
+    pub attach: Attach,
 }
 
 impl ExecTarget {
@@ -85,34 +83,40 @@ impl ExecTarget {
         {
             return Err("a start needs a session, and no resume or command".into());
         }
+        let attach = match (resume, prestarted) {
+            (Some((session, offset)), _) => Attach::Resume { session, offset },
+            (None, Some(session)) => Attach::Claim { session },
+            (None, None) => Attach::Start,
+        };
         if command.is_empty() {
             command = default_command();
         }
         Ok(Self {
-            context,
-            namespace,
-            pod,
-            container,
+            target: Target {
+                context,
+                namespace,
+                pod,
+                container,
+            },
             command,
-            resume,
-            prestarted,
+            attach,
         })
     }
 
     /// The context asked for, else the current one.
-    fn context_or_current(&self, state: &AppState) -> String {
-        self.context
+    pub(super) fn context_or_current(&self, state: &AppState) -> String {
+        self.target
+            .context
             .clone()
             .or_else(|| state.clusters.current())
             .unwrap_or_default()
     }
 
-    fn place(&self, context: &str) -> Place {
-        Place {
-            context: context.to_string(),
-            namespace: self.namespace.clone(),
-            pod: self.pod.clone(),
-            container: self.container.clone(),
+    /// The target with its context named.
+    pub(super) fn resolved(&self, context: &str) -> Target {
+        Target {
+            context: Some(context.to_string()),
+            ..self.target.clone()
         }
     }
 }
@@ -148,45 +152,44 @@ async fn session(
     };
     let owner = caller.identity.cache_key();
     let context = target.context_or_current(&state);
-    if let Some((id, requested)) = &target.resume {
-        let resumed = match resume_allowed(&state, &caller, &target).await {
-            Ok(()) => state
-                .sessions
-                .resume(id, &owner, &target.place(&context), *requested),
-            Err(failure) => Err(failure),
-        };
-        return match resumed {
-            Ok((session, offset, generation)) => {
-                state.metrics.resumed.inc();
-                let left = connection::serve(session, browser, offset, true, generation).await;
-                tracing::debug!(session = %id, ?left, "connection ended");
-            }
-            Err(failure) => {
-                state.metrics.error(failure.reason);
-                fail(browser, failure).await
-            }
-        };
-    }
-    let id = match &target.prestarted {
-        Some(id) => {
-            let place = target.place(&context);
-            match state.sessions.claim(id, &owner, &place).await {
-                Some(Ok(())) => match state.sessions.resume(id, &owner, &place, 0) {
-                    Ok((session, offset, generation)) => {
-                        let left =
-                            connection::serve(session, browser, offset, false, generation).await;
-                        tracing::debug!(session = %id, ?left, "connection ended");
-                        return;
-                    }
-                    Err(failure) => return fail(browser, failure).await,
-                },
+    match &target.attach {
+        Attach::Resume { session, offset } => {
+            let resumed = match resume_allowed(&state, &caller, &target.target).await {
+                Ok(()) => {
+                    state
+                        .sessions
+                        .resume(session, &owner, &target.resolved(&context), *offset)
+                }
+                Err(failure) => Err(failure),
+            };
+            return match resumed {
+                Ok((resumed, offset, generation)) => {
+                    state.metrics.resumed.inc();
+                    let left = connection::serve(resumed, browser, offset, true, generation).await;
+                    tracing::debug!(session = %session, ?left, "connection ended");
+                }
+                Err(failure) => {
+                    state.metrics.error(failure.reason);
+                    fail(browser, failure).await
+                }
+            };
+        }
+        Attach::Claim { session } => {
+            let resolved = target.resolved(&context);
+            match prestart::claim(&state, session, &owner, &resolved).await {
+                Some(Ok((claimed, offset, generation))) => {
+                    let left = connection::serve(claimed, browser, offset, false, generation).await;
+                    tracing::debug!(session = %session, ?left, "connection ended");
+                    return;
+                }
                 Some(Err(failure)) => return fail(browser, failure).await,
                 // Nothing waits under that id (given up, or podterm restarted): a new one.
-                None => crate::server::web::auth::random_hex(8),
+                None => {}
             }
         }
-        None => crate::server::web::auth::random_hex(8),
-    };
+        Attach::Start => {}
+    }
+    let id = random_hex(8);
     match start(&state, &caller, &target, id, context).await {
         Ok(session) => {
             let left = connection::serve(Arc::clone(&session), browser, 0, false, 1).await;
@@ -196,85 +199,9 @@ async fn session(
     }
 }
 
-/// Starts the terminal's session while its page loads, so the shell is up by the time the
-/// page's socket arrives and claims it (`start=ID`). Only for a page the person opened
-/// themselves (a top-level navigation, typed in or from podterm, per the Fetch Metadata
-/// headers): a link or a prefetch from another site does not start shells. Called by the
-/// server render; returns the session's id.
-pub fn prestart(
-    context: Option<&str>,
-    namespace: &str,
-    pod: &str,
-    container: &str,
-) -> Option<String> {
-    // The render may build the page's terminal more than once: one start per page.
-    let slot = leptos::prelude::use_context::<PrestartSlot>()?;
-    slot.0
-        .get_or_init(|| start_for_page(context, namespace, pod, container))
-        .clone()
-}
-
-/// The session a page's render started, if any (one per page render).
-#[derive(Clone, Default)]
-pub struct PrestartSlot(Arc<std::sync::OnceLock<Option<String>>>);
-
-fn start_for_page(
-    context: Option<&str>,
-    namespace: &str,
-    pod: &str,
-    container: &str,
-) -> Option<String> {
-    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
-    if !opened_by_person(&parts.headers) {
-        return None;
-    }
-    let state = crate::server::state().ok()?;
-    let caller = crate::server::caller().ok()?;
-    if state.sessions.stopping().is_cancelled() {
-        return None;
-    }
-    let query = context.map(|c| {
-        form_urlencoded::Serializer::new(String::new())
-            .append_pair("context", c)
-            .finish()
-    });
-    let target = ExecTarget::parse(
-        namespace.to_string(),
-        pod.to_string(),
-        container.to_string(),
-        query.as_deref(),
-    )
-    .ok()?;
-    let context = target.context_or_current(&state);
-    let id = crate::server::web::auth::random_hex(8);
-    let owner = caller.identity.cache_key();
-    let report = state.sessions.expect(&id, &owner, target.place(&context));
-    let claimed_id = id.clone();
-    tokio::spawn(async move {
-        let outcome = start(&state, &caller, &target, id.clone(), context)
-            .await
-            // Detached until the page's socket attaches: the grace period runs from now.
-            .map(|session| session.detach(1));
-        let _ = report.send(Some(outcome));
-        tokio::time::sleep(state.sessions.settings().grace).await;
-        state.sessions.unclaimed(&id);
-    });
-    Some(claimed_id)
-}
-
-/// A top-level navigation the person made: typed, bookmarked or from a podterm page.
-fn opened_by_person(headers: &axum::http::HeaderMap) -> bool {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    header("sec-fetch-mode") == Some("navigate")
-        && header("sec-fetch-dest") == Some("document")
-        && matches!(header("sec-fetch-site"), Some("same-origin" | "none"))
-        && header("sec-purpose").is_none()
-        && header("purpose").is_none()
-}
-
 /// Starts a session: limits first (a refused session must not have started anything in the
 /// pod), then access, the pod and the exec as the person.
-async fn start(
+pub(super) async fn start(
     state: &AppState,
     caller: &Caller,
     target: &ExecTarget,
@@ -291,10 +218,7 @@ async fn start(
         user: caller.identity.name().to_string(),
         groups: caller.identity.groups().to_vec(),
         from: caller.from.clone(),
-        context: context.clone(),
-        namespace: target.namespace.clone(),
-        pod: target.pod.clone(),
-        container: target.container.clone(),
+        target: target.resolved(&context),
         command: target.command.clone(),
         start: jiff::Timestamp::now().to_string(),
     };
@@ -302,10 +226,7 @@ async fn start(
         id: id.clone(),
         user: facts.user.clone(),
         from: facts.from.clone(),
-        context: context.clone(),
-        namespace: facts.namespace.clone(),
-        pod: facts.pod.clone(),
-        container: facts.container.clone(),
+        target: facts.target.clone(),
         start: facts.start.clone(),
     }) {
         Ok(ticket) => ticket,
@@ -320,9 +241,9 @@ async fn start(
         target.command.clone()
     };
     let setup = std::time::Instant::now();
-    let (upstream, client) = match open(state, caller, target, command).await {
+    let (upstream, client) = match open(state, caller, &target.target, command).await {
         Ok((upstream, context, client)) => {
-            facts.context = context;
+            facts.target.context = Some(context);
             state
                 .metrics
                 .setup_seconds
@@ -332,14 +253,14 @@ async fn start(
         }
         Err(failure) => {
             state.metrics.error(failure.reason);
-            tracing::info!(user = caller.identity.name(), pod = %target.pod, namespace = %target.namespace, "exec not started: {failure}");
+            tracing::info!(user = caller.identity.name(), pod = %target.target.pod, namespace = %target.target.namespace, "exec not started: {failure}");
             return Err(failure);
         }
     };
     let recorder = state.recordings.as_ref().and_then(|r| {
         let title = format!(
             "{} in {}/{}/{}",
-            facts.user, facts.namespace, facts.pod, facts.container
+            facts.user, facts.target.namespace, facts.target.pod, facts.target.container
         );
         Recorder::create(&r.dir, &id, &title, r.with_input)
             .map_err(|e| tracing::warn!("cannot record session {id}: {e}"))
@@ -348,7 +269,7 @@ async fn start(
     let session = state.sessions.start(Start {
         id,
         owner: caller.identity.cache_key(),
-        place: target.place(&facts.context),
+        target: facts.target.clone(),
         upstream,
         ticket,
         facts,
@@ -362,11 +283,7 @@ async fn start(
 }
 
 /// A person whose access was revoked does not get back into their session.
-async fn resume_allowed(
-    state: &AppState,
-    caller: &Caller,
-    target: &ExecTarget,
-) -> Result<(), Failure> {
+async fn resume_allowed(state: &AppState, caller: &Caller, target: &Target) -> Result<(), Failure> {
     let cluster = state
         .clusters
         .get(target.context.as_deref(), &caller.identity)
@@ -389,7 +306,7 @@ async fn fail(mut browser: WebSocket, failure: Failure) {
 async fn open(
     state: &AppState,
     caller: &Caller,
-    target: &ExecTarget,
+    target: &Target,
     command: Vec<String>,
 ) -> Result<(Upstream, String, kube::Client), Failure> {
     let cluster = state

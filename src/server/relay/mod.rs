@@ -1,13 +1,17 @@
 //! The relay: a browser's terminal socket to a pod's exec stream and back. The exec route
-//! (`exec`), one browser connection (`connection`), the session registry with its output
-//! buffer and task (`session`), the upstream exec stream and its channels (`upstream`,
-//! `channels`), the default shell (`shell`), and the cleanup of a session's processes
-//! (`reaper`).
+//! (`exec`) and its early start (`prestart`), one browser connection (`connection`), the live sessions (`registry`), one
+//! session's task (`session`), how it ended (`end`) and the output it keeps for a resume
+//! (`replay`), the upstream exec stream and its channels (`upstream`, `channels`), the
+//! default shell (`shell`), and the cleanup of a session's processes (`reaper`).
 
 pub mod channels;
 pub mod connection;
+mod end;
 pub mod exec;
+pub mod prestart;
 pub mod reaper;
+pub mod registry;
+pub mod replay;
 pub mod session;
 pub mod shell;
 pub mod upstream;

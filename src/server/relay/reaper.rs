@@ -12,6 +12,8 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams};
 use tokio::io::AsyncReadExt;
 
+use crate::model::Target;
+
 /// The variable that marks a session's processes.
 pub const MARK: &str = "PODTERM_SESSION";
 
@@ -81,20 +83,11 @@ pub fn mark(session: &str, command: &[String]) -> Vec<String> {
     wrapped
 }
 
-/// Where a session ran.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Place {
-    pub context: String,
-    pub namespace: String,
-    pub pod: String,
-    pub container: String,
-}
-
 /// Ends the session's processes in its container. Returns a line for the log.
-pub async fn end_processes(client: kube::Client, place: &Place, session: &str) -> String {
-    let pods: Api<Pod> = Api::namespaced(client, &place.namespace);
+pub async fn end_processes(client: kube::Client, target: &Target, session: &str) -> String {
+    let pods: Api<Pod> = Api::namespaced(client, &target.namespace);
     let params = AttachParams::default()
-        .container(&place.container)
+        .container(&target.container)
         .stdin(false)
         .stdout(true)
         .stderr(false);
@@ -107,7 +100,7 @@ pub async fn end_processes(client: kube::Client, place: &Place, session: &str) -
     ];
     let run = async {
         let mut process = pods
-            .exec(&place.pod, command, &params)
+            .exec(&target.pod, command, &params)
             .await
             .map_err(|e| crate::server::cluster::kube_errors::classify(&e).message)?;
         let mut output = String::new();

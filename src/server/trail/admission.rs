@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::model::Target;
+
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub sessions_per_user: usize,
@@ -21,10 +23,9 @@ pub struct SessionInfo {
     pub id: String,
     pub user: String,
     pub from: String,
-    pub context: String,
-    pub namespace: String,
-    pub pod: String,
-    pub container: String,
+    /// With its context named; its fields are the record's own in JSON.
+    #[serde(flatten)]
+    pub target: Target,
     pub start: String,
 }
 
@@ -154,10 +155,7 @@ mod tests {
             id: id.into(),
             user: user.into(),
             from: String::new(),
-            context: String::new(),
-            namespace: String::new(),
-            pod: String::new(),
-            container: String::new(),
+            target: Target::default(),
             start: id.into(),
         }
     }

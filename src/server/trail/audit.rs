@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use serde_json::{Value, json};
 
 use super::private_files::{open_to_others, owned_by_podterm};
+use crate::model::Target;
 
 pub struct Audit {
     sink: Mutex<Box<dyn Write + Send>>,
@@ -23,10 +24,8 @@ pub struct SessionFacts {
     pub user: String,
     pub groups: Vec<String>,
     pub from: String,
-    pub context: String,
-    pub namespace: String,
-    pub pod: String,
-    pub container: String,
+    /// With its context named.
+    pub target: Target,
     pub command: Vec<String>,
     /// RFC 3339
     pub start: String,
@@ -40,10 +39,10 @@ impl SessionFacts {
             "user": self.user,
             "groups": self.groups,
             "from": self.from,
-            "context": self.context,
-            "namespace": self.namespace,
-            "pod": self.pod,
-            "container": self.container,
+            "context": self.target.context,
+            "namespace": self.target.namespace,
+            "pod": self.target.pod,
+            "container": self.target.container,
             "command": self.command,
             "start": self.start,
         })

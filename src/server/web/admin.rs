@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::server::AppState;
-use crate::server::web::auth::Caller;
+use crate::server::web::identity::Caller;
 
 fn forbidden() -> Response {
     (

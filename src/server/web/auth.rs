@@ -1,11 +1,9 @@
-//! Who is calling: the identities a request can act for, the login store, and the checks
-//! every request passes before it is served (a login cookie, a bearer token, or a trusted
-//! proxy's headers). Logging in and out is `login`.
+//! Who is calling: the checks every request passes before it is served (a login cookie,
+//! a bearer token, or a trusted proxy's headers). Whom a request acts for is `identity`,
+//! the live logins `logins`; logging in and out is `login`.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -16,9 +14,12 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
 use crate::server::AppState;
+use crate::server::web::client::{Client, client, forwarded, served_host};
+use crate::server::web::identity::{Caller, Identity};
 use crate::server::web::impersonation::ImpersonationPolicy;
 use crate::server::web::login_cookie;
 use crate::server::web::login_throttle::{LoginThrottle, retry_after_seconds};
+use crate::server::web::logins::Logins;
 
 /// How people prove who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -40,7 +41,7 @@ pub struct AuthConfig {
     pub groups_header: String,
     pub trusted_proxies: Vec<IpNet>,
     pub allowed_origins: Vec<String>,
-    pub session_lifetime: Duration,
+    pub login_lifetime: Duration,
     pub admin_users: Vec<String>,
     pub admin_groups: Vec<String>,
     /// Whom a proxy's users may be impersonated as (proxy mode).
@@ -51,77 +52,9 @@ pub struct AuthConfig {
     pub hsts_seconds: Option<u64>,
 }
 
-/// Whom a request acts for.
-#[derive(Clone)]
-pub enum Identity {
-    /// The holder of the access token; cluster calls use podterm's own credentials.
-    TokenHolder,
-    /// Named by a trusted proxy; cluster calls carry Impersonate-User/Group.
-    Proxied { user: String, groups: Vec<String> },
-    /// Logged in with their own Kubernetes token; cluster calls use it, and only with the
-    /// cluster context it was checked against.
-    OwnToken {
-        user: String,
-        groups: Vec<String>,
-        token: Arc<SecretString>,
-        key: Arc<str>,
-        context: Arc<str>,
-    },
-}
-
-impl std::fmt::Debug for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never prints a token.
-        write!(f, "{}", self.name())
-    }
-}
-
-impl Identity {
-    /// A name for logs and audit.
-    pub fn name(&self) -> &str {
-        match self {
-            Identity::TokenHolder => "token-holder",
-            Identity::Proxied { user, .. } | Identity::OwnToken { user, .. } => user,
-        }
-    }
-
-    pub fn groups(&self) -> &[String] {
-        match self {
-            Identity::TokenHolder => &[],
-            Identity::Proxied { groups, .. } | Identity::OwnToken { groups, .. } => groups,
-        }
-    }
-
-    /// Distinguishes identities for per-identity caches (no secret in it).
-    pub fn cache_key(&self) -> String {
-        match self {
-            Identity::TokenHolder => "shared".into(),
-            // JSON keeps names with ':' or ',' from colliding.
-            Identity::Proxied { user, groups } => {
-                format!("proxy:{}", serde_json::json!([user, groups]))
-            }
-            Identity::OwnToken { key, .. } => format!("token:{key}"),
-        }
-    }
-}
-
-/// The authenticated caller of a request.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    pub identity: Identity,
-    /// Where the request came from (the proxy's client address when it is trusted).
-    pub from: String,
-    pub admin: bool,
-}
-
-struct LoginSession {
-    identity: Identity,
-    expires: Instant,
-}
-
 pub struct Auth {
     pub config: AuthConfig,
-    sessions: Mutex<HashMap<String, LoginSession>>,
+    logins: Logins,
     pub(super) throttle: LoginThrottle,
 }
 
@@ -133,44 +66,17 @@ impl Auth {
     pub fn with_throttle(config: AuthConfig, throttle: LoginThrottle) -> Self {
         Self {
             config,
-            sessions: Mutex::new(HashMap::new()),
+            logins: Logins::default(),
             throttle,
         }
     }
 
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, LoginSession>> {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    pub(super) fn start_login(&self, identity: Identity) -> String {
+        self.logins.start(identity, self.config.login_lifetime)
     }
 
-    pub(super) fn start_session(&self, identity: Identity) -> String {
-        let id = random_hex(32);
-        let mut sessions = self.sessions();
-        let now = Instant::now();
-        sessions.retain(|_, s| s.expires > now);
-        sessions.insert(
-            id.clone(),
-            LoginSession {
-                identity,
-                expires: now + self.config.session_lifetime,
-            },
-        );
-        id
-    }
-
-    fn session(&self, id: &str) -> Option<Identity> {
-        let mut sessions = self.sessions();
-        match sessions.get(id) {
-            Some(s) if s.expires > Instant::now() => Some(s.identity.clone()),
-            Some(_) => {
-                sessions.remove(id);
-                None
-            }
-            None => None,
-        }
-    }
-
-    pub(super) fn end_session(&self, id: &str) {
-        self.sessions().remove(id);
+    pub(super) fn end_login(&self, id: &str) {
+        self.logins.end(id);
     }
 
     pub(super) fn token_matches(&self, offered: &str) -> bool {
@@ -183,10 +89,10 @@ impl Auth {
     }
 
     /// The first cookie-borne login that is still live.
-    fn session_from(&self, headers: &HeaderMap, base: &str) -> Option<Identity> {
+    fn login_from(&self, headers: &HeaderMap, base: &str) -> Option<Identity> {
         login_cookie::candidates(headers, base)
             .iter()
-            .find_map(|id| self.session(id))
+            .find_map(|id| self.logins.find(id))
     }
 
     pub fn is_trusted_proxy(&self, peer: IpAddr) -> bool {
@@ -261,32 +167,6 @@ impl Auth {
                 .and_then(|v| v.to_str().ok())
                 == Some("https")
     }
-}
-
-/// The first value of a header a trusted proxy sets.
-fn forwarded(headers: &HeaderMap, name: &str) -> Option<String> {
-    let value = headers.get(name)?.to_str().ok()?;
-    Some(value.split(',').next().unwrap_or("").trim().to_string())
-}
-
-/// The host the browser asked for: a trusted proxy's `X-Forwarded-Host`, else `Host`.
-fn served_host(headers: &HeaderMap, trusted: bool) -> Option<String> {
-    trusted
-        .then(|| forwarded(headers, "x-forwarded-host"))
-        .flatten()
-        .or_else(|| {
-            headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
-}
-
-pub fn random_hex(bytes: usize) -> String {
-    use rand::RngCore;
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
@@ -378,9 +258,9 @@ fn identify(
                     Ok((None, false))
                 }
             }
-            None => Ok((auth.session_from(headers, &state.base_path), true)),
+            None => Ok((auth.login_from(headers, &state.base_path), true)),
         },
-        Mode::UserToken => Ok((auth.session_from(headers, &state.base_path), true)),
+        Mode::UserToken => Ok((auth.login_from(headers, &state.base_path), true)),
         // The proxy's own session cookie rides along like ours: check Origin too.
         Mode::Proxy if auth.is_trusted_proxy(peer.ip()) => {
             proxied(state, headers, &from.address).map(|identity| (identity, true))
@@ -471,49 +351,6 @@ pub(super) fn too_many_tries(wait: Duration) -> Response {
     response
 }
 
-/// Who sent a request: for logs and audit (`address`), and for throttling (`ip`).
-pub(super) struct Client {
-    pub address: String,
-    pub ip: IpAddr,
-}
-
-/// The peer, or the nearest X-Forwarded-For hop that is not one of our proxies when the
-/// peer is a trusted proxy.
-pub(super) fn client(auth: &Auth, headers: &HeaderMap, peer: SocketAddr) -> Client {
-    match forwarded_client(auth, headers, peer) {
-        Some(hop) => Client {
-            ip: hop.parse::<IpAddr>().unwrap_or(peer.ip()).to_canonical(),
-            address: hop.to_string(),
-        },
-        None => Client {
-            address: peer.to_string(),
-            ip: peer.ip().to_canonical(),
-        },
-    }
-}
-
-fn forwarded_client<'h>(auth: &Auth, headers: &'h HeaderMap, peer: SocketAddr) -> Option<&'h str> {
-    if !auth.is_trusted_proxy(peer.ip()) {
-        return None;
-    }
-    // Proxies append to what the client sent: the nearest hop that is not one of our
-    // proxies is the client; anything left of it could be made up.
-    let hops: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect();
-    hops.iter()
-        .rev()
-        .find(|hop| {
-            hop.parse::<IpAddr>()
-                .map_or(true, |ip| !auth.is_trusted_proxy(ip))
-        })
-        .copied()
-}
-
 fn unauthenticated(request: &Request, mode: Mode, base: &str) -> Response {
     let wants_page = request.method() == Method::GET
         && request
@@ -543,47 +380,6 @@ fn unauthenticated(request: &Request, mode: Mode, base: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_client_is_the_nearest_hop_that_is_not_our_proxy() {
-        let auth = Auth::new(AuthConfig {
-            mode: Mode::Proxy,
-            token: None,
-            user_header: "x-forwarded-user".into(),
-            groups_header: "x-forwarded-groups".into(),
-            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
-            allowed_origins: vec![],
-            session_lifetime: Duration::from_secs(60),
-            admin_users: vec![],
-            admin_groups: vec![],
-            impersonation: ImpersonationPolicy::default(),
-            allowed_hosts: vec![],
-            hsts_seconds: None,
-        });
-        let mut h = HeaderMap::new();
-        h.insert(
-            "x-forwarded-for",
-            "6.6.6.6, 192.0.2.7, 10.1.1.1".parse().unwrap(),
-        );
-        let proxy: SocketAddr = "10.0.0.2:5000".parse().unwrap();
-        assert_eq!(
-            client(&auth, &h, proxy).address,
-            "192.0.2.7",
-            "a client-made first hop is not believed"
-        );
-        let mapped: SocketAddr = "[::ffff:10.0.0.2]:5000".parse().unwrap();
-        assert_eq!(
-            client(&auth, &h, mapped).address,
-            "192.0.2.7",
-            "an IPv4 proxy seen by a [::] listener is still the proxy"
-        );
-        let stranger: SocketAddr = "198.51.100.9:5000".parse().unwrap();
-        assert_eq!(
-            client(&auth, &h, stranger).address,
-            "198.51.100.9:5000",
-            "untrusted peers' headers are ignored"
-        );
-    }
 
     #[test]
     fn bearer_tokens() {

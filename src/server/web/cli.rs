@@ -1,25 +1,19 @@
-//! Command line and environment settings, and start-up.
+//! Command line and environment settings, and what they make: the auth, connection and
+//! site settings, and the logs. Start-up itself is `start`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
 use ipnet::IpNet;
 use leptos::prelude::get_configuration;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
-use crate::server::cluster::clusters::Clusters;
-use crate::server::relay::session::{Sessions, Settings};
-use crate::server::trail::admission::{Admissions, Limits};
-use crate::server::trail::audit::Audit;
-use crate::server::web::auth::{Auth, AuthConfig, Mode, random_hex};
-use crate::server::web::demo::Demo;
+use crate::server::web::auth::{AuthConfig, Mode};
+use crate::server::web::connections;
 use crate::server::web::impersonation::ImpersonationPolicy;
-use crate::server::web::listener::{self, Connections};
-use crate::server::web::metrics::{Exposition, Metrics};
-use crate::server::{AppState, Recordings};
+use crate::server::web::logins::random_hex;
 
 /// A web terminal for Kubernetes pods.
 ///
@@ -258,7 +252,7 @@ pub fn init_logs(format: LogFormat) {
 
 /// Loads the Leptos site settings: from cargo-leptos's environment when it runs us,
 /// otherwise from the settings file.
-fn leptos_options(args: &Args) -> Result<leptos::prelude::LeptosOptions, String> {
+pub(super) fn leptos_options(args: &Args) -> Result<leptos::prelude::LeptosOptions, String> {
     let under_cargo_leptos = std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
     let path = args.leptos_toml.to_string_lossy().into_owned();
     let conf = if under_cargo_leptos {
@@ -297,7 +291,7 @@ fn parse_trusted_proxy(text: &str) -> Result<IpNet, String> {
 }
 
 /// The authentication settings; refuses to serve beyond loopback without an explicit choice.
-fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), String> {
+pub(super) fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), String> {
     let configured_token = match (&args.token, &args.token_file) {
         (Some(token), _) => Some(token.trim().to_string()),
         (None, Some(path)) => Some(
@@ -341,7 +335,7 @@ fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), Stri
         groups_header: args.proxy_groups_header.to_lowercase(),
         trusted_proxies: args.trusted_proxies.clone(),
         allowed_origins: args.allowed_origins.clone(),
-        session_lifetime: Duration::from_secs(args.session_hours.max(1) * 3600),
+        login_lifetime: Duration::from_secs(args.session_hours.max(1) * 3600),
         admin_users: args.admin_users.clone(),
         admin_groups: args.admin_groups.clone(),
         impersonation: ImpersonationPolicy {
@@ -355,8 +349,8 @@ fn auth_config(args: &Args, addr: SocketAddr) -> Result<(AuthConfig, bool), Stri
 }
 
 /// The connection limits, for a process that may open `open_files` files.
-fn listener_settings(args: &Args, open_files: u64) -> listener::Settings {
-    let mut settings = listener::Settings::for_open_files(open_files);
+pub(super) fn listener_settings(args: &Args, open_files: u64) -> connections::Settings {
+    let mut settings = connections::Settings::for_open_files(open_files);
     settings.header_read_timeout = Duration::from_secs(args.header_read_timeout_seconds);
     let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     if let Some(max) = args.max_connections {
@@ -370,167 +364,6 @@ fn listener_settings(args: &Args, open_files: u64) -> listener::Settings {
     }
     settings.max_connections_per_address = count(args.max_connections_per_address);
     settings
-}
-
-/// How long shutdown waits for sessions to end and clean up.
-const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(15);
-
-/// Starts podterm and serves until SIGTERM or Ctrl-C.
-pub async fn run(args: Args) -> Result<(), String> {
-    let connection_settings = listener_settings(&args, listener::raise_open_file_limit());
-    let options = leptos_options(&args)?;
-    let (auth, generated_token) = auth_config(&args, options.site_addr)?;
-    let mut demo_cluster = None;
-    let clusters = if args.demo {
-        let cluster = Demo::start().await?;
-        let clusters = Clusters::from_kubeconfig_yaml(cluster.kubeconfig_yaml())?;
-        demo_cluster = Some(cluster);
-        clusters
-    } else {
-        Clusters::from_environment()?
-    };
-    let addr = options.site_addr;
-    let contexts: Vec<String> = clusters.contexts().into_iter().map(|c| c.name).collect();
-    let login_link = generated_token
-        .then(|| auth.token.as_ref().map(|t| t.expose_secret().to_string()))
-        .flatten();
-    let mode = auth.mode;
-    let base_path = crate::server::web::base_path::normalize(&args.base_path)?;
-    let metrics = Arc::new(Metrics::new());
-    if let Some(dir) = &args.record_dir {
-        crate::server::trail::recording::prepare_dir(dir)?;
-    }
-    let state = AppState {
-        leptos_options: options,
-        clusters: Arc::new(clusters),
-        demo: args.demo,
-        auth: Arc::new(Auth::new(auth)),
-        audit: Arc::new(
-            Audit::from_path(args.audit_log.as_deref())
-                .map_err(|e| format!("cannot open the audit log: {e}"))?,
-        ),
-        admissions: Arc::new(Admissions::new(Limits {
-            sessions_per_user: args.max_sessions_per_user.max(1),
-            starts_per_minute: args.max_starts_per_minute.max(1),
-            max_duration: (args.max_session_minutes > 0)
-                .then(|| Duration::from_secs(args.max_session_minutes * 60)),
-        })),
-        sessions: Arc::new(Sessions::new(
-            Settings {
-                grace: Duration::from_secs(args.resume_grace_seconds),
-                idle: (args.idle_timeout_minutes > 0)
-                    .then(|| Duration::from_secs(args.idle_timeout_minutes * 60)),
-                cleanup: !args.keep_processes,
-            },
-            metrics.clone(),
-        )),
-        metrics: metrics.clone(),
-        base_path: base_path.clone(),
-        recordings: args.record_dir.clone().map(|dir| Recordings {
-            dir,
-            with_input: args.record_input,
-        }),
-    };
-    let sessions = state.sessions.clone();
-    // One count for every listener: they share the process's files.
-    let connections = Connections::new(
-        connection_settings,
-        state.auth.config.trusted_proxies.clone(),
-        metrics.clone(),
-    );
-    if let Some(metrics_addr) = args.metrics_listen {
-        let listener = tokio::net::TcpListener::bind(metrics_addr)
-            .await
-            .map_err(|e| format!("cannot listen for metrics on {metrics_addr}: {e}"))?;
-        let router = crate::server::web::metrics::router(Exposition {
-            metrics: metrics.clone(),
-            sessions: sessions.clone(),
-        });
-        println!("metrics on http://{metrics_addr}/metrics (no login)");
-        let connections = connections.clone();
-        tokio::spawn(async move {
-            let serving = listener::serve(listener, router, connections, std::future::pending());
-            if let Err(e) = serving.await {
-                tracing::error!("the metrics listener stopped: {e}");
-            }
-        });
-    }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let signalled = shutdown_signals()?;
-    println!(
-        "podterm {} listening on http://{addr}",
-        env!("CARGO_PKG_VERSION")
-    );
-    match (mode, login_link) {
-        (Mode::Token, Some(token)) => {
-            println!("log in at http://{addr}{base_path}/login?token={token}")
-        }
-        (Mode::Token, None) => println!("auth: access token (as configured)"),
-        (Mode::Proxy, _) => {
-            println!("auth: users named by trusted proxies, impersonated on every cluster call")
-        }
-        (Mode::UserToken, _) => {
-            println!("auth: each person logs in with their own Kubernetes token")
-        }
-    }
-    if let Some(cluster) = &demo_cluster {
-        println!(
-            "demo mode: serving a built-in test cluster at {} (not a real cluster)",
-            cluster.url()
-        );
-    }
-    if !base_path.is_empty() {
-        println!("serving under {base_path}/ (behind a proxy: see the README's nginx section)");
-    }
-    println!(
-        "clusters: {}",
-        if contexts.is_empty() {
-            "none".to_string()
-        } else {
-            contexts.join(", ")
-        }
-    );
-    let ending = sessions.clone();
-    let shutdown = async move {
-        signalled.await;
-        // Sessions end first (their pages are told, their processes ended), then the
-        // listener; upgraded connections do not hold up the listener.
-        ending.shutdown(SHUTDOWN_DEADLINE).await;
-    };
-    let settings = connections.settings();
-    tracing::info!(
-        "serving at most {} connections, {} per client address; request headers within {} s",
-        settings.max_connections,
-        settings.per_address(),
-        settings.header_read_timeout.as_secs()
-    );
-    crate::server::serve_with(listener, state, connections, shutdown)
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
-    sessions.shutdown(SHUTDOWN_DEADLINE).await;
-    if let Some(cluster) = demo_cluster {
-        cluster.shutdown().await;
-    }
-    Ok(())
-}
-
-/// SIGTERM and SIGINT, caught from the moment this is made: made before the banner says
-/// podterm is listening, so a signal sent right after it is never the default (death).
-fn shutdown_signals() -> Result<impl std::future::Future<Output = ()>, String> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let catch = |kind| signal(kind).map_err(|e| format!("cannot catch signals: {e}"));
-    let mut term = catch(SignalKind::terminate())?;
-    let mut interrupt = catch(SignalKind::interrupt())?;
-    Ok(async move {
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = term.recv() => {}
-        }
-        tracing::info!("shutting down");
-    })
 }
 
 #[cfg(test)]

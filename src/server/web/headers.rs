@@ -39,7 +39,7 @@ pub async fn security_headers(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let nonce = crate::server::web::auth::random_hex(16);
+    let nonce = crate::server::web::logins::random_hex(16);
     request.extensions_mut().insert(PageNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

@@ -12,8 +12,12 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::server::AppState;
-use crate::server::web::auth::{Identity, Mode, client, cross_origin, random_hex, too_many_tries};
+use crate::server::web::auth::{Mode, cross_origin, too_many_tries};
+use crate::server::web::client::client;
+use crate::server::web::identity::Identity;
 use crate::server::web::login_cookie::{self, LoginCookie};
+use crate::server::web::login_page::{self, ClusterChoice, LoginPage};
+use crate::server::web::logins::random_hex;
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
@@ -147,11 +151,11 @@ async fn log_in(
     tracing::info!(user = identity.name(), from = %from.address, "logged in");
     // A new login replaces the one this browser had (user-token mode: for another context).
     for old in login_cookie::candidates(headers, &state.base_path) {
-        auth.end_session(&old);
+        auth.end_login(&old);
     }
-    let id = auth.start_session(identity);
+    let id = auth.start_login(identity);
     let cookie =
-        login_cookie_for(state, headers, peer).set(&id, auth.config.session_lifetime.as_secs());
+        login_cookie_for(state, headers, peer).set(&id, auth.config.login_lifetime.as_secs());
     let mut response = Redirect::to(&format!("{}{next}", state.base_path)).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -196,7 +200,7 @@ pub async fn logout(
         return cross_origin();
     }
     for id in login_cookie::candidates(&headers, &state.base_path) {
-        state.auth.end_session(&id);
+        state.auth.end_login(&id);
     }
     let mut response = Redirect::to(&format!("{}/login", state.base_path)).into_response();
     if let Ok(value) = HeaderValue::from_str(&login_cookie_for(&state, &headers, peer).clear()) {
@@ -213,78 +217,27 @@ fn login_form(
     status: StatusCode,
 ) -> Response {
     let mode = state.auth.config.mode;
-    let base = &state.base_path;
-    let (label, help) = match mode {
-        Mode::UserToken => (
-            "Your Kubernetes token",
-            "podterm acts as you: it uses this token for your calls to this cluster only, keeps it on the server, and never shows it again. Another cluster needs its own login, which replaces this one.",
-        ),
-        _ => (
-            "Access token",
-            "The access token is in podterm's start-up message, or wherever your administrator keeps it.",
-        ),
-    };
-    let error = error
-        .map(|e| format!(r#"<p class="login-error" role="alert">{}</p>"#, escape(e)))
-        .unwrap_or_default();
-    let contexts = if mode == Mode::UserToken {
-        context_choice(state, context)
-    } else {
-        String::new()
-    };
-    let page = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Log in · podterm</title><link rel="stylesheet" href="{base}/pkg/podterm.css"><link rel="icon" href="{base}/favicon.svg" type="image/svg+xml"></head>
-<body><main class="login"><h1>podterm</h1>
-<form method="post" action="{base}/login">
-{contexts}<label for="token">{label}</label>
-<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
-<input type="hidden" name="next" value="{next}">
-{error}
-<p class="hint">{help}</p>
-<button class="button primary" type="submit">Log in</button>
-</form></main></body></html>"#,
-        next = escape(next),
-    );
+    // The cluster a user-token login is for.
+    let cluster = (mode == Mode::UserToken).then(|| ClusterChoice {
+        contexts: state
+            .clusters
+            .contexts()
+            .into_iter()
+            .map(|c| c.name)
+            .collect(),
+        chosen: context
+            .map(str::to_string)
+            .or_else(|| state.clusters.current())
+            .unwrap_or_default(),
+    });
+    let page = login_page::render(LoginPage {
+        base: state.base_path.clone(),
+        mode,
+        next: next.to_string(),
+        error: error.map(str::to_string),
+        cluster,
+    });
     (status, Html(page)).into_response()
-}
-
-/// The cluster a user-token login is for: a choice when there are several.
-fn context_choice(state: &AppState, chosen: Option<&str>) -> String {
-    let contexts = state.clusters.contexts();
-    let chosen = chosen
-        .map(str::to_string)
-        .or_else(|| state.clusters.current())
-        .unwrap_or_default();
-    if contexts.len() < 2 {
-        return format!(
-            r#"<input type="hidden" name="context" value="{}">"#,
-            escape(&chosen)
-        );
-    }
-    let options: String = contexts
-        .iter()
-        .map(|c| {
-            let selected = if c.name == chosen { " selected" } else { "" };
-            format!(
-                r#"<option value="{0}"{selected}>{0}</option>"#,
-                escape(&c.name)
-            )
-        })
-        .collect();
-    format!(
-        r#"<label for="context">Cluster</label>
-<select id="context" name="context">{options}</select>
-"#
-    )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

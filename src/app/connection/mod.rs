@@ -1,0 +1,392 @@
+//! A terminal's connection to podterm: xterm.js on one end, podterm's exec WebSocket on
+//! the other (see `crate::protocol`).
+//!
+//! One `Connection` lives as long as its terminal and may go through several sessions (the
+//! Reconnect button starts a new one) and several sockets per session (a dropped socket is
+//! resumed at the output offset the page has received). Its socket is `socket`, with
+//! `keepalive`; what the terminal sends is `input`; what the page has of the output is
+//! `output`; the server's events are read by `events`; `page_unload` asks before the page
+//! closes while one is live.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use leptos::html::Div;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::WebSocket;
+
+mod events;
+mod input;
+mod keepalive;
+mod output;
+mod page_unload;
+mod socket;
+
+use super::Terminal;
+use super::early_start::{self, EarlyStart};
+use super::terminal::{SessionState, reason_label};
+use super::xterm::{self, TerminalHandle};
+use crate::protocol::{ClientMessage, ErrorReason, ServerEvent};
+use events::parse_event;
+use keepalive::Keepalive;
+use output::Output;
+pub use page_unload::guard_page_unload;
+
+const RED: &str = "\x1b[1;31m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+/// Waits before the resume attempts; later attempts wait the last one.
+const BACKOFF_MS: [i32; 6] = [250, 500, 1_000, 2_000, 4_000, 5_000];
+/// How long after a drop the page keeps trying to resume.
+const GIVE_UP_MS: f64 = 120_000.0;
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+struct Connection {
+    term: TerminalHandle,
+    /// What it runs, where.
+    terminal: Terminal,
+    state: RwSignal<SessionState>,
+    socket: RefCell<Option<WebSocket>>,
+    /// Counts sockets; events of an older socket are ignored.
+    socket_serial: Cell<u32>,
+    /// The current connection's `Attached` arrived.
+    attached: Cell<bool>,
+    /// The server session's id while it can be resumed; `None` after it ended.
+    session_id: RefCell<Option<String>>,
+    output: Output,
+    /// Typed before the connection attached; sent in order once it does.
+    pending: RefCell<Vec<u8>>,
+    keepalive: Keepalive,
+    /// When the connection dropped, while resuming.
+    lost_since: Cell<Option<f64>>,
+    retries: Cell<u32>,
+    tick_timer: Cell<Option<i32>>,
+    retry_timer: Cell<Option<i32>>,
+    counted_live: Cell<bool>,
+    on_written: Closure<dyn FnMut()>,
+    on_tick: Closure<dyn FnMut()>,
+    on_retry: Closure<dyn FnMut()>,
+    socket_callbacks: RefCell<Vec<Box<dyn std::any::Any>>>,
+    terminal_callbacks: RefCell<Vec<Box<dyn std::any::Any>>>,
+}
+
+/// Starts the terminal once its host element exists, and starts a new session on every
+/// change of `attempt` (the Reconnect button).
+pub fn start(
+    host: NodeRef<Div>,
+    terminal: Terminal,
+    state: RwSignal<SessionState>,
+    attempt: RwSignal<u32>,
+    visible: Signal<bool>,
+) {
+    let connection = StoredValue::new_local(None::<Rc<Connection>>);
+    Effect::new(move |_| {
+        let again = attempt.get() > 0;
+        let Some(element) = host.get() else { return };
+        if let Some(connection) = connection.get_value() {
+            connection.start(again, None);
+            return;
+        }
+        // On a terminal's own page the page's script may have started it already.
+        let early = early_start::take(&element);
+        let term = match &early {
+            Some(early) => early.terminal(),
+            None => match xterm::create(&element) {
+                Ok(term) => term,
+                Err(e) => {
+                    return state.set(SessionState::Failed {
+                        reason: ErrorReason::Internal,
+                        message: format!("the terminal could not load ({e})"),
+                    });
+                }
+            },
+        };
+        let created = Connection::new(term, terminal.clone(), state);
+        connection.set_value(Some(created.clone()));
+        created.start(false, early);
+        if visible.get_untracked() {
+            created.term.focus();
+        }
+    });
+    Effect::new(move |_| {
+        if visible.get()
+            && let Some(connection) = connection.get_value()
+        {
+            connection.term.fit();
+            connection.term.focus();
+        }
+    });
+    on_cleanup(move || {
+        if let Some(connection) = connection.get_value() {
+            connection.dispose();
+        }
+    });
+}
+
+/// A callback that reaches the connection while it exists.
+fn callback(weak: &Weak<Connection>, f: fn(&Rc<Connection>)) -> Closure<dyn FnMut()> {
+    let weak = weak.clone();
+    Closure::new(move || {
+        if let Some(s) = weak.upgrade() {
+            f(&s);
+        }
+    })
+}
+
+impl Connection {
+    fn new(term: TerminalHandle, terminal: Terminal, state: RwSignal<SessionState>) -> Rc<Self> {
+        let connection = Rc::new_cyclic(|weak: &Weak<Self>| Self {
+            term,
+            terminal,
+            state,
+            socket: RefCell::new(None),
+            socket_serial: Cell::new(0),
+            attached: Cell::new(false),
+            session_id: RefCell::new(None),
+            output: Output::default(),
+            pending: RefCell::new(Vec::new()),
+            keepalive: Keepalive::default(),
+            lost_since: Cell::new(None),
+            retries: Cell::new(0),
+            tick_timer: Cell::new(None),
+            retry_timer: Cell::new(None),
+            counted_live: Cell::new(false),
+            on_written: callback(weak, |s| s.written_one()),
+            on_tick: callback(weak, |s| s.tick()),
+            on_retry: callback(weak, |s| s.retry()),
+            socket_callbacks: RefCell::new(Vec::new()),
+            terminal_callbacks: RefCell::new(Vec::new()),
+        });
+        connection.listen_to_terminal();
+        connection
+    }
+
+    /// Starts a new server session: the first one, or after the person asked to reconnect.
+    /// Takes over the connection of an early start (see `early_start`).
+    fn start(self: &Rc<Self>, again: bool, early: Option<EarlyStart>) {
+        self.cancel_retry();
+        self.close_socket();
+        // Keys typed for a session that ended do not belong to the next shell; keys typed
+        // into a terminal the page started early do (see `early_start`).
+        if again {
+            self.pending.borrow_mut().clear();
+        }
+        *self.session_id.borrow_mut() = None;
+        self.output.new_session();
+        self.lost_since.set(None);
+        self.retries.set(0);
+        if again {
+            self.term
+                .write_text(&format!("\r\n{DIM}— new session —{RESET}\r\n"));
+        }
+        self.state.set(SessionState::Connecting);
+        match early {
+            Some(early) => {
+                let events = early.adopt();
+                self.output.already_shown(early.shown() as u64);
+                let socket = early.socket();
+                self.connect(socket.clone());
+                // The early start kept the events; the handlers above go through them now.
+                early_start::replay(&events, &socket);
+            }
+            None => self.open(None),
+        }
+    }
+
+    /// Re-attaches to the server session from what the page has received.
+    fn retry(self: &Rc<Self>) {
+        self.retry_timer.set(None);
+        let Some(id) = self.session_id.borrow().clone() else {
+            return;
+        };
+        self.open(Some((&id, self.output.received())));
+    }
+
+    fn handle_event(self: &Rc<Self>, text: &str) {
+        match parse_event(text) {
+            Some(ServerEvent::Attached {
+                session,
+                offset,
+                resumed,
+            }) => self.attached(session, offset, resumed),
+            Some(ServerEvent::Pong) => {}
+            Some(ServerEvent::Exit { code }) => {
+                self.ended();
+                self.term.write_text(&format!(
+                    "\r\n{DIM}[process exited with code {code}]{RESET}\r\n"
+                ));
+                self.state.set(SessionState::Exited(code));
+            }
+            // About one message of an attached session: the session goes on.
+            Some(ServerEvent::Error {
+                reason: ErrorReason::BadRequest,
+                message,
+            }) if self.state.with_untracked(|s| *s == SessionState::Connected) => {
+                leptos::logging::warn!("podterm: the server refused a message: {message}");
+            }
+            Some(ServerEvent::Error { reason, message }) => {
+                self.ended();
+                self.term.write_text(&format!(
+                    "\r\n{RED}{}: {message}{RESET}\r\n",
+                    reason_label(reason)
+                ));
+                self.state.set(SessionState::Failed { reason, message });
+            }
+            None => leptos::logging::warn!("podterm: ignoring an unknown event: {text}"),
+        }
+    }
+
+    fn attached(self: &Rc<Self>, session: String, offset: u64, resumed: bool) {
+        let resuming = self.session_id.borrow().is_some();
+        let missed = self.output.attached(offset, resuming, resumed);
+        if missed > 0 {
+            // Output the page never got: count it as written once xterm reaches it.
+            self.queue_write(&[], missed);
+        }
+        *self.session_id.borrow_mut() = Some(session);
+        self.attached.set(true);
+        self.lost_since.set(None);
+        self.retries.set(0);
+        self.state.set(SessionState::Connected);
+        self.set_live(true);
+        let pending = std::mem::take(&mut *self.pending.borrow_mut());
+        self.send_input(&pending);
+        // Also tells the server what it may have missed of the acks before a drop.
+        self.maybe_ack();
+    }
+
+    /// The server session ended (`Exit` or `Error`): nothing to resume.
+    fn ended(&self) {
+        *self.session_id.borrow_mut() = None;
+        self.pending.borrow_mut().clear();
+        self.cancel_retry();
+        self.set_live(false);
+    }
+
+    fn output(&self, bytes: &[u8]) {
+        if !self.attached.get() {
+            leptos::logging::warn!("podterm: ignoring output before the session attached");
+            return;
+        }
+        let Some((shown, bytes)) = self.output.received_now(bytes) else {
+            return;
+        };
+        // Already on screen: counts as written once xterm has caught up with it.
+        if shown > 0 {
+            self.queue_write(&[], shown);
+        }
+        if !bytes.is_empty() {
+            self.queue_write(bytes, bytes.len() as u64);
+        }
+    }
+
+    /// Writes to xterm and counts `counts` bytes as written once it has.
+    fn queue_write(&self, bytes: &[u8], counts: u64) {
+        // Queued first: xterm may call back before `write` returns.
+        self.output.queued(counts);
+        self.term.write_with_callback(bytes, &self.on_written);
+    }
+
+    /// xterm finished the oldest queued write (they finish in order).
+    fn written_one(self: &Rc<Self>) {
+        if self.output.written_one() {
+            self.maybe_ack();
+        }
+    }
+
+    /// Acks every `ACK_EVERY` written bytes, and when xterm caught up with what arrived;
+    /// the server stops sending while too much is unacknowledged.
+    fn maybe_ack(&self) {
+        if !self.attached.get() {
+            return;
+        }
+        if let Some(upto) = self.output.ack_due()
+            && let Some(socket) = self.open_socket()
+            && socket
+                .send_with_str(&ClientMessage::Ack { offset: upto }.to_json())
+                .is_ok()
+        {
+            self.output.acked(upto);
+        }
+    }
+
+    /// The socket closed or went silent without the session ending: resume it if there
+    /// is one to resume, else report it.
+    fn connection_lost(self: &Rc<Self>, why: String) {
+        self.close_socket();
+        if self.state.with_untracked(SessionState::is_over) {
+            self.set_live(false);
+            return;
+        }
+        let resumable = self.session_id.borrow().is_some();
+        let since = self.lost_since.get().unwrap_or_else(now);
+        self.lost_since.set(Some(since));
+        if !resumable || now() - since >= GIVE_UP_MS {
+            let why = if resumable {
+                format!("{why}, and reconnecting failed for 2 minutes")
+            } else {
+                why
+            };
+            self.ended();
+            self.term.write_text(&format!("\r\n{RED}{why}{RESET}\r\n"));
+            self.state.set(SessionState::Lost(why));
+            return;
+        }
+        let attempt = self.retries.get() + 1;
+        self.retries.set(attempt);
+        self.state.set(SessionState::Reconnecting { attempt });
+        let wait = BACKOFF_MS[(attempt as usize - 1).min(BACKOFF_MS.len() - 1)];
+        if let Some(window) = web_sys::window() {
+            self.retry_timer.set(
+                window
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(
+                        self.on_retry.as_ref().unchecked_ref(),
+                        wait,
+                    )
+                    .ok(),
+            );
+        }
+    }
+
+    fn fail_locally(&self, message: &str) {
+        self.ended();
+        self.state.set(SessionState::Failed {
+            reason: ErrorReason::Internal,
+            message: message.to_string(),
+        });
+    }
+
+    fn set_live(&self, live: bool) {
+        if self.counted_live.replace(live) != live {
+            page_unload::count(live);
+        }
+    }
+
+    fn cancel_retry(&self) {
+        if let Some(handle) = self.retry_timer.take()
+            && let Some(window) = web_sys::window()
+        {
+            window.clear_timeout_with_handle(handle);
+        }
+    }
+
+    /// The person closed the terminal: end the server session now rather than after its
+    /// grace period.
+    fn dispose(&self) {
+        self.cancel_retry();
+        if let Some(socket) = self.open_socket() {
+            let _ = socket.send_with_str(&ClientMessage::Close.to_json());
+        }
+        self.close_socket();
+        self.set_live(false);
+        self.term.dispose();
+        self.terminal_callbacks.borrow_mut().clear();
+        self.socket_callbacks.borrow_mut().clear();
+    }
+}
