@@ -44,6 +44,18 @@ async fn main() -> std::process::ExitCode {
         control_plane.url(),
         control_plane.startup_time().as_secs_f64()
     );
-    let _ = tokio::signal::ctrl_c().await;
+    // Stopped by Ctrl-C or SIGTERM (what scripts send): a clean exit, and the servers
+    // and their directory go with this process.
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(e) => {
+            eprintln!("podterm-controlplane: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
     std::process::ExitCode::SUCCESS
 }
