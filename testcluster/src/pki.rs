@@ -46,18 +46,7 @@ impl Pki {
             "kubernetes.default".into(),
         ];
         names.extend(extra_names.iter().cloned());
-        let mut params = CertificateParams::new(names)?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "kube-apiserver");
-        for ip in ["127.0.0.1", "::1"] {
-            params
-                .subject_alt_names
-                .push(SanType::IpAddress(ip.parse::<IpAddr>().expect("literal")));
-        }
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &ca)?;
+        let (cert, key) = loopback_serving("kube-apiserver", names, &ca)?;
         Ok(Self {
             ca,
             ca_der,
@@ -80,16 +69,8 @@ impl Pki {
 
     /// A serving certificate for `name` on loopback, e.g. a kubelet's.
     pub fn loopback_server_cert(&self, name: &str) -> Result<PemPair, rcgen::Error> {
-        let mut params = CertificateParams::new(vec![name.to_string(), "localhost".into()])?;
-        params.distinguished_name.push(DnType::CommonName, name);
-        for ip in ["127.0.0.1", "::1"] {
-            params
-                .subject_alt_names
-                .push(SanType::IpAddress(ip.parse::<IpAddr>().expect("literal")));
-        }
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.ca)?;
+        let names = vec![name.to_string(), "localhost".into()];
+        let (cert, key) = loopback_serving(name, names, &self.ca)?;
         Ok(PemPair {
             cert_pem: cert.pem(),
             key_pem: key.serialize_pem(),
@@ -134,6 +115,27 @@ impl Pki {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
+}
+
+/// A serving certificate signed by `ca` for `names` and the loopback addresses.
+fn loopback_serving(
+    common_name: &str,
+    names: Vec<String>,
+    ca: &CertifiedIssuer<'static, KeyPair>,
+) -> Result<(rcgen::Certificate, KeyPair), rcgen::Error> {
+    let mut params = CertificateParams::new(names)?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    for ip in ["127.0.0.1", "::1"] {
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress(ip.parse::<IpAddr>().expect("literal")));
+    }
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let key = KeyPair::generate()?;
+    let cert = params.signed_by(&key, ca)?;
+    Ok((cert, key))
 }
 
 /// CN and O of a verified client certificate: the user and their groups.

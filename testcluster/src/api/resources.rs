@@ -520,18 +520,12 @@ pub async fn exec(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let offered = headers
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
     let call = crate::exec::ExecCall {
         method,
         namespace: ns,
         pod: name,
         query: query.unwrap_or_default(),
-        offered_protocols: offered,
+        offered_protocols: crate::exec::offered_protocols(&headers),
         container: None,
         params: crate::exec::Params::Api,
     };

@@ -92,6 +92,16 @@ pub struct ExecCall {
     pub params: Params,
 }
 
+/// The client's `Sec-WebSocket-Protocol` offers, comma-separated.
+pub fn offered_protocols(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Handles GET (WebSocket) and POST (SPDY) exec requests alike up to the transport choice.
 pub async fn handle(
     cluster: Arc<Cluster>,

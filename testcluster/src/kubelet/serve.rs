@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -67,18 +67,12 @@ async fn exec(
         return ApiError::unauthorized().into_response();
     };
     tracing::debug!(%caller, %ns, %pod, %container, "kubelet exec");
-    let offered = headers
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
     let call = ExecCall {
         method,
         namespace: ns,
         pod,
         query: query.unwrap_or_default(),
-        offered_protocols: offered,
+        offered_protocols: crate::exec::offered_protocols(&headers),
         container: Some(container),
         params: Params::Kubelet,
     };
