@@ -237,6 +237,7 @@ async fn add_pods(f: &common::Fixture, prefix: &str, count: usize) {
         pod.name = format!("{prefix}-{i:04}");
         f.cluster.put_pod(pod).await.unwrap();
     }
+    f.cluster.settled("batch").await;
 }
 
 fn rows(html: &str) -> usize {

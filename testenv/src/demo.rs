@@ -83,6 +83,38 @@ impl ControlPlane {
         Ok(())
     }
 
+    /// Waits until the kubelet has reported a status for every pod of the namespace bound to
+    /// the node: until then each report changes the pod again (the testcluster makes a pod
+    /// with its status at once).
+    pub async fn wait_settled(&self, namespace: &str) -> Result<(), Error> {
+        let admin = self.client(User::Admin).await?;
+        let pods: Api<Pod> = Api::namespaced(admin, namespace);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let list = pods
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| failed(&format!("listing the pods of {namespace}"), e))?;
+            let unsettled = list.items.iter().filter(|pod| {
+                let bound = pod.spec.as_ref().is_some_and(|s| s.node_name.is_some());
+                let reported = pod
+                    .status
+                    .as_ref()
+                    .is_some_and(|s| s.container_statuses.is_some());
+                bound && !reported
+            });
+            if unsettled.count() == 0 {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(Error::new(format!(
+                    "pods of {namespace} not reported within 60 s"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The demo's pods this node runs as the demo describes them.
     pub fn demo_pods(&self) -> Vec<PodSpec> {
         ClusterSpec::demo()

@@ -114,6 +114,17 @@ impl Cluster {
         }
     }
 
+    /// Waits until the cluster has finished changing the namespace's pods by itself (on the
+    /// real cluster, the kubelet's status reports; the testcluster has none).
+    pub async fn settled(&self, namespace: &str) {
+        if let Cluster::Real { control_plane, .. } = self {
+            control_plane
+                .wait_settled(namespace)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
     pub async fn set_policy(&self, rules: Vec<PolicyRule>) -> Result<(), String> {
         match self {
             Cluster::Test(cluster) => cluster.set_policy(rules),
