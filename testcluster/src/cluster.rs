@@ -3,17 +3,19 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ClusterSpec, ContainerState, PodSpec, PolicyRule, validate_policy};
 use crate::rbac::{Identity, Policy};
-use crate::runtime::{ContainerKey, ProcessInfo, Runtime};
+use crate::runtime::{ContainerKey, ContainerTarget, Live, ProcessInfo, Report, Runtime};
 use crate::store::{EventType, Store, StoreError};
 
 pub struct Cluster {
+    /// Itself, for the reports of the containers it starts.
+    me: Weak<Cluster>,
     pub spec: ClusterSpec,
     pub store: Store,
     pub runtime: Runtime,
@@ -28,12 +30,13 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// The cluster, its pods' main processes started (needs a tokio runtime).
     pub fn new(
         spec: ClusterSpec,
         dir: &Path,
         admin_token: String,
         bookmark_interval: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Arc<Self>, String> {
         spec.validate()?;
         let store = Store::new();
         for ns in &spec.namespaces {
@@ -51,7 +54,9 @@ impl Cluster {
             .iter()
             .filter_map(|u| Some((u.token.clone()?, Identity::new(&u.name, u.groups.clone()))))
             .collect();
-        Ok(Self {
+        let pods = spec.pods.clone();
+        let cluster = Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             policy: RwLock::new(Policy::new(spec.policy.clone())),
             runtime: Runtime::new(dir),
             spec,
@@ -62,7 +67,72 @@ impl Cluster {
             exec_cut: Mutex::new(CancellationToken::new()),
             restart: Mutex::new(None),
             bookmark_interval,
-        })
+        });
+        for pod in &pods {
+            cluster.start_mains(pod);
+        }
+        Ok(cluster)
+    }
+
+    /// Where a container runs, as the runtime needs it.
+    pub fn target(
+        &self,
+        pod: &PodSpec,
+        container: &crate::config::ContainerSpec,
+    ) -> ContainerTarget {
+        let uid = self
+            .store
+            .get(crate::store::Kind::Pod, &pod.namespace, &pod.name)
+            .and_then(|p| p["metadata"]["uid"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        ContainerTarget {
+            key: ContainerKey {
+                namespace: pod.namespace.clone(),
+                pod: pod.name.clone(),
+                container: container.name.clone(),
+            },
+            pod_uid: uid,
+            rootfs: self.spec.rootfs_of(&container.image),
+            env: container
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            main: container.command.clone(),
+            stdin: container.stdin,
+            tty: container.tty,
+        }
+    }
+
+    /// Starts the main processes of a running, scheduled pod's containers that have one.
+    fn start_mains(&self, pod: &PodSpec) {
+        if pod.phase != crate::config::Phase::Running || pod.node.is_none() {
+            return;
+        }
+        for container in pod.containers.iter().filter(|c| c.supervised()) {
+            let me = self.me.clone();
+            let report: Report = Arc::new(move |key, uid, live| {
+                if let Some(cluster) = me.upgrade() {
+                    cluster.report(key, uid, live);
+                }
+            });
+            self.runtime
+                .start_main(&self.target(pod, container), pod.restart_policy, report);
+        }
+    }
+
+    /// A container's new state, from its node's runtime, for the pod with this uid.
+    fn report(&self, key: &ContainerKey, uid: &str, live: Live) {
+        let changed = self
+            .store
+            .modify_pod(&key.namespace, &key.pod, uid, |spec| {
+                if let Some(c) = spec.containers.iter_mut().find(|c| c.name == key.container) {
+                    c.live = Some(live);
+                }
+            });
+        if !changed {
+            tracing::debug!(container = ?key, "a report for a pod that is gone");
+        }
     }
 
     pub fn identity_for_token(&self, token: &str) -> Option<Identity> {
@@ -122,25 +192,38 @@ impl Cluster {
             .map_err(|_| "the listener is shut down".to_string())
     }
 
-    /// Creates or replaces a pod; containers that stop running lose their processes.
-    pub fn put_pod(&self, pod: PodSpec) -> Result<EventType, String> {
+    /// Creates or replaces a pod; containers that stop running lose their processes, the
+    /// others keep them (and their state), and new ones with a main process start it.
+    pub fn put_pod(&self, mut pod: PodSpec) -> Result<EventType, String> {
         self.spec.validate_pod(&pod)?;
         let previous = self.store.pod_spec(&pod.namespace, &pod.name);
-        let event = self.store.put_pod(pod.clone()).map_err(store_error)?;
-        if let Some(previous) = previous {
-            for old in previous.containers {
-                let still_running = pod.containers.iter().any(|c| {
-                    c.name == old.name && c.image == old.image && c.state == ContainerState::Running
-                }) && pod.phase == crate::config::Phase::Running;
-                if !still_running {
-                    self.runtime.stop(&ContainerKey {
-                        namespace: pod.namespace.clone(),
-                        pod: pod.name.clone(),
-                        container: old.name,
-                    });
+        let mut stopped = Vec::new();
+        if let Some(previous) = &previous {
+            for old in &previous.containers {
+                let kept = pod.containers.iter_mut().find(|c| {
+                    c.name == old.name
+                        && c.image == old.image
+                        && c.command == old.command
+                        && c.state == ContainerState::Running
+                        && old.state == ContainerState::Running
+                });
+                match kept {
+                    Some(kept) if pod.phase == crate::config::Phase::Running => {
+                        kept.live = old.live.clone();
+                    }
+                    _ => stopped.push(old.name.clone()),
                 }
             }
         }
+        let event = self.store.put_pod(pod.clone()).map_err(store_error)?;
+        for name in stopped {
+            self.runtime.stop(&ContainerKey {
+                namespace: pod.namespace.clone(),
+                pod: pod.name.clone(),
+                container: name,
+            });
+        }
+        self.start_mains(&pod);
         Ok(event)
     }
 

@@ -138,7 +138,37 @@ pub struct PodSpec {
     /// How long ago the pod was created, like `45s`, `3m`, `2h` or `5d`.
     #[serde(default, with = "duration_text")]
     pub age: Duration,
+    /// When a container's main process (its `command`) is started again after it exits.
+    #[serde(default)]
+    pub restart_policy: RestartPolicy,
     pub containers: Vec<ContainerSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum RestartPolicy {
+    #[default]
+    Always,
+    OnFailure,
+    Never,
+}
+
+impl RestartPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::Always => "Always",
+            RestartPolicy::OnFailure => "OnFailure",
+            RestartPolicy::Never => "Never",
+        }
+    }
+
+    /// Whether a main process that exited with `code` is started again.
+    pub fn restarts(self, code: i32) -> bool {
+        match self {
+            RestartPolicy::Always => true,
+            RestartPolicy::OnFailure => code != 0,
+            RestartPolicy::Never => false,
+        }
+    }
 }
 
 fn default_node() -> Option<String> {
@@ -175,11 +205,19 @@ impl Phase {
 pub struct ContainerSpec {
     pub name: String,
     pub image: String,
-    /// The container's main process (PID 1); defaults to an idle loop.
+    /// The container's main process (PID 1). With one, the container runs from the start:
+    /// its output is the container's log and the pod's restart policy applies; without
+    /// one, an idle main process starts on the first exec.
     #[serde(default)]
     pub command: Vec<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// The main process reads its stdin from attached clients (`kubectl attach -i`).
+    #[serde(default)]
+    pub stdin: bool,
+    /// The main process runs on a terminal (`kubectl attach -t`).
+    #[serde(default)]
+    pub tty: bool,
     #[serde(default)]
     pub state: ContainerState,
     /// Reason for a waiting or terminated container, e.g. `CrashLoopBackOff`.
@@ -191,6 +229,25 @@ pub struct ContainerSpec {
     pub ready: bool,
     #[serde(default)]
     pub restarts: i32,
+    /// The state its node reports, once its main process has been started; it overrides
+    /// `state`, `reason`, `exitCode` and `restarts`.
+    #[serde(skip)]
+    pub live: Option<crate::runtime::Live>,
+}
+
+impl ContainerSpec {
+    /// Whether it runs now (so an exec can reach it).
+    pub fn running(&self) -> bool {
+        match &self.live {
+            Some(live) => live.running(),
+            None => !self.supervised() && self.state == ContainerState::Running,
+        }
+    }
+
+    /// Whether its main process is run, logged and restarted by the runtime.
+    pub fn supervised(&self) -> bool {
+        !self.command.is_empty() && self.state == ContainerState::Running
+    }
 }
 
 fn default_true() -> bool {
@@ -362,14 +419,20 @@ mod tests {
         let demo = ClusterSpec::demo();
         assert!(demo.namespaces.len() >= 3);
         let phases: Vec<_> = demo.pods.iter().map(|p| p.phase).collect();
-        for phase in [Phase::Running, Phase::Pending, Phase::Succeeded] {
+        for phase in [Phase::Running, Phase::Pending] {
             assert!(phases.contains(&phase), "demo lacks a {phase:?} pod");
         }
-        assert!(demo.pods.iter().any(|p| {
-            p.containers
+        // Main processes: one that runs once, one that crash-loops, one that logs.
+        let commands = |policy: RestartPolicy| {
+            demo.pods
                 .iter()
-                .any(|c| c.reason.as_deref() == Some("CrashLoopBackOff"))
-        }));
+                .filter(move |p| p.restart_policy == policy)
+                .flat_map(|p| &p.containers)
+                .filter(|c| c.supervised())
+                .count()
+        };
+        assert!(commands(RestartPolicy::Never) >= 1);
+        assert!(commands(RestartPolicy::Always) >= 2);
         assert!(demo.pods.iter().any(|p| p.containers.len() > 1));
         assert!(demo.pods.iter().any(|p| {
             p.annotations

@@ -17,6 +17,7 @@ pub mod config;
 mod exec;
 pub mod kubeconfig;
 pub mod kubelet;
+mod logs;
 pub mod names;
 mod objects;
 pub mod pki;
@@ -138,10 +139,9 @@ impl TestCluster {
             .map_err(Error::Config)?;
         let cluster_name = spec.name.clone();
         let users = spec.users.clone();
-        let cluster = Arc::new(
+        let cluster =
             cluster::Cluster::new(spec, dir.path(), admin_token, config.bookmark_interval)
-                .map_err(Error::Config)?,
-        );
+                .map_err(Error::Config)?;
         let server = server::Server::start(cluster.clone(), config.listen, tls)?;
         let scheme = if pki.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://{}", server.addr);

@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
 use crate::config::{ContainerSpec, ContainerState, NamespaceSpec, Phase, PodSpec};
+use crate::runtime::{Ended, Live, LiveState};
 
 /// A namespace as the API would show it, created `spec.age` before `now`.
 pub fn namespace(spec: &NamespaceSpec, now: Timestamp) -> Namespace {
@@ -45,10 +46,8 @@ pub fn pod(spec: &PodSpec, now: Timestamp) -> Pod {
         .iter()
         .map(|c| container_status(spec, c, started))
         .collect();
-    let all_ready = spec
-        .containers
-        .iter()
-        .all(|c| c.ready && c.state == ContainerState::Running);
+    let all_ready = spec.containers.iter().all(|c| c.ready && c.running());
+    let phase = phase(spec);
     let condition = |kind: &str, ok: bool| PodCondition {
         type_: kind.into(),
         status: if ok { "True" } else { "False" }.into(),
@@ -58,7 +57,7 @@ pub fn pod(spec: &PodSpec, now: Timestamp) -> Pod {
     };
     let conditions = if scheduled {
         vec![
-            condition("PodReadyToStartContainers", spec.phase != Phase::Pending),
+            condition("PodReadyToStartContainers", phase != Phase::Pending),
             condition("Initialized", true),
             condition("Ready", all_ready),
             condition("ContainersReady", all_ready),
@@ -89,7 +88,7 @@ pub fn pod(spec: &PodSpec, now: Timestamp) -> Pod {
         spec: Some(K8sPodSpec {
             containers,
             node_name: spec.node.clone(),
-            restart_policy: Some("Always".into()),
+            restart_policy: Some(spec.restart_policy.as_str().into()),
             dns_policy: Some("ClusterFirst".into()),
             scheduler_name: Some("default-scheduler".into()),
             service_account_name: Some("default".into()),
@@ -99,7 +98,7 @@ pub fn pod(spec: &PodSpec, now: Timestamp) -> Pod {
             ..Default::default()
         }),
         status: Some(PodStatus {
-            phase: Some(spec.phase.as_str().into()),
+            phase: Some(phase.as_str().into()),
             conditions: Some(conditions),
             host_ip: scheduled.then(|| "192.0.2.10".into()),
             pod_ip: scheduled.then(|| ip.clone()),
@@ -127,6 +126,8 @@ fn container(spec: &ContainerSpec) -> Container {
         image: Some(spec.image.clone()),
         image_pull_policy: Some("IfNotPresent".into()),
         command: (!spec.command.is_empty()).then(|| spec.command.clone()),
+        stdin: spec.stdin.then_some(true),
+        tty: spec.tty.then_some(true),
         env: (!env.is_empty()).then_some(env),
         termination_message_path: Some("/dev/termination-log".into()),
         termination_message_policy: Some("File".into()),
@@ -134,7 +135,99 @@ fn container(spec: &ContainerSpec) -> Container {
     }
 }
 
+/// The phase the state file gives, or, once main processes run, the one their states
+/// make: a pod whose containers have all ended for good has Succeeded or Failed.
+fn phase(spec: &PodSpec) -> Phase {
+    let lives: Vec<&Live> = spec
+        .containers
+        .iter()
+        .filter_map(|c| c.live.as_ref())
+        .collect();
+    if spec.phase != Phase::Running || lives.is_empty() || lives.len() < spec.containers.len() {
+        return spec.phase;
+    }
+    let ended: Vec<&Ended> = lives
+        .iter()
+        .filter_map(|l| match &l.state {
+            LiveState::Terminated(ended) => Some(ended),
+            _ => None,
+        })
+        .collect();
+    if ended.len() < lives.len() {
+        Phase::Running
+    } else if ended.iter().all(|e| e.exit_code == 0) {
+        Phase::Succeeded
+    } else {
+        Phase::Failed
+    }
+}
+
+fn terminated(ended: &Ended) -> K8sContainerState {
+    K8sContainerState {
+        terminated: Some(ContainerStateTerminated {
+            exit_code: ended.exit_code,
+            reason: Some(ended.reason.clone()),
+            message: ended.message.clone(),
+            started_at: Some(Time(ended.started)),
+            finished_at: Some(Time(ended.finished)),
+            container_id: Some(format!("containerd://{}", ended.id)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The status of a container whose main process the runtime runs.
+fn live_status(c: &ContainerSpec, live: &Live, image_id: String) -> ContainerStatus {
+    let state = match &live.state {
+        LiveState::Running { started, .. } => K8sContainerState {
+            running: Some(ContainerStateRunning {
+                started_at: Some(Time(*started)),
+            }),
+            ..Default::default()
+        },
+        LiveState::Waiting { reason, message } => K8sContainerState {
+            waiting: Some(ContainerStateWaiting {
+                reason: Some(reason.clone()),
+                message: (!message.is_empty()).then(|| message.clone()),
+            }),
+            ..Default::default()
+        },
+        LiveState::Terminated(ended) => terminated(ended),
+    };
+    let running = live.running();
+    let id = match &live.state {
+        LiveState::Running { id, .. } => Some(id),
+        LiveState::Terminated(ended) => Some(&ended.id),
+        LiveState::Waiting { .. } => None,
+    };
+    ContainerStatus {
+        name: c.name.clone(),
+        image: c.image.clone(),
+        image_id,
+        container_id: id.map(|id| format!("containerd://{id}")),
+        ready: c.ready && running,
+        started: Some(running),
+        restart_count: live.restarts,
+        state: Some(state),
+        last_state: Some(live.last.as_ref().map(terminated).unwrap_or_default()),
+        ..Default::default()
+    }
+}
+
 fn container_status(pod: &PodSpec, c: &ContainerSpec, started: Timestamp) -> ContainerStatus {
+    let image_id = format!(
+        "{}@sha256:{}",
+        image_repo(&c.image),
+        hex_digest(&[&c.image], 64)
+    );
+    if let Some(live) = c
+        .live
+        .clone()
+        .or_else(|| c.supervised().then(Live::creating))
+    {
+        return live_status(c, &live, image_id);
+    }
     let id = hex_digest(&[&pod.namespace, &pod.name, &c.name, "container"], 64);
     let state = match c.state {
         ContainerState::Running => K8sContainerState {
@@ -189,11 +282,7 @@ fn container_status(pod: &PodSpec, c: &ContainerSpec, started: Timestamp) -> Con
     ContainerStatus {
         name: c.name.clone(),
         image: c.image.clone(),
-        image_id: format!(
-            "{}@sha256:{}",
-            image_repo(&c.image),
-            hex_digest(&[&c.image], 64)
-        ),
+        image_id,
         container_id: (c.state != ContainerState::Waiting).then(|| format!("containerd://{id}")),
         ready: c.ready && running,
         started: Some(running),

@@ -140,14 +140,8 @@ impl Store {
             return Err(StoreError::NoNamespace(spec.namespace.clone()));
         }
         let key = (Kind::Pod, spec.namespace.clone(), spec.name.clone());
-        let mut object =
-            serde_json::to_value(objects::pod(&spec, Timestamp::now())).expect("serializable");
         let previous = inner.objects.get(&key).cloned();
-        if let Some(prev) = &previous {
-            for field in ["uid", "creationTimestamp"] {
-                object["metadata"][field] = prev["metadata"][field].clone();
-            }
-        }
+        let object = render_pod(&spec, previous.as_deref());
         let event = if previous.is_some() {
             EventType::Modified
         } else {
@@ -158,6 +152,35 @@ impl Store {
             .insert((spec.namespace.clone(), spec.name.clone()), spec);
         self.commit(&mut inner, key, event, object, previous);
         Ok(event)
+    }
+
+    /// Changes the spec of the pod with this uid in place (MODIFIED); false when that pod
+    /// is gone.
+    pub fn modify_pod(
+        &self,
+        namespace: &str,
+        name: &str,
+        uid: &str,
+        change: impl FnOnce(&mut PodSpec),
+    ) -> bool {
+        let mut inner = self.write();
+        let key = (Kind::Pod, namespace.to_string(), name.to_string());
+        let Some(previous) = inner.objects.get(&key).cloned() else {
+            return false;
+        };
+        if previous["metadata"]["uid"].as_str() != Some(uid) {
+            return false;
+        }
+        let Some(spec) = inner
+            .pod_specs
+            .get_mut(&(namespace.to_string(), name.to_string()))
+        else {
+            return false;
+        };
+        change(spec);
+        let object = render_pod(spec, Some(&previous));
+        self.commit(&mut inner, key, EventType::Modified, object, Some(previous));
+        true
     }
 
     pub fn delete_pod(&self, namespace: &str, name: &str) -> Result<Arc<Value>, StoreError> {
@@ -260,6 +283,28 @@ impl Store {
         inner.compacted = inner.rv;
         inner.history.clear();
     }
+}
+
+/// A pod's object; one made again keeps its uid and creation time, and the times derived
+/// from them, so only what changed changes.
+fn render_pod(spec: &PodSpec, previous: Option<&Value>) -> Value {
+    let created = previous.and_then(|p| {
+        p["metadata"]["creationTimestamp"]
+            .as_str()?
+            .parse::<Timestamp>()
+            .ok()
+    });
+    let now = match created {
+        Some(created) => created + jiff::SignedDuration::try_from(spec.age).unwrap_or_default(),
+        None => Timestamp::now(),
+    };
+    let mut object = serde_json::to_value(objects::pod(spec, now)).expect("serializable");
+    if let Some(previous) = previous {
+        for field in ["uid", "creationTimestamp"] {
+            object["metadata"][field] = previous["metadata"][field].clone();
+        }
+    }
+    object
 }
 
 impl Default for Store {

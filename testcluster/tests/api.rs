@@ -245,14 +245,30 @@ async fn exec_request_errors_come_before_the_upgrade_and_match_for_spdy() {
 async fn tables_for_kubectl() {
     let tc = start().await;
     let admin = client(&tc, "admin").await;
-    let request = http::Request::get("/api/v1/namespaces/shop/pods")
-        .header(
-            "Accept",
-            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
-        )
-        .body(vec![])
-        .unwrap();
-    let table: Value = serde_json::from_str(&admin.request_text(request).await.unwrap()).unwrap();
+    // The worker's main process crashes at once; the node holds it back after two starts.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let (table, worker) = loop {
+        let request = http::Request::get("/api/v1/namespaces/shop/pods")
+            .header(
+                "Accept",
+                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+            )
+            .body(vec![])
+            .unwrap();
+        let table: Value =
+            serde_json::from_str(&admin.request_text(request).await.unwrap()).unwrap();
+        let worker = table["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["cells"][0] == "worker-0")
+            .unwrap()
+            .clone();
+        if worker["cells"][2] == "CrashLoopBackOff" || std::time::Instant::now() > deadline {
+            break (table, worker);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(table["kind"], "Table");
     let names: Vec<&str> = table["columnDefinitions"]
         .as_array()
@@ -261,12 +277,6 @@ async fn tables_for_kubectl() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(&names[..5], ["Name", "Ready", "Status", "Restarts", "Age"]);
-    let worker = table["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["cells"][0] == "worker-0")
-        .unwrap();
     assert_eq!(worker["cells"][1], "1/2");
     assert_eq!(worker["cells"][2], "CrashLoopBackOff");
     assert_eq!(worker["object"]["kind"], "PartialObjectMetadata");
@@ -576,9 +586,11 @@ async fn a_new_policy_governs_requests_from_then_on() {
     let mut rules = tc.spec().policy.clone();
     let developers = rules
         .iter_mut()
-        .find(|r| r.namespaces == ["shop", "batch"] && r.resources == ["pods"])
-        .expect("the demo lets developers read shop's and batch's pods");
-    developers.namespaces = vec!["shop".into()];
+        .find(|r| {
+            r.namespaces.contains(&"batch".to_string()) && r.resources.contains(&"pods".to_string())
+        })
+        .expect("the demo lets developers read batch's pods");
+    developers.namespaces.retain(|n| n != "batch");
     let body = serde_json::to_vec(&rules).unwrap();
     let (code, answer) = raw(&admin, "PUT", "/testcluster/admin/policy", body).await;
     assert_eq!(code, 200, "{answer}");

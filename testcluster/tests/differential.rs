@@ -169,6 +169,50 @@ async fn errors_read_the_same_on_both() {
         (User::Bob, "/api/v1/namespaces"),
         (User::Bob, "/api/v1/namespaces/batch/pods"),
         (User::Bob, "/api/v1/pods"),
+        // pods/log: the API server's checks, then the node's.
+        (
+            User::Admin,
+            "/api/v1/namespaces/shop/pods/web-7d4b9c6f5-abcde/log",
+        ),
+        (
+            User::Admin,
+            "/api/v1/namespaces/shop/pods/web-7d4b9c6f5-abcde/log?container=nope",
+        ),
+        (User::Admin, "/api/v1/namespaces/default/pods/nope/log"),
+        (
+            User::Admin,
+            "/api/v1/namespaces/default/pods/toolbox/log?previous=true",
+        ),
+        (
+            User::Admin,
+            "/api/v1/namespaces/default/pods/toolbox/log?tailLines=-1",
+        ),
+        (
+            User::Admin,
+            "/api/v1/namespaces/default/pods/toolbox/log?limitBytes=0",
+        ),
+        (
+            User::Admin,
+            "/api/v1/namespaces/default/pods/toolbox/log?sinceSeconds=0",
+        ),
+        (
+            User::Admin,
+            "/api/v1/namespaces/default/pods/toolbox/log?sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z",
+        ),
+        (
+            User::Admin,
+            "/api/v1/namespaces/batch/pods/report-gen-pending/log",
+        ),
+        (
+            User::Admin,
+            "/api/v1/namespaces/shop/pods/db-migrate-29xkq/log",
+        ),
+        (
+            User::Bob,
+            "/api/v1/namespaces/shop/pods/worker-0/log?container=worker",
+        ),
+        (User::Bob, "/api/v1/namespaces/batch/pods/etl-1/log"),
+        (User::Alice, "/api/v1/namespaces/default/pods/toolbox/log"),
     ];
     for (user, path) in cases {
         let (test, real) = both.clients(*user).await;
@@ -228,6 +272,15 @@ async fn errors_read_the_same_on_both() {
             &["exec", "-n", "shop", "web-7d4b9c6f5-abcde", "--", "true"],
         ),
         (User::Alice, &["exec", "-n", "batch", "etl-1", "--", "true"]),
+        (
+            User::Bob,
+            &["attach", "-n", "shop", "worker-0", "-c", "worker"],
+        ),
+        (User::Admin, &["attach", "toolbox", "-c", "nope"]),
+        (
+            User::Alice,
+            &["logs", "-n", "kube-system", "coredns-5d78c9869d-x7k2p"],
+        ),
     ];
     for (user, args) in execs {
         let (t, r) = both.kubectl(*user, args).await;

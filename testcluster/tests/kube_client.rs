@@ -24,7 +24,7 @@ async fn list_with_selectors_and_paging() {
             .unwrap()
             .items
             .len(),
-        4
+        tc.spec().namespaces.len()
     );
 
     let pods: Api<Pod> = Api::all(client.clone());

@@ -22,11 +22,8 @@ const READY: Duration = Duration::from_secs(30);
 impl ControlPlane {
     /// Puts the demo's namespaces, policy and pods in place, as a fresh testcluster has
     /// them: pods in the demo's namespaces are deleted and created again (so each test
-    /// starts with fresh containers), the policy replaces the previous one.
-    ///
-    /// Pods whose demo state this node cannot produce yet (a crash-looping or completed
-    /// container: their main process would have to behave so) are left out; see
-    /// [`ControlPlane::demo_pods`].
+    /// starts with fresh containers), the policy replaces the previous one. Their main
+    /// processes make their states (the crash loop, the completed job) on the node.
     pub async fn load_demo(&self) -> Result<(), Error> {
         let demo = ClusterSpec::demo();
         let admin = self.client(User::Admin).await?;
@@ -54,7 +51,7 @@ impl ControlPlane {
                 .map_err(|e| failed(&format!("creating pod {}/{}", pod.namespace, pod.name), e))?;
         }
         for pod in pods.iter().filter(|p| p.node.is_some()) {
-            wait_running(&admin, pod).await?;
+            wait_reported(&admin, pod).await?;
         }
         Ok(())
     }
@@ -235,10 +232,17 @@ fn pod_object(pod: &PodSpec, node: &str) -> Pod {
             if !c.command.is_empty() {
                 container["command"] = json!(c.command);
             }
+            if c.stdin || c.tty {
+                container["stdin"] = json!(c.stdin);
+                container["tty"] = json!(c.tty);
+            }
             container
         })
         .collect();
-    let mut spec = json!({"containers": containers});
+    let mut spec = json!({
+        "containers": containers,
+        "restartPolicy": pod.restart_policy.as_str(),
+    });
     if pod.node.is_some() {
         spec["nodeName"] = json!(node);
     }
@@ -254,7 +258,8 @@ fn pod_object(pod: &PodSpec, node: &str) -> Pod {
     .expect("a pod from the demo")
 }
 
-async fn wait_running(admin: &kube::Client, pod: &PodSpec) -> Result<(), Error> {
+/// Waits until the node has reported the pod's containers (running, or already ended).
+async fn wait_reported(admin: &kube::Client, pod: &PodSpec) -> Result<(), Error> {
     let api: Api<Pod> = Api::namespaced(admin.clone(), &pod.namespace);
     let deadline = Instant::now() + READY;
     loop {
@@ -264,12 +269,12 @@ async fn wait_running(admin: &kube::Client, pod: &PodSpec) -> Result<(), Error> 
             .map_err(|e| failed(&format!("reading pod {}/{}", pod.namespace, pod.name), e))?
             .status
             .unwrap_or_default();
-        if status.phase.as_deref() == Some("Running") {
+        if status.container_statuses.is_some() && status.phase.as_deref() != Some("Pending") {
             return Ok(());
         }
         if Instant::now() > deadline {
             return Err(Error::new(format!(
-                "pod {}/{} not running within 30 s: {status:?}",
+                "pod {}/{} not reported within 30 s: {status:?}",
                 pod.namespace, pod.name
             )));
         }

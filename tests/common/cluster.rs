@@ -125,6 +125,44 @@ impl Cluster {
         }
     }
 
+    /// Waits until the demo's crash-looping container is held back (CrashLoopBackOff) and
+    /// its job has run (Succeeded): their main processes make these states, on both
+    /// clusters, within a second of the start.
+    pub async fn demo_states(&self) {
+        use k8s_openapi::api::core::v1::Pod;
+        let kubeconfig = kube::config::Kubeconfig::from_yaml(self.kubeconfig_yaml()).unwrap();
+        let options = kube::config::KubeConfigOptions {
+            context: Some("admin@demo".into()),
+            ..Default::default()
+        };
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .unwrap();
+        let pods: kube::Api<Pod> =
+            kube::Api::namespaced(kube::Client::try_from(config).unwrap(), "shop");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let worker = pods.get("worker-0").await.unwrap();
+            let held_back = worker
+                .status
+                .and_then(|s| s.container_statuses)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone())
+                .any(|reason| reason == "CrashLoopBackOff");
+            let job = pods.get("db-migrate-29xkq").await.unwrap();
+            let done = job.status.and_then(|s| s.phase).as_deref() == Some("Succeeded");
+            if held_back && done {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the demo's crash loop and job did not settle within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn set_policy(&self, rules: Vec<PolicyRule>) -> Result<(), String> {
         match self {
             Cluster::Test(cluster) => cluster.set_policy(rules),

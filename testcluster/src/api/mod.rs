@@ -86,6 +86,14 @@ pub fn router(cluster: Arc<Cluster>) -> Router {
             get(resources::exec).post(resources::exec),
         )
         .route(
+            "/api/v1/namespaces/{ns}/pods/{name}/attach",
+            get(resources::attach).post(resources::attach),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{name}/log",
+            get(resources::log).fallback(method_not_allowed),
+        )
+        .route(
             "/api/v1/namespaces/{ns}/pods/{name}/{sub}",
             any(method_not_allowed),
         )

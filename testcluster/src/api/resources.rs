@@ -520,14 +520,62 @@ pub async fn exec(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let call = crate::exec::ExecCall {
+    let call = session_call(
+        crate::exec::Subresource::Exec,
+        method,
+        ns,
+        name,
+        query,
+        &headers,
+    );
+    crate::exec::handle(cluster, who, call, upgrade).await
+}
+
+pub async fn attach(
+    State(cluster): State<Arc<Cluster>>,
+    Extension(who): Extension<Identity>,
+    method: Method,
+    Path((ns, name)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let call = session_call(
+        crate::exec::Subresource::Attach,
+        method,
+        ns,
+        name,
+        query,
+        &headers,
+    );
+    crate::exec::handle(cluster, who, call, upgrade).await
+}
+
+fn session_call(
+    subresource: crate::exec::Subresource,
+    method: Method,
+    ns: String,
+    name: String,
+    query: Option<String>,
+    headers: &HeaderMap,
+) -> crate::exec::ExecCall {
+    crate::exec::ExecCall {
+        subresource,
         method,
         namespace: ns,
         pod: name,
         query: query.unwrap_or_default(),
-        offered_protocols: crate::exec::offered_protocols(&headers),
+        offered_protocols: crate::exec::offered_protocols(headers),
         container: None,
         params: crate::exec::Params::Api,
-    };
-    crate::exec::handle(cluster, who, call, upgrade).await
+    }
+}
+
+pub async fn log(
+    State(cluster): State<Arc<Cluster>>,
+    Extension(who): Extension<Identity>,
+    Path((ns, name)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    crate::logs::handle(&cluster, &who, &ns, &name, &query.unwrap_or_default())
 }

@@ -1,6 +1,7 @@
 //! `pods/exec`: request checks in the API server's order, then a WebSocket session relaying
 //! the process's PTY or pipes.
 
+mod attach;
 pub mod protocol;
 
 use std::sync::Arc;
@@ -18,9 +19,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 
 use crate::cluster::Cluster;
-use crate::config::{ContainerState, DisconnectMode};
+use crate::config::DisconnectMode;
 use crate::rbac::{Attributes, Identity};
-use crate::runtime::{ContainerKey, ContainerTarget, ExecError, ExecIo, ExecProcess, Runtime};
+use crate::runtime::{ContainerTarget, ExecError, ExecIo, ExecProcess, Runtime};
 use crate::status::ApiError;
 use protocol::{Protocol, ResizeDecoder};
 
@@ -79,8 +80,25 @@ impl ExecRequest {
     }
 }
 
-/// An exec request as it arrived.
+/// What the session reaches: a new process, or the container's main process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subresource {
+    Exec,
+    Attach,
+}
+
+impl Subresource {
+    fn name(self) -> &'static str {
+        match self {
+            Subresource::Exec => "exec",
+            Subresource::Attach => "attach",
+        }
+    }
+}
+
+/// An exec or attach request as it arrived.
 pub struct ExecCall {
+    pub subresource: Subresource,
     pub method: Method,
     pub namespace: String,
     pub pod: String,
@@ -122,6 +140,7 @@ pub async fn serve(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let ExecCall {
+        subresource,
         method,
         namespace,
         pod,
@@ -130,7 +149,7 @@ pub async fn serve(
         container,
         params,
     } = call;
-    match prepare(&cluster, &namespace, &pod, &query, container, params) {
+    match prepare(&cluster, &namespace, &pod, &query, container, params, subresource) {
         Err(e) => e.into_response(),
         Ok(_) if method == Method::POST => ApiError::bad_request(
             "testcluster supports exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); SPDY is not supported",
@@ -156,6 +175,7 @@ pub async fn serve(
 
 /// A checked exec: who may run what where.
 struct Session {
+    subresource: Subresource,
     request: ExecRequest,
     target: ContainerTarget,
     running: bool,
@@ -174,7 +194,7 @@ fn authorize(cluster: &Cluster, caller: &Identity, call: &ExecCall) -> Result<()
             &Attributes {
                 verb,
                 resource: "pods",
-                subresource: Some("exec"),
+                subresource: Some(call.subresource.name()),
                 api_group: "",
                 namespace: Some(&call.namespace),
                 name: Some(&call.pod),
@@ -191,6 +211,7 @@ fn prepare(
     query: &str,
     container: Option<String>,
     params: Params,
+    subresource: Subresource,
 ) -> Result<Session, ApiError> {
     let mut request = ExecRequest::parse(query, params)?;
     if container.is_some() {
@@ -200,11 +221,6 @@ fn prepare(
         .store
         .pod_spec(namespace, pod_name)
         .ok_or_else(|| ApiError::not_found("pods", pod_name))?;
-    let uid = cluster
-        .store
-        .get(crate::store::Kind::Pod, namespace, pod_name)
-        .and_then(|p| p["metadata"]["uid"].as_str().map(str::to_string))
-        .unwrap_or_default();
     let container = match &request.container {
         Some(name) => spec
             .containers
@@ -227,7 +243,7 @@ fn prepare(
             "pod {pod_name} does not have a host assigned"
         )));
     }
-    if request.command.is_empty() {
+    if subresource == Subresource::Exec && request.command.is_empty() {
         return Err(ApiError::bad_request(
             "you must specify at least one command for the container",
         ));
@@ -241,24 +257,10 @@ fn prepare(
         // The kubelet merges stderr into the terminal.
         request.stderr = false;
     }
-    let target = ContainerTarget {
-        key: ContainerKey {
-            namespace: namespace.to_string(),
-            pod: pod_name.to_string(),
-            container: container.name.clone(),
-        },
-        pod_uid: uid,
-        rootfs: cluster.spec.rootfs_of(&container.image),
-        env: container
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        main: container.command.clone(),
-    };
-    let running =
-        container.state == ContainerState::Running && spec.phase == crate::config::Phase::Running;
+    let target = cluster.target(&spec, container);
+    let running = container.running() && spec.phase == crate::config::Phase::Running;
     Ok(Session {
+        subresource,
         request,
         target,
         running,
@@ -299,6 +301,10 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
     if !session.running {
         let status = protocol::container_not_found(protocol, &session.target.key.container);
         finish(sink, protocol, Some(status)).await;
+        return;
+    }
+    if session.subresource == Subresource::Attach {
+        attach::run(&cluster, &session, protocol, sink, stream, cut).await;
         return;
     }
     let size = if request.tty { Some((80, 24)) } else { None };

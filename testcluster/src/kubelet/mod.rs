@@ -86,7 +86,7 @@ impl Kubelet {
         let dir = tempfile::Builder::new()
             .prefix("testcluster-kubelet-")
             .tempdir()?;
-        let local = Arc::new(local_cluster(&config, dir.path())?);
+        let local = local_cluster(&config, dir.path())?;
         let tls = serve::tls(&config).map_err(Error::Config)?;
         let server = Server::start_with(
             serve::router(local.clone()),
@@ -161,7 +161,7 @@ impl Drop for Kubelet {
 
 /// The node's own view: the images it runs and the pods bound to it, nothing served as an
 /// API (the real API server is the API).
-fn local_cluster(config: &KubeletConfig, dir: &std::path::Path) -> Result<Cluster, Error> {
+fn local_cluster(config: &KubeletConfig, dir: &std::path::Path) -> Result<Arc<Cluster>, Error> {
     let mut spec = ClusterSpec::from_yaml("{}").map_err(Error::Config)?;
     spec.name = config.node_name.clone();
     spec.images = config.images.clone();

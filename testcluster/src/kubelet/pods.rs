@@ -1,7 +1,7 @@
 //! The pods bound to this node: run them, report their status, finish their deletion.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -13,23 +13,37 @@ use serde_json::json;
 
 use super::node::Node;
 use crate::cluster::Cluster;
-use crate::config::{ContainerSpec, ContainerState, NamespaceSpec, Phase, PodSpec};
+use crate::config::{ContainerSpec, ContainerState, NamespaceSpec, Phase, PodSpec, RestartPolicy};
+
+/// The pods this node runs, by namespace and name, with their API object's uid.
+type Known = Arc<Mutex<HashMap<(String, String), String>>>;
 
 /// Watches the pods with `spec.nodeName` = this node (the only ones the Node authorizer
-/// lets it see) until aborted.
+/// lets it see) until aborted, and reports their status as it changes.
 pub async fn sync(client: kube::Client, node: Node, local: Arc<Cluster>) {
     let pods: Api<Pod> = Api::all(client);
+    let known: Known = Default::default();
+    // Subscribed before the first pod is run, so no change goes unreported.
+    let Ok(changes) = local.store.watch(crate::store::Kind::Pod, None, None) else {
+        return;
+    };
+    let reporter = tokio::spawn(report_changes(
+        changes.live,
+        pods.clone(),
+        node.clone(),
+        known.clone(),
+    ));
+    let _reporter = AbortOnDrop(reporter);
     let config = watcher::Config::default().fields(&format!("spec.nodeName={}", node.name));
-    let mut known: HashMap<(String, String), String> = HashMap::new();
     let mut events = std::pin::pin!(watcher::watcher(pods.clone(), config));
     while let Some(event) = events.next().await {
         match event {
             Ok(Event::Apply(pod) | Event::InitApply(pod)) => {
-                apply(&pods, &node, &local, &mut known, pod).await;
+                apply(&pods, &node, &local, &known, pod).await;
             }
             Ok(Event::Delete(pod)) => {
                 if let Some(key) = key_of(&pod) {
-                    known.remove(&key);
+                    lock(&known).remove(&key);
                     forget(&local, &key);
                 }
             }
@@ -42,17 +56,68 @@ pub async fn sync(client: kube::Client, node: Node, local: Arc<Cluster>) {
     }
 }
 
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn lock(known: &Known) -> std::sync::MutexGuard<'_, HashMap<(String, String), String>> {
+    known.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Reports every change of a local pod's status (containers started, exited, restarted)
+/// to the API server, for the pod object it runs (the uid is the patch's precondition).
+async fn report_changes(
+    mut live: tokio::sync::broadcast::Receiver<Arc<crate::store::Event>>,
+    pods: Api<Pod>,
+    node: Node,
+    known: Known,
+) {
+    let mut reported: HashMap<(String, String), (String, serde_json::Value)> = HashMap::new();
+    loop {
+        let event = match live.recv().await {
+            Ok(event) => event,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(_) => return,
+        };
+        let object = &event.object;
+        let key = (
+            object["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            object["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+        if event.event == crate::store::EventType::Deleted {
+            reported.remove(&key);
+            continue;
+        }
+        let Some(uid) = lock(&known).get(&key).cloned() else {
+            continue;
+        };
+        // What was last reported for this very pod (one made again under the same name
+        // within the same second would have the same status).
+        let status = (uid, node_status(object, &node));
+        if reported.get(&key) == Some(&status) {
+            continue;
+        }
+        let patch = json!({"metadata": {"uid": status.0}, "status": status.1});
+        report(&pods, &node, &key, &patch).await;
+        reported.insert(key, status);
+    }
+}
+
 fn key_of(pod: &Pod) -> Option<(String, String)> {
     Some((pod.metadata.namespace.clone()?, pod.metadata.name.clone()?))
 }
 
-async fn apply(
-    pods: &Api<Pod>,
-    node: &Node,
-    local: &Cluster,
-    known: &mut HashMap<(String, String), String>,
-    pod: Pod,
-) {
+async fn apply(pods: &Api<Pod>, node: &Node, local: &Cluster, known: &Known, pod: Pod) {
     let (Some(key), Some(uid)) = (key_of(&pod), pod.metadata.uid.clone()) else {
         return;
     };
@@ -60,7 +125,7 @@ async fn apply(
         // The containers stop first; then the object goes, as a kubelet finishes a
         // graceful deletion (the API server waits for it once the pod is on a node).
         forget(local, &key);
-        known.remove(&key);
+        lock(known).remove(&key);
         let params = DeleteParams {
             grace_period_seconds: Some(0),
             preconditions: Some(Preconditions {
@@ -75,29 +140,34 @@ async fn apply(
         }
         return;
     }
-    if known.get(&key).is_some_and(|old| old != &uid) {
+    let replaced = lock(known).insert(key.clone(), uid.clone());
+    if replaced.is_some_and(|old| old != uid) {
         // Deleted and created again under the same name while the watch was away.
         forget(local, &key);
     }
-    known.insert(key.clone(), uid);
     let spec = match local_spec(&pod, local) {
         Ok(spec) => spec,
         Err(why) => {
             tracing::info!(pod = ?key, "cannot run: {why}");
-            return report(pods, node, &key, &waiting_status(&pod, &why)).await;
+            let patch = waiting_status(&pod, &why);
+            return report(pods, node, &key, &patch).await;
         }
     };
-    let fresh = local.store.pod_spec(&key.0, &key.1).is_none();
+    let same =
+        |running: &PodSpec| serde_json::to_value(running).ok() == serde_json::to_value(&spec).ok();
+    if local
+        .store
+        .pod_spec(&key.0, &key.1)
+        .is_some_and(|p| same(&p))
+    {
+        return;
+    }
     if local.store.add_namespace(&namespace(&key.0)).is_ok() {
         tracing::debug!(namespace = %key.0, "first pod in namespace");
     }
-    if let Err(e) = local.put_pod(spec.clone()) {
+    // The local store's events report it.
+    if let Err(e) = local.put_pod(spec) {
         tracing::warn!(pod = ?key, "cannot run: {e}");
-        return;
-    }
-    let reported = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
-    if fresh || !reported {
-        report(pods, node, &key, &running_status(&spec, node)).await;
     }
 }
 
@@ -141,11 +211,14 @@ fn local_spec(pod: &Pod, local: &Cluster) -> Result<PodSpec, String> {
                 image,
                 command,
                 env,
+                stdin: c.stdin.unwrap_or(false),
+                tty: c.tty.unwrap_or(false),
                 state: ContainerState::Running,
                 reason: None,
                 exit_code: None,
                 ready: true,
                 restarts: 0,
+                live: None,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -158,21 +231,25 @@ fn local_spec(pod: &Pod, local: &Cluster) -> Result<PodSpec, String> {
         phase: Phase::Running,
         // Started now: the status's times come out as the moment the containers started.
         age: Duration::from_secs(2),
+        restart_policy: match spec.restart_policy.as_deref() {
+            Some("Never") => RestartPolicy::Never,
+            Some("OnFailure") => RestartPolicy::OnFailure,
+            _ => RestartPolicy::Always,
+        },
         containers,
     })
 }
 
-/// The status of running containers, as the API server mode shows them, on this node.
-fn running_status(spec: &PodSpec, node: &Node) -> serde_json::Value {
-    let object = crate::objects::pod(spec, jiff::Timestamp::now());
-    let mut status = serde_json::to_value(object.status).expect("serializable");
+/// A local pod's status, as the API server mode shows it, on this node.
+fn node_status(object: &serde_json::Value, node: &Node) -> serde_json::Value {
+    let mut status = object["status"].clone();
     status["hostIP"] = json!(node.address);
     status["hostIPs"] = json!([{"ip": node.address}]);
     if let Some(status) = status.as_object_mut() {
         // Set by the API server at creation; the kubelet leaves it alone.
         status.remove("qosClass");
     }
-    json!({"status": status})
+    status
 }
 
 /// Containers that cannot start because their image is not on this node.

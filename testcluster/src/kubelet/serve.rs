@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -15,13 +15,15 @@ use rustls::server::WebPkiClientVerifier;
 use super::KubeletConfig;
 use crate::api::ConnInfo;
 use crate::cluster::Cluster;
-use crate::exec::{ExecCall, Params};
+use crate::exec::{ExecCall, Params, Subresource};
 use crate::status::ApiError;
 
 pub fn router(local: Arc<Cluster>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/exec/{ns}/{pod}/{container}", get(exec).post(exec))
+        .route("/attach/{ns}/{pod}/{container}", get(attach).post(attach))
+        .route("/containerLogs/{ns}/{pod}/{container}", get(container_logs))
         .with_state(local)
 }
 
@@ -54,20 +56,59 @@ pub fn tls(config: &KubeletConfig) -> Result<Arc<rustls::ServerConfig>, String> 
     Ok(Arc::new(tls))
 }
 
+type SessionArgs = (
+    State<Arc<Cluster>>,
+    Extension<ConnInfo>,
+    Method,
+    Path<(String, String, String)>,
+    RawQuery,
+    HeaderMap,
+    Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+);
+
 async fn exec(
-    State(local): State<Arc<Cluster>>,
-    Extension(conn): Extension<ConnInfo>,
+    local: State<Arc<Cluster>>,
+    conn: Extension<ConnInfo>,
     method: Method,
-    Path((ns, pod, container)): Path<(String, String, String)>,
-    RawQuery(query): RawQuery,
+    path: Path<(String, String, String)>,
+    query: RawQuery,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    let args = (local, conn, method, path, query, headers, upgrade);
+    session(Subresource::Exec, args).await
+}
+
+async fn attach(
+    local: State<Arc<Cluster>>,
+    conn: Extension<ConnInfo>,
+    method: Method,
+    path: Path<(String, String, String)>,
+    query: RawQuery,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let args = (local, conn, method, path, query, headers, upgrade);
+    session(Subresource::Attach, args).await
+}
+
+/// An exec or attach the API server forwards, for the container the path names.
+async fn session(subresource: Subresource, args: SessionArgs) -> Response {
+    let (
+        State(local),
+        Extension(conn),
+        method,
+        Path((ns, pod, container)),
+        RawQuery(query),
+        headers,
+        upgrade,
+    ) = args;
     let Some((caller, _)) = &conn.cert_identity else {
         return ApiError::unauthorized().into_response();
     };
-    tracing::debug!(%caller, %ns, %pod, %container, "kubelet exec");
+    tracing::debug!(%caller, %ns, %pod, %container, ?subresource, "kubelet session");
     let call = ExecCall {
+        subresource,
         method,
         namespace: ns,
         pod,
@@ -77,4 +118,27 @@ async fn exec(
         params: Params::Kubelet,
     };
     crate::exec::serve(local, call, upgrade).await
+}
+
+/// `GET /containerLogs/NS/POD/CONTAINER`, as the API server proxies `pods/log`.
+async fn container_logs(
+    State(local): State<Arc<Cluster>>,
+    Extension(conn): Extension<ConnInfo>,
+    Path((ns, pod, container)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if conn.cert_identity.is_none() {
+        return ApiError::unauthorized().into_response();
+    }
+    let Some(spec) = local.store.pod_spec(&ns, &pod) else {
+        return (StatusCode::NOT_FOUND, format!("pod {pod:?} does not exist")).into_response();
+    };
+    let parsed = crate::logs::LogRequest::parse(&query.unwrap_or_default())
+        .and_then(|mut request| request.validate(&pod).map(|()| request));
+    let request = match parsed {
+        Ok(request) => request,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.message).into_response(),
+    };
+    crate::logs::serve(&local, &spec, &container, &request)
+        .unwrap_or_else(|(code, why)| (code, why).into_response())
 }

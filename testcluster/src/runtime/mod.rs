@@ -2,9 +2,12 @@
 //! (when running as root), a root filesystem, and exec'd processes on their own PTYs.
 
 mod enter;
+pub mod logs;
+pub mod main_io;
 pub mod procs;
 pub mod pty;
 pub mod rootfs;
+mod supervise;
 
 use std::collections::HashMap;
 use std::io;
@@ -18,18 +21,22 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
+use tokio_util::sync::CancellationToken;
 
-use crate::config::RootfsKind;
+use crate::config::{RestartPolicy, RootfsKind};
+pub use logs::{LogFile, ReadOptions};
+pub use main_io::MainIo;
 pub use procs::ProcessInfo;
 pub use pty::PtyMaster;
+pub use supervise::{Ended, Live, LiveState, Report};
 
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// The main process of a container that names none, as in many toolbox pods. Like most
 /// container main processes, it does not reap orphans; zombies are never listed.
 const IDLE_MAIN: &[&str] = &["sleep", "infinity"];
 const INIT_SCRIPT: &str = r#"set -e
-root=$1 name=$2 kind=$3
-shift 3
+root=$1 name=$2 kind=$3 stdio=$4
+shift 4
 printf '%s' "$name" > /proc/sys/kernel/hostname
 mount -t proc proc "$root/proc"
 for dev in null zero full tty random urandom; do mount --bind "/dev/$dev" "$root/dev/$dev"; done
@@ -40,7 +47,12 @@ if [ "$kind" = host ]; then
     if [ -d "/$dir" ] && [ -d "$root/$dir" ]; then mount --bind -o ro "/$dir" "$root/$dir"; fi
   done
 fi
-exec chroot "$root" /bin/sh -c 'echo ready; exec "$@" </dev/null >/dev/null 2>&1' sh "$@"
+echo ready
+case "$stdio" in
+  tty) exec setsid -c chroot "$root" "$@" ;;
+  stdin) exec chroot "$root" "$@" ;;
+  *) exec chroot "$root" "$@" </dev/null ;;
+esac
 "#;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -59,6 +71,10 @@ pub struct ContainerTarget {
     pub rootfs: RootfsKind,
     pub env: Vec<(String, String)>,
     pub main: Vec<String>,
+    /// The main process's stdin is kept open for attached clients.
+    pub stdin: bool,
+    /// The main process runs on a terminal.
+    pub tty: bool,
 }
 
 #[derive(Debug)]
@@ -114,8 +130,10 @@ pub enum ExecIo {
     },
 }
 
+/// A running instance of a container: its PID 1 and namespace.
 struct Init {
-    child: Child,
+    /// The process holding the namespace; a supervised main process's is the supervisor's.
+    child: Option<Child>,
     pidns: String,
     pid1: i32,
 }
@@ -124,13 +142,28 @@ struct Container {
     target: ContainerTarget,
     root: PathBuf,
     marker: String,
-    init: tokio::sync::Mutex<Option<Init>>,
+    init: Arc<tokio::sync::Mutex<Option<Init>>>,
+    /// Cancelled when the container is stopped: its supervisor ends.
+    stopped: CancellationToken,
+    /// Whether the main process is supervised (started eagerly, logged, restarted); exec
+    /// never starts such a container.
+    supervised: std::sync::atomic::AtomicBool,
+    /// The last instances' logs, oldest first, by container ID.
+    logs: Mutex<std::collections::VecDeque<(String, Arc<LogFile>)>>,
+    /// The running main process's stdio, for attached clients.
+    main_io: Mutex<Option<Arc<MainIo>>>,
 }
 
-pub struct Runtime {
+/// What starting a container needs, shared with its supervisor.
+#[derive(Clone)]
+struct Starter {
     isolated: bool,
     dir: PathBuf,
     busybox: Option<PathBuf>,
+}
+
+pub struct Runtime {
+    starter: Starter,
     containers: Mutex<HashMap<ContainerKey, Arc<Container>>>,
     next_id: std::sync::atomic::AtomicU64,
 }
@@ -172,16 +205,18 @@ impl Runtime {
             }
         };
         Self {
-            isolated,
-            dir: dir.to_path_buf(),
-            busybox,
+            starter: Starter {
+                isolated,
+                dir: dir.to_path_buf(),
+                busybox,
+            },
             containers: Mutex::new(HashMap::new()),
             next_id: Default::default(),
         }
     }
 
     pub fn isolated(&self) -> bool {
-        self.isolated
+        self.starter.isolated
     }
 
     fn containers(&self) -> std::sync::MutexGuard<'_, HashMap<ContainerKey, Arc<Container>>> {
@@ -204,14 +239,62 @@ impl Runtime {
         );
         let container = Arc::new(Container {
             target: target.clone(),
-            root: self.dir.join("containers").join(dir_name),
+            root: self.starter.dir.join("containers").join(dir_name),
             marker: format!("TESTCLUSTER_CONTAINER={}", uuid::Uuid::new_v4()),
-            init: tokio::sync::Mutex::new(None),
+            init: Default::default(),
+            stopped: CancellationToken::new(),
+            supervised: Default::default(),
+            logs: Default::default(),
+            main_io: Default::default(),
         });
         if let Some(old) = containers.insert(target.key.clone(), container.clone()) {
             old.stop();
         }
         container
+    }
+
+    /// Runs a container's main process under `policy`, its output logged and its changes
+    /// of state sent to `report`, until the container is stopped.
+    pub fn start_main(&self, target: &ContainerTarget, policy: RestartPolicy, report: Report) {
+        let container = self.container(target);
+        if container
+            .supervised
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            return;
+        }
+        // Taken now, so an exec that comes first waits for the start.
+        let Ok(first) = container.init.clone().try_lock_owned() else {
+            tracing::warn!(container = ?target.key, "already starting");
+            return;
+        };
+        let starter = self.starter.clone();
+        tokio::spawn(supervise::run(starter, container, first, policy, report));
+    }
+
+    /// The stdio of a container's running main process (of this pod), to attach to.
+    pub fn main_io(&self, key: &ContainerKey, pod_uid: &str) -> Option<Arc<MainIo>> {
+        let container = self.containers().get(key).cloned()?;
+        if container.target.pod_uid != pod_uid {
+            return None;
+        }
+        container
+            .main_io
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The log of a container instance (of this pod), by container ID, while kept.
+    pub fn log(&self, key: &ContainerKey, pod_uid: &str, id: &str) -> Option<Arc<LogFile>> {
+        let container = self.containers().get(key).cloned()?;
+        if container.target.pod_uid != pod_uid {
+            return None;
+        }
+        let logs = container.logs.lock().unwrap_or_else(|e| e.into_inner());
+        logs.iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, log)| log.clone())
     }
 
     /// Ends every process of a container (its main process and all it holds).
@@ -246,7 +329,7 @@ impl Runtime {
         let Some(container) = self.containers().get(key).cloned() else {
             return Vec::new();
         };
-        if !self.isolated {
+        if !self.starter.isolated {
             return procs::marked(&container.marker);
         }
         let init = container.init.lock().await;
@@ -264,14 +347,14 @@ impl Runtime {
         tty: Option<(u16, u16)>,
     ) -> Result<ExecProcess, ExecError> {
         let container = self.container(target);
-        if target.rootfs == RootfsKind::Busybox && self.busybox.is_none() {
+        if target.rootfs == RootfsKind::Busybox && self.starter.busybox.is_none() {
             return Err(ExecError::Failed(format!(
                 "image for container {:?} needs {} (Debian package busybox-static)",
                 target.key.container,
                 rootfs::BUSYBOX
             )));
         }
-        let pid1 = self.ensure_started(&container).await.map_err(|e| {
+        let pid1 = self.starter.ensure_started(&container).await.map_err(|e| {
             ExecError::Failed(format!(
                 "failed to start container {:?}: {e}",
                 target.key.container
@@ -285,7 +368,8 @@ impl Runtime {
             .iter()
             .find(|(k, _)| k == "PATH")
             .map_or(PATH, |(_, v)| v.as_str());
-        if self.isolated && rootfs::resolve(&container.root, target.rootfs, program, path).is_none()
+        if self.starter.isolated
+            && rootfs::resolve(&container.root, target.rootfs, program, path).is_none()
         {
             return Err(ExecError::NotFound(format!(
                 "OCI runtime exec failed: exec failed: unable to start container process: exec: \"{program}\": \
@@ -311,7 +395,7 @@ impl Runtime {
             cmd.env("TERM", "xterm");
         }
         cmd.envs(target.env.iter().map(|(k, v)| (k, v)));
-        if !self.isolated {
+        if !self.starter.isolated {
             let (name, value) = container
                 .marker
                 .split_once('=')
@@ -368,12 +452,61 @@ impl Runtime {
         Ok(exec)
     }
 
-    /// Starts the container's main process if needed; returns its host PID when isolated.
+    /// What `hangup` disconnect mode does: close the PTY (done by the caller dropping it),
+    /// SIGHUP the session, then SIGKILL whatever is left of it after a grace period.
+    pub fn hang_up(session: i32, grace: Duration) {
+        if session <= 1 {
+            return;
+        }
+        signal_session(session, Signal::SIGHUP);
+        signal_session(session, Signal::SIGCONT);
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            signal_session(session, Signal::SIGKILL);
+        });
+    }
+}
+
+/// A started instance: the process to wait for and its stdio.
+struct Instance {
+    child: Child,
+    stdout: Option<BufReader<ChildStdout>>,
+    stderr: Option<ChildStderr>,
+    stdin: Option<ChildStdin>,
+    /// A terminal main process's PTY, and what it wrote before it was handed over.
+    pty: Option<(Arc<PtyMaster>, Vec<u8>)>,
+}
+
+/// How a main process's stdin is connected.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MainStdio {
+    Null,
+    Stdin,
+    Tty,
+}
+
+impl Starter {
+    /// For an exec: the running instance's PID 1 (`None` without isolation). A container
+    /// without a supervised main process starts on first use, with its idle main process.
     async fn ensure_started(&self, container: &Container) -> io::Result<Option<i32>> {
         let mut init = container.init.lock().await;
+        let pid1 = |init: &Init| self.isolated.then_some(init.pid1);
+        if container
+            .supervised
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return init
+                .as_ref()
+                .map(pid1)
+                .ok_or_else(|| io::Error::other("the container is not running"));
+        }
         if let Some(running) = init.as_mut() {
-            if running.child.try_wait()?.is_none() {
-                return Ok(Some(running.pid1));
+            if running
+                .child
+                .as_mut()
+                .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+            {
+                return Ok(pid1(running));
             }
             tracing::warn!(
                 "container {:?} had stopped; starting it again",
@@ -382,21 +515,115 @@ impl Runtime {
         }
         if !self.isolated {
             std::fs::create_dir_all(&container.root)?;
+            *init = Some(Init {
+                child: None,
+                pidns: String::new(),
+                pid1: 0,
+            });
             return Ok(None);
         }
-        if !container.root.exists() {
-            let busybox = self.busybox.clone().unwrap_or_default();
-            let (root, kind) = (container.root.clone(), container.target.rootfs);
-            tokio::task::spawn_blocking(move || rootfs::build(&root, kind, &busybox))
-                .await
-                .map_err(io::Error::other)??;
+        let main: Vec<String> = IDLE_MAIN.iter().map(|s| s.to_string()).collect();
+        let mut instance = self
+            .boot(container, &main, &mut init, MainStdio::Null)
+            .await?;
+        // Nothing reads an idle main process's output.
+        drop(instance.stdout.take());
+        drop(instance.stderr.take());
+        if let Some(init) = init.as_mut() {
+            init.child = Some(instance.child);
         }
-        let key = &container.target.key;
-        let main: Vec<String> = if container.target.main.is_empty() {
-            IDLE_MAIN.iter().map(|s| s.to_string()).collect()
-        } else {
-            container.target.main.clone()
+        Ok(init.as_ref().map(|i| i.pid1))
+    }
+
+    /// Starts a supervised container's main process, leaving the instance in `init`.
+    async fn start_main(
+        &self,
+        container: &Container,
+        mut init: tokio::sync::OwnedMutexGuard<Option<Init>>,
+    ) -> io::Result<Instance> {
+        let main = &container.target.main;
+        if !self.isolated {
+            std::fs::create_dir_all(&container.root)?;
+            let program = main
+                .first()
+                .ok_or_else(|| io::Error::other("empty command"))?;
+            let (name, value) = container
+                .marker
+                .split_once('=')
+                .expect("marker is NAME=value");
+            let mut child = Command::new(program)
+                .args(&main[1..])
+                .envs(container.target.env.iter().map(|(k, v)| (k, v)))
+                .env(name, value)
+                .current_dir(&container.root)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()?;
+            *init = Some(Init {
+                child: None,
+                pidns: String::new(),
+                pid1: 0,
+            });
+            return Ok(Instance {
+                stdout: child.stdout.take().map(BufReader::new),
+                stderr: child.stderr.take(),
+                stdin: None,
+                pty: None,
+                child,
+            });
+        }
+        let path = container
+            .target
+            .env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map_or(PATH, |(_, v)| v.as_str());
+        if !container.root.exists() {
+            self.build_root(container).await?;
+        }
+        let program = main.first().map(String::as_str).unwrap_or_default();
+        if rootfs::resolve(&container.root, container.target.rootfs, program, path).is_none() {
+            return Err(io::Error::other(format!(
+                "failed to create containerd task: failed to create shim task: OCI runtime create failed: \
+                 runc create failed: unable to start container process: error during container init: \
+                 exec: \"{program}\": executable file not found in $PATH: unknown"
+            )));
+        }
+        let stdio = match (container.target.tty, container.target.stdin) {
+            (true, _) => MainStdio::Tty,
+            (false, true) => MainStdio::Stdin,
+            _ => MainStdio::Null,
         };
+        self.boot(container, main, &mut init, stdio).await
+    }
+
+    async fn build_root(&self, container: &Container) -> io::Result<()> {
+        let busybox = self.busybox.clone().unwrap_or_default();
+        let (root, kind) = (container.root.clone(), container.target.rootfs);
+        tokio::task::spawn_blocking(move || rootfs::build(&root, kind, &busybox))
+            .await
+            .map_err(io::Error::other)?
+    }
+
+    /// Starts a container instance running `main` as PID 1 in new namespaces; records it
+    /// in `init` and hands back its process and output.
+    async fn boot(
+        &self,
+        container: &Container,
+        main: &[String],
+        init: &mut Option<Init>,
+        stdio: MainStdio,
+    ) -> io::Result<Instance> {
+        if !container.root.exists() {
+            self.build_root(container).await?;
+        }
+        let pty = match stdio {
+            MainStdio::Tty => Some(pty::open(80, 24)?),
+            _ => None,
+        };
+        let key = &container.target.key;
         let kind = match container.target.rootfs {
             RootfsKind::Host => "host",
             RootfsKind::Busybox => "busybox",
@@ -417,13 +644,38 @@ impl Runtime {
             .arg(&container.root)
             .arg(&key.pod)
             .arg(kind)
-            .args(&main)
+            .arg(match stdio {
+                MainStdio::Null => "null",
+                MainStdio::Stdin => "stdin",
+                MainStdio::Tty => "tty",
+            })
+            .args(main)
             .env_clear()
             .env("PATH", PATH)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .env("HOSTNAME", &key.pod)
+            .env("HOME", "/root")
+            .envs(container.target.env.iter().map(|(k, v)| (k, v)))
             .kill_on_drop(true);
+        match &pty {
+            Some((_, slave)) => {
+                let stdio = |fd: &OwnedFd| fd.try_clone().map(Stdio::from);
+                child
+                    .stdin(stdio(slave)?)
+                    .stdout(stdio(slave)?)
+                    .stderr(stdio(slave)?);
+            }
+            None => {
+                let input = if stdio == MainStdio::Stdin {
+                    Stdio::piped()
+                } else {
+                    Stdio::null()
+                };
+                child
+                    .stdin(input)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+            }
+        }
         // Also when the testcluster is killed (no drop runs then): the kernel kills unshare
         // when the thread that started it ends, and `--kill-child` takes the container with
         // it. Started from the runtime's threads, which live as long as the runtime.
@@ -434,47 +686,95 @@ impl Runtime {
             });
         }
         let mut child = child.spawn()?;
-        let stdout = child.stdout.take().expect("piped");
-        let mut stderr = child.stderr.take().expect("piped");
-        let mut line = String::new();
-        let ready = tokio::time::timeout(
-            Duration::from_secs(20),
-            BufReader::new(stdout).read_line(&mut line),
-        )
-        .await;
-        if !matches!(ready, Ok(Ok(_))) || line.trim() != "ready" {
+        let (mut stdout, mut stderr, mut terminal) = (None, None, None);
+        let ready = match pty {
+            Some((master, slave)) => {
+                drop(slave);
+                let master = Arc::new(master);
+                let early = tokio::time::timeout(Duration::from_secs(20), read_ready(&master))
+                    .await
+                    .unwrap_or_else(|_| Err(io::Error::other("no answer within 20 s")));
+                terminal = early.as_ref().ok().map(|early| (master, early.clone()));
+                early.map(|_| ())
+            }
+            None => {
+                let mut out = BufReader::new(child.stdout.take().expect("piped"));
+                let mut err = child.stderr.take().expect("piped");
+                let mut line = String::new();
+                let ready =
+                    tokio::time::timeout(Duration::from_secs(20), out.read_line(&mut line)).await;
+                let ready = if matches!(ready, Ok(Ok(_))) && line.trim() == "ready" {
+                    Ok(())
+                } else {
+                    let mut why = String::new();
+                    let wait = Duration::from_secs(2);
+                    let _ = tokio::time::timeout(wait, err.read_to_string(&mut why)).await;
+                    Err(io::Error::other(why.trim().to_string()))
+                };
+                (stdout, stderr) = (Some(out), Some(err));
+                ready
+            }
+        };
+        if let Err(why) = ready {
             let _ = child.start_kill();
-            let mut why = String::new();
-            let _ =
-                tokio::time::timeout(Duration::from_secs(2), stderr.read_to_string(&mut why)).await;
-            return Err(io::Error::other(format!(
-                "container init failed: {}",
-                why.trim()
-            )));
+            return Err(io::Error::other(format!("container init failed: {why}")));
         }
         let unshare_pid = child.id().unwrap_or(0) as i32;
-        let pid1 = procs::first_child(unshare_pid)
-            .ok_or_else(|| io::Error::other("container init vanished"))?;
-        let pidns = procs::pid_namespace(pid1)
-            .ok_or_else(|| io::Error::other("container init vanished"))?;
-        tracing::debug!(container = ?key, pid1, "container started");
-        *init = Some(Init { child, pidns, pid1 });
-        Ok(Some(pid1))
-    }
-
-    /// What `hangup` disconnect mode does: close the PTY (done by the caller dropping it),
-    /// SIGHUP the session, then SIGKILL whatever is left of it after a grace period.
-    pub fn hang_up(session: i32, grace: Duration) {
-        if session <= 1 {
-            return;
+        // A main process that ends at once may be gone already: the instance ran, and its
+        // end is the supervisor's to see.
+        let pid1 = procs::first_child(unshare_pid);
+        let pidns = pid1.and_then(procs::pid_namespace);
+        if let (Some(pid1), Some(pidns)) = (pid1, pidns) {
+            // "ready" comes just before the chroot: an exec must not join the host's root.
+            wait_for_root(pid1, &container.root).await;
+            tracing::debug!(container = ?key, pid1, "container started");
+            *init = Some(Init {
+                child: None,
+                pidns,
+                pid1,
+            });
+        } else if main == IDLE_MAIN {
+            return Err(io::Error::other("container init vanished"));
         }
-        signal_session(session, Signal::SIGHUP);
-        signal_session(session, Signal::SIGCONT);
-        tokio::spawn(async move {
-            tokio::time::sleep(grace).await;
-            signal_session(session, Signal::SIGKILL);
-        });
+        Ok(Instance {
+            stdin: child.stdin.take(),
+            child,
+            stdout,
+            stderr,
+            pty: terminal,
+        })
     }
+}
+
+/// Reads a terminal up to the init's "ready" line; returns what came after it.
+async fn read_ready(master: &PtyMaster) -> io::Result<Vec<u8>> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = master.read(&mut buf).await?;
+        if n == 0 {
+            return Err(io::Error::other(
+                String::from_utf8_lossy(&seen).trim().to_string(),
+            ));
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if let Some(at) = seen.windows(7).position(|w| w == b"ready\r\n") {
+            return Ok(seen.split_off(at + 7));
+        }
+    }
+}
+
+/// Waits (briefly) until `pid` has entered `root`, or is gone.
+async fn wait_for_root(pid: i32, root: &Path) {
+    let link = format!("/proc/{pid}/root");
+    for _ in 0..400 {
+        match std::fs::read_link(&link) {
+            Ok(at) if at == root => return,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            Err(_) => return,
+        }
+    }
+    tracing::warn!(pid, "a container's init did not enter its root within 2 s");
 }
 
 fn signal_session(session: i32, signal: Signal) {
@@ -485,14 +785,34 @@ fn signal_session(session: i32, signal: Signal) {
 }
 
 impl Container {
+    fn set_main_io(&self, io: Option<Arc<MainIo>>) {
+        *self.main_io.lock().unwrap_or_else(|e| e.into_inner()) = io;
+    }
+
+    /// Keeps an instance's log, forgetting (and deleting) the oldest beyond `keep`.
+    fn keep_log(&self, id: &str, log: Arc<LogFile>, keep: usize) {
+        let mut logs = self.logs.lock().unwrap_or_else(|e| e.into_inner());
+        logs.push_back((id.to_string(), log));
+        while logs.len() > keep {
+            if let Some((_, old)) = logs.pop_front() {
+                let _ = std::fs::remove_file(old.path());
+            }
+        }
+    }
+
     fn stop(&self) {
+        self.stopped.cancel();
         if let Ok(mut init) = self.init.try_lock() {
             if let Some(mut init) = init.take() {
                 // --kill-child: unshare's death takes PID 1, and with it the whole namespace.
-                let _ = init.child.start_kill();
-                let _ = kill(Pid::from_raw(init.pid1), Signal::SIGKILL);
+                if let Some(child) = init.child.as_mut() {
+                    let _ = child.start_kill();
+                }
+                if init.pid1 > 1 {
+                    let _ = kill(Pid::from_raw(init.pid1), Signal::SIGKILL);
+                }
             }
-        } else {
+        } else if !self.supervised.load(std::sync::atomic::Ordering::Acquire) {
             tracing::warn!(
                 "container {:?} is starting; it will be stopped when dropped",
                 self.target.key
@@ -506,7 +826,10 @@ impl Container {
 
 impl Drop for Container {
     fn drop(&mut self) {
-        if let Some(init) = self.init.get_mut().as_mut() {
+        if let Ok(mut init) = self.init.try_lock()
+            && let Some(init) = init.as_mut()
+            && init.pid1 > 1
+        {
             let _ = kill(Pid::from_raw(init.pid1), Signal::SIGKILL);
         }
     }
