@@ -26,6 +26,8 @@ const REQUIRED: &[RuleRef] = &[
     // The exec WebSocket is a GET, authorized as `get`; Kubernetes 1.35+ also wants `create`.
     ("", "pods/exec", "get"),
     ("", "pods/exec", "create"),
+    // A container's log, beside its terminal.
+    ("", "pods/log", "get"),
     ("authorization.k8s.io", "selfsubjectaccessreviews", "create"),
     ("authentication.k8s.io", "selfsubjectreviews", "create"),
 ];

@@ -1,5 +1,5 @@
-//! Asking the cluster before acting: may this person exec here? (SelfSubjectAccessReview,
-//! as the person: impersonated, or with their own token.)
+//! Asking the cluster before acting: may this person exec here, read this log?
+//! (SelfSubjectAccessReview, as the person: impersonated, or with their own token.)
 
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
@@ -17,15 +17,38 @@ pub async fn may_exec(
     namespace: &str,
     pod: Option<&str>,
 ) -> Result<(), Failure> {
+    let what = match pod {
+        Some(pod) => format!("open a shell in pod {pod}"),
+        None => format!("open shells in namespace {namespace}"),
+    };
+    may(cluster, namespace, pod, "exec", &["create", "get"], &what).await
+}
+
+/// Ok when the caller may `get` pods/log of `pod`.
+pub async fn may_read_logs(cluster: &Cluster, namespace: &str, pod: &str) -> Result<(), Failure> {
+    let what = format!("read the logs of pod {pod}");
+    may(cluster, namespace, Some(pod), "log", &["get"], &what).await
+}
+
+/// Asks for each verb on `pods/SUBRESOURCE`; the first denial reads as "not allowed: you
+/// may not WHAT: the cluster denies VERB on pods/SUBRESOURCE (its reason)".
+async fn may(
+    cluster: &Cluster,
+    namespace: &str,
+    pod: Option<&str>,
+    subresource: &str,
+    verbs: &[&str],
+    what: &str,
+) -> Result<(), Failure> {
     let api: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
-    for verb in ["create", "get"] {
+    for verb in verbs {
         let review = SelfSubjectAccessReview {
             spec: SelfSubjectAccessReviewSpec {
                 resource_attributes: Some(ResourceAttributes {
                     namespace: Some(namespace.to_string()),
-                    verb: Some(verb.into()),
+                    verb: Some(verb.to_string()),
                     resource: Some("pods".into()),
-                    subresource: Some("exec".into()),
+                    subresource: Some(subresource.into()),
                     name: pod.map(str::to_string),
                     ..Default::default()
                 }),
@@ -39,10 +62,6 @@ pub async fn may_exec(
             .map_err(|e| classify(&e))?;
         let status = answer.status.unwrap_or_default();
         if !status.allowed {
-            let what = match pod {
-                Some(pod) => format!("open a shell in pod {pod}"),
-                None => format!("open shells in namespace {namespace}"),
-            };
             let why = status
                 .reason
                 .filter(|r| !r.is_empty())
@@ -51,7 +70,7 @@ pub async fn may_exec(
             return Err(Failure::new(
                 ErrorReason::Forbidden,
                 format!(
-                    "not allowed: you may not {what}: the cluster denies {verb} on pods/exec{why}"
+                    "not allowed: you may not {what}: the cluster denies {verb} on pods/{subresource}{why}"
                 ),
             ));
         }

@@ -221,8 +221,9 @@ pub async fn middleware(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if (by_cookie && unsafe_method || path.starts_with("/ws/"))
-        && !auth.origin_allowed(request.headers(), peer.ip())
+    // A log follow holds a stream open: only our own pages may start one.
+    let streams = path.starts_with("/ws/") || path.starts_with("/api/logs/");
+    if (by_cookie && unsafe_method || streams) && !auth.origin_allowed(request.headers(), peer.ip())
     {
         tracing::warn!(from = %from.address, %path, "refused a cross-origin request");
         return cross_origin();

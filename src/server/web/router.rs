@@ -12,7 +12,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell as page_shell};
 use crate::server::AppState;
-use crate::server::cluster::pod_feed;
+use crate::server::cluster::{logs, pod_feed};
 use crate::server::relay::{exec, prestart};
 use crate::server::web::{admin, auth, base_path, headers, login, metrics};
 
@@ -32,6 +32,10 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .route("/ws/exec/{namespace}/{pod}/{container}", get(exec::handler))
         .route("/api/pods/watch", get(pod_feed::handler))
+        .route(
+            "/api/logs/{namespace}/{pod}/{container}",
+            get(logs::handler),
+        )
         .route("/admin/sessions", get(admin::list))
         .route("/admin/sessions/{id}", delete(admin::end))
         .route("/login", get(login::login_page).post(login::login_submit))
