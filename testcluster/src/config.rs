@@ -144,6 +144,29 @@ pub struct PodSpec {
     pub containers: Vec<ContainerSpec>,
 }
 
+impl PodSpec {
+    /// The container a request names, or the only one, as the API server picks it; the
+    /// error is its sentence.
+    pub fn container_named(&self, requested: Option<&str>) -> Result<&ContainerSpec, String> {
+        let pod = &self.name;
+        match requested {
+            Some(name) => self
+                .containers
+                .iter()
+                .find(|c| c.name == name)
+                .ok_or_else(|| format!("container {name} is not valid for pod {pod}")),
+            None if self.containers.len() == 1 => Ok(&self.containers[0]),
+            None => {
+                let names: Vec<&str> = self.containers.iter().map(|c| c.name.as_str()).collect();
+                Err(format!(
+                    "a container name must be specified for pod {pod}, choose one of: [{}]",
+                    names.join(" ")
+                ))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub enum RestartPolicy {
     #[default]

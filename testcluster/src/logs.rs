@@ -161,22 +161,11 @@ fn check(
         .ok_or_else(|| ApiError::not_found("pods", pod))?;
     let mut request = LogRequest::parse(query)?;
     request.validate(pod)?;
-    let container = match &request.container {
-        Some(name) if spec.containers.iter().any(|c| &c.name == name) => name.clone(),
-        Some(name) => {
-            return Err(ApiError::bad_request(format!(
-                "container {name} is not valid for pod {pod}"
-            )));
-        }
-        None if spec.containers.len() == 1 => spec.containers[0].name.clone(),
-        None => {
-            let names: Vec<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
-            return Err(ApiError::bad_request(format!(
-                "a container name must be specified for pod {pod}, choose one of: [{}]",
-                names.join(" ")
-            )));
-        }
-    };
+    let container = spec
+        .container_named(request.container.as_deref())
+        .map_err(ApiError::bad_request)?
+        .name
+        .clone();
     if spec.node.is_none() {
         return Ok(None);
     }

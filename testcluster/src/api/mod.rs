@@ -83,11 +83,11 @@ pub fn router(cluster: Arc<Cluster>) -> Router {
         )
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/exec",
-            get(resources::exec).post(resources::exec),
+            get(resources::session::<false>).post(resources::session::<false>),
         )
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/attach",
-            get(resources::attach).post(resources::attach),
+            get(resources::session::<true>).post(resources::session::<true>),
         )
         .route(
             "/api/v1/namespaces/{ns}/pods/{name}/log",

@@ -511,7 +511,8 @@ impl Watcher {
     }
 }
 
-pub async fn exec(
+/// An exec (`ATTACH` false) or an attach: the same checks up to the session.
+pub async fn session<const ATTACH: bool>(
     State(cluster): State<Arc<Cluster>>,
     Extension(who): Extension<Identity>,
     method: Method,
@@ -520,34 +521,12 @@ pub async fn exec(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let call = session_call(
-        crate::exec::Subresource::Exec,
-        method,
-        ns,
-        name,
-        query,
-        &headers,
-    );
-    crate::exec::handle(cluster, who, call, upgrade).await
-}
-
-pub async fn attach(
-    State(cluster): State<Arc<Cluster>>,
-    Extension(who): Extension<Identity>,
-    method: Method,
-    Path((ns, name)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Response {
-    let call = session_call(
-        crate::exec::Subresource::Attach,
-        method,
-        ns,
-        name,
-        query,
-        &headers,
-    );
+    let subresource = if ATTACH {
+        crate::exec::Subresource::Attach
+    } else {
+        crate::exec::Subresource::Exec
+    };
+    let call = session_call(subresource, method, ns, name, query, &headers);
     crate::exec::handle(cluster, who, call, upgrade).await
 }
 

@@ -221,23 +221,9 @@ fn prepare(
         .store
         .pod_spec(namespace, pod_name)
         .ok_or_else(|| ApiError::not_found("pods", pod_name))?;
-    let container = match &request.container {
-        Some(name) => spec
-            .containers
-            .iter()
-            .find(|c| &c.name == name)
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("container {name} is not valid for pod {pod_name}"))
-            })?,
-        None if spec.containers.len() == 1 => &spec.containers[0],
-        None => {
-            let names: Vec<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
-            return Err(ApiError::bad_request(format!(
-                "a container name must be specified for pod {pod_name}, choose one of: [{}]",
-                names.join(" ")
-            )));
-        }
-    };
+    let container = spec
+        .container_named(request.container.as_deref())
+        .map_err(ApiError::bad_request)?;
     if spec.node.is_none() {
         return Err(ApiError::bad_request(format!(
             "pod {pod_name} does not have a host assigned"

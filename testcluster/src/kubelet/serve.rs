@@ -21,8 +21,14 @@ use crate::status::ApiError;
 pub fn router(local: Arc<Cluster>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/exec/{ns}/{pod}/{container}", get(exec).post(exec))
-        .route("/attach/{ns}/{pod}/{container}", get(attach).post(attach))
+        .route(
+            "/exec/{ns}/{pod}/{container}",
+            get(session::<false>).post(session::<false>),
+        )
+        .route(
+            "/attach/{ns}/{pod}/{container}",
+            get(session::<true>).post(session::<true>),
+        )
         .route("/containerLogs/{ns}/{pod}/{container}", get(container_logs))
         .with_state(local)
 }
@@ -56,55 +62,24 @@ pub fn tls(config: &KubeletConfig) -> Result<Arc<rustls::ServerConfig>, String> 
     Ok(Arc::new(tls))
 }
 
-type SessionArgs = (
-    State<Arc<Cluster>>,
-    Extension<ConnInfo>,
-    Method,
-    Path<(String, String, String)>,
-    RawQuery,
-    HeaderMap,
-    Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-);
-
-async fn exec(
-    local: State<Arc<Cluster>>,
-    conn: Extension<ConnInfo>,
+/// An exec (`ATTACH` false) or an attach the API server forwards, for the container the
+/// path names.
+async fn session<const ATTACH: bool>(
+    State(local): State<Arc<Cluster>>,
+    Extension(conn): Extension<ConnInfo>,
     method: Method,
-    path: Path<(String, String, String)>,
-    query: RawQuery,
+    Path((ns, pod, container)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let args = (local, conn, method, path, query, headers, upgrade);
-    session(Subresource::Exec, args).await
-}
-
-async fn attach(
-    local: State<Arc<Cluster>>,
-    conn: Extension<ConnInfo>,
-    method: Method,
-    path: Path<(String, String, String)>,
-    query: RawQuery,
-    headers: HeaderMap,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Response {
-    let args = (local, conn, method, path, query, headers, upgrade);
-    session(Subresource::Attach, args).await
-}
-
-/// An exec or attach the API server forwards, for the container the path names.
-async fn session(subresource: Subresource, args: SessionArgs) -> Response {
-    let (
-        State(local),
-        Extension(conn),
-        method,
-        Path((ns, pod, container)),
-        RawQuery(query),
-        headers,
-        upgrade,
-    ) = args;
     let Some((caller, _)) = &conn.cert_identity else {
         return ApiError::unauthorized().into_response();
+    };
+    let subresource = if ATTACH {
+        Subresource::Attach
+    } else {
+        Subresource::Exec
     };
     tracing::debug!(%caller, %ns, %pod, %container, ?subresource, "kubelet session");
     let call = ExecCall {
