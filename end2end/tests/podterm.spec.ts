@@ -213,5 +213,5 @@ test("where RBAC forbids exec, the page says so instead of opening a broken term
   await expect(page.getByRole("status")).toContainText("Not allowed: you may not open shells in namespace shop");
   const web = page.locator('tr[data-pod="web-7d4b9c6f5-abcde"] button[data-container="web"]');
   await expect(web).toBeDisabled();
-  await expect(web).toHaveAttribute("title", "not allowed");
+  await expect(web).toHaveAttribute("title", "You may not open shells in this namespace");
 });
