@@ -253,14 +253,25 @@ export class EarlyStart {
 
   constructor(started, host) {
     this.socket = started.socket;
+    // The session the socket resumes, when it resumes one (see early-socket.js).
+    this.resume = started.resume ?? null;
     this.terminal = new TerminalHandle(host);
     // The page's only terminal: typing can start at once.
     this.terminal.focus();
+    // Line breaks before a new session's first output are not shown (as in the wasm).
+    let leading = !this.resume;
     const keep = (event) => {
       this.#events.push(event);
       if (event.type === "open") this.#sendSize();
       if (event.data instanceof ArrayBuffer) {
-        this.terminal.write(event.data);
+        let bytes = new Uint8Array(event.data);
+        if (leading) {
+          let blank = 0;
+          while (blank < bytes.length && (bytes[blank] === 13 || bytes[blank] === 10)) blank++;
+          if (blank < bytes.length) leading = false;
+          bytes = bytes.subarray(blank);
+        }
+        if (bytes.length > 0) this.terminal.write(bytes);
         this.#shown += event.data.byteLength;
       }
     };

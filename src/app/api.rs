@@ -181,3 +181,30 @@ pub async fn find_pod(
     })?;
     Ok(summarize(&found))
 }
+
+/// What a terminal's own page shows around it, as the dashboard does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageInfo {
+    pub version: String,
+    pub demo: bool,
+    /// The context the terminal runs in (the current one when the link names none).
+    pub context: String,
+    pub user: String,
+}
+
+#[server(endpoint = "page", output = Post<JsonText>)]
+pub async fn page_bar(context: Option<String>) -> Result<PageInfo, ServerFnError> {
+    use crate::server::{caller, state};
+    let state = state()?;
+    let caller = caller()?;
+    let context = context
+        .filter(|c| !c.is_empty())
+        .or_else(|| state.clusters.current())
+        .unwrap_or_default();
+    Ok(PageInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        demo: state.demo,
+        context,
+        user: caller.identity.name().to_string(),
+    })
+}
