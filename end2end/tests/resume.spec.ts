@@ -206,6 +206,7 @@ test("closing a terminal ends its session at once, without a grace period", BOTH
   await visit(page, "/");
   const id = await openSession(page, request, "toolbox");
   await page.locator(".tab", { hasText: "toolbox" }).getByRole("button", { name: "Close this terminal" }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "End the shell" }).click();
   await expect(page.locator(".tab")).toHaveCount(0);
   await expect.poll(() => sessionIds(request, "toolbox"), { timeout: 5_000 }).not.toContain(id);
 });

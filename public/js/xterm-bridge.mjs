@@ -87,6 +87,7 @@ export class TerminalHandle {
     terminal.loadAddon(new Unicode11Addon());
     terminal.unicode.activeVersion = "11";
     terminal.open(element);
+    terminal.attachCustomKeyEventHandler((event) => this.#clipboardKey(event));
     this.#typing = terminal.onData((data) => {
       if (!this.earlyInput?.(data)) this.#typed.push(data);
     });
@@ -193,6 +194,42 @@ export class TerminalHandle {
     this.#terminal.dispose();
   }
 
+  // Ctrl+Shift+C and Ctrl+Insert copy the selection, Ctrl+Shift+V and Shift+Insert paste,
+  // as in other terminals; Ctrl+C and Ctrl+V go to the shell (interrupt, quoted insert).
+  // Returns false for the keys it handles, so xterm.js does not send them.
+  #clipboardKey(event) {
+    const key = event.key.toLowerCase();
+    const ctrlShift = event.ctrlKey && event.shiftKey && !event.altKey && !event.metaKey;
+    const copy = (ctrlShift && key === "c") || (event.ctrlKey && !event.shiftKey && key === "insert");
+    const paste = (ctrlShift && key === "v") || (event.shiftKey && !event.ctrlKey && key === "insert");
+    if (!copy && !paste) return true;
+    if (event.type !== "keydown") return false;
+    const clipboard = navigator.clipboard;
+    if (copy) {
+      const text = this.#terminal.getSelection();
+      if (!text) return false;
+      event.preventDefault();
+      if (clipboard?.writeText) {
+        clipboard.writeText(text).catch((error) => console.warn("podterm: could not copy", error));
+      } else {
+        // Not a secure context: xterm.js answers the copy event with its selection.
+        document.execCommand("copy");
+      }
+      return false;
+    }
+    if (clipboard?.readText) {
+      // The browser's own paste would come on top of this one.
+      event.preventDefault();
+      clipboard
+        .readText()
+        .then((text) => {
+          if (text && !this.#disposed) this.#terminal.paste(text);
+        })
+        .catch((error) => console.warn("podterm: could not paste", error));
+    }
+    return false;
+  }
+
   // Coalesces resize notifications into one fit per animation frame.
   #scheduleFit() {
     if (this.#disposed || this.#frame) return;
@@ -216,14 +253,25 @@ export class EarlyStart {
 
   constructor(started, host) {
     this.socket = started.socket;
+    // The session the socket resumes, when it resumes one (see early-socket.js).
+    this.resume = started.resume ?? null;
     this.terminal = new TerminalHandle(host);
     // The page's only terminal: typing can start at once.
     this.terminal.focus();
+    // Line breaks before a new session's first output are not shown (as in the wasm).
+    let leading = !this.resume;
     const keep = (event) => {
       this.#events.push(event);
       if (event.type === "open") this.#sendSize();
       if (event.data instanceof ArrayBuffer) {
-        this.terminal.write(event.data);
+        let bytes = new Uint8Array(event.data);
+        if (leading) {
+          let blank = 0;
+          while (blank < bytes.length && (bytes[blank] === 13 || bytes[blank] === 10)) blank++;
+          if (blank < bytes.length) leading = false;
+          bytes = bytes.subarray(blank);
+        }
+        if (bytes.length > 0) this.terminal.write(bytes);
         this.#shown += event.data.byteLength;
       }
     };

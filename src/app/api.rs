@@ -131,8 +131,17 @@ pub async fn load_dashboard(
             }
         },
     );
+    // A namespace that is not there has no pods: say so, rather than "no pods".
+    let missing = namespaces
+        .as_ref()
+        .is_ok_and(|ns| ns.listable && !ns.names.contains(&namespace));
     view.namespaces = namespaces.map_err(|f| f.message);
-    view.pods = listed;
+    view.pods = match listed {
+        Ok(window) if missing && window.total == 0 => Err(format!(
+            "There is no namespace {namespace} in {context}. Pick one from the Namespace list above."
+        )),
+        other => other,
+    };
     if view.pods.is_ok() {
         view.exec_denied = exec.err().map(|failure| failure.message);
     }
@@ -161,9 +170,41 @@ pub async fn find_pod(
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     let api: kube::Api<Pod> = kube::Api::namespaced(cluster.client.clone(), &namespace);
-    let found = api
-        .get(&pod)
-        .await
-        .map_err(|e| ServerFnError::new(classify(&e).message))?;
+    let found = api.get(&pod).await.map_err(|e| {
+        let failure = classify(&e);
+        ServerFnError::new(match failure.reason {
+            crate::protocol::ErrorReason::NotFound => {
+                format!("there is no pod {pod} in namespace {namespace}")
+            }
+            _ => failure.message,
+        })
+    })?;
     Ok(summarize(&found))
+}
+
+/// What a terminal's own page shows around it, as the dashboard does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageInfo {
+    pub version: String,
+    pub demo: bool,
+    /// The context the terminal runs in (the current one when the link names none).
+    pub context: String,
+    pub user: String,
+}
+
+#[server(endpoint = "page", output = Post<JsonText>)]
+pub async fn page_bar(context: Option<String>) -> Result<PageInfo, ServerFnError> {
+    use crate::server::{caller, state};
+    let state = state()?;
+    let caller = caller()?;
+    let context = context
+        .filter(|c| !c.is_empty())
+        .or_else(|| state.clusters.current())
+        .unwrap_or_default();
+    Ok(PageInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        demo: state.demo,
+        context,
+        user: caller.identity.name().to_string(),
+    })
 }

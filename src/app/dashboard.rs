@@ -11,10 +11,116 @@ use super::api::{Dashboard, load_dashboard};
 use super::pod_list::PodList;
 use super::terminal::TerminalView;
 
-#[derive(Debug, Clone, PartialEq)]
+/// A terminal tab. Its shell's session id is kept in the browser (`saved_tabs`), so a
+/// reload brings the tabs back to the same shells.
+#[derive(Debug, Clone)]
 struct Tab {
     id: u32,
     terminal: Terminal,
+    /// The session while it can be resumed.
+    session: RwSignal<Option<String>>,
+    /// The session to attach to first (a tab brought back after a reload).
+    resume: Option<String>,
+    /// Which shell of its container this is: 1, 2, …
+    nth: u32,
+}
+
+/// The tabs: which is shown, and the one waiting for "End the shell?".
+#[derive(Clone, Copy)]
+struct Tabs {
+    list: RwSignal<Vec<Tab>>,
+    active: RwSignal<Option<u32>>,
+    closing: RwSignal<Option<u32>>,
+    next_id: StoredValue<u32>,
+    /// The page's owner: a tab's signals live as long as the page, wherever it is opened
+    /// from (an effect disposes what it made when it runs again).
+    owner: StoredValue<Owner>,
+}
+
+impl Tabs {
+    fn new() -> Self {
+        Self {
+            list: RwSignal::new(Vec::new()),
+            active: RwSignal::new(None),
+            closing: RwSignal::new(None),
+            next_id: StoredValue::new(0),
+            owner: StoredValue::new(Owner::current().unwrap_or_default()),
+        }
+    }
+
+    /// A new tab (shown), for another shell of `terminal` when it already has one.
+    fn add(&self, terminal: Terminal, resume: Option<String>) -> u32 {
+        let id = self.next_id.get_value() + 1;
+        self.next_id.set_value(id);
+        let session = self
+            .owner
+            .with_value(|owner| owner.with(|| RwSignal::new(resume.clone())));
+        self.list.update(|t| {
+            let nth = t
+                .iter()
+                .filter(|tab| tab.terminal == terminal)
+                .map(|tab| tab.nth)
+                .max()
+                .unwrap_or(0)
+                + 1;
+            t.push(Tab {
+                id,
+                terminal,
+                session,
+                resume,
+                nth,
+            })
+        });
+        self.active.set(Some(id));
+        id
+    }
+
+    /// Shows the terminal's first tab, or opens one.
+    fn open(&self, terminal: Terminal) {
+        let existing = self.list.with_untracked(|t| {
+            t.iter()
+                .find(|tab| tab.terminal == terminal)
+                .map(|tab| tab.id)
+        });
+        match existing {
+            Some(id) => self.active.set(Some(id)),
+            None => {
+                self.add(terminal, None);
+            }
+        }
+    }
+
+    fn close(&self, id: u32) {
+        self.closing.set(None);
+        self.list.update(|t| t.retain(|tab| tab.id != id));
+        if self.active.get_untracked() == Some(id) {
+            self.active
+                .set(self.list.with_untracked(|t| t.last().map(|tab| tab.id)));
+        }
+    }
+
+    /// The × of a tab: a live shell is only ended once the person says so.
+    fn ask_to_close(&self, id: u32) {
+        let live = self.list.with_untracked(|t| {
+            t.iter()
+                .any(|tab| tab.id == id && tab.session.get_untracked().is_some())
+        });
+        if live {
+            self.active.set(Some(id));
+            self.closing.set(Some(id));
+        } else {
+            self.close(id);
+        }
+    }
+}
+
+impl Tab {
+    fn label(&self) -> String {
+        match self.nth {
+            1 => self.terminal.target.title(),
+            n => format!("{} ({n})", self.terminal.target.title()),
+        }
+    }
 }
 
 #[component]
@@ -35,29 +141,37 @@ pub fn DashboardPage() -> impl IntoView {
         },
         |(context, namespace, filter, limit)| load_dashboard(context, namespace, filter, limit),
     );
-    let tabs = RwSignal::new(Vec::<Tab>::new());
-    let active = RwSignal::new(None::<u32>);
-    let next_id = StoredValue::new(0u32);
-    let open = Callback::new(move |terminal: Terminal| {
-        let existing = tabs.with_untracked(|t| {
-            t.iter()
-                .find(|tab| tab.terminal == terminal)
-                .map(|tab| tab.id)
+    let tabs = Tabs::new();
+    // The context and namespace the page shows: tabs of others are marked.
+    let here = RwSignal::new(None::<(String, String)>);
+    let open = Callback::new(move |terminal: Terminal| tabs.open(terminal));
+    #[cfg(feature = "hydrate")]
+    saved_tabs::keep(tabs);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let tab = tabs.active.get().and_then(|id| {
+            tabs.list
+                .with(|t| t.iter().find(|tab| tab.id == id).map(Tab::label))
         });
-        let id = existing.unwrap_or_else(|| {
-            let id = next_id.get_value() + 1;
-            next_id.set_value(id);
-            tabs.update(|t| t.push(Tab { id, terminal }));
-            id
-        });
-        active.set(Some(id));
+        let title = match (tab, here.get()) {
+            (Some(tab), _) => format!("{tab} · podterm"),
+            (None, Some((_, namespace))) => format!("{namespace} · podterm"),
+            (None, None) => "podterm".into(),
+        };
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            document.set_title(&title);
+        }
     });
     view! {
         <div class="layout">
             <Suspense fallback=|| view! { <header class="topbar"><span class="brand">"podterm"</span></header><p class="page-message">"Loading clusters…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(view_data) => view! { <Top data=view_data.clone()/><Sidebar data=view_data open/> }.into_any(),
+                        Ok(view_data) => {
+                            here.try_set(Some((view_data.context.clone(), view_data.namespace.clone())));
+                            let title = format!("{} · podterm", view_data.namespace);
+                            view! { <super::PageTitle text=title/><Top data=view_data.clone()/><Sidebar data=view_data open/> }.into_any()
+                        }
                         Err(e) => view! {
                             <header class="topbar"><span class="brand">"podterm"</span></header>
                             <p class="page-message error">"podterm could not load the clusters: " {e.to_string()}</p>
@@ -65,7 +179,7 @@ pub fn DashboardPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <Terminals tabs active/>
+            <Terminals tabs here/>
         </div>
     }
 }
@@ -97,20 +211,29 @@ fn Top(data: Dashboard) -> impl IntoView {
     let go = StoredValue::new(go);
     let context_for_namespace = context.clone();
     let namespace_choice = match namespaces {
-        Ok(ns) if ns.listable => view! {
-            <select name="namespace" aria-label="Namespace" on:change=move |ev| {
-                go.with_value(|go| go(Some(context_for_namespace.clone()), Some(event_target_value(&ev))));
-            }>
-                {ns.names.into_iter().map(|n| {
-                    let selected = n == namespace;
-                    let label = n.clone();
-                    view! { <option value=n selected=selected>{label}</option> }
-                }).collect_view()}
-            </select>
-        }.into_any(),
+        Ok(ns) if ns.listable => {
+            // A namespace asked for that does not exist is shown as such, not as another.
+            let missing = (!ns.names.contains(&namespace)).then(|| {
+                let label = format!("{namespace} (not found)");
+                view! { <option value=namespace.clone() selected=true disabled=true>{label}</option> }
+            });
+            view! {
+                <select name="namespace" aria-label="Namespace" on:change=move |ev| {
+                    go.with_value(|go| go(Some(context_for_namespace.clone()), Some(event_target_value(&ev))));
+                }>
+                    {missing}
+                    {ns.names.into_iter().map(|n| {
+                        let selected = n == namespace;
+                        let label = n.clone();
+                        view! { <option value=n selected=selected>{label}</option> }
+                    }).collect_view()}
+                </select>
+            }.into_any()
+        }
+        // Why namespaces cannot be listed is said under the bar (`Sidebar`), not in it.
         Ok(ns) => view! {
-            <input name="namespace" aria-label="Namespace" value=namespace.clone() placeholder="namespace" title=ns.note.clone().unwrap_or_default()/>
-            <span class="hint">{ns.note.unwrap_or_default()}</span>
+            <input name="namespace" aria-label="Namespace" value=namespace.clone() placeholder="namespace"
+                size="14" title=ns.note.clone().unwrap_or_default()/>
         }.into_any(),
         Err(_) => view! { <input name="namespace" aria-label="Namespace" value=namespace.clone()/> }.into_any(),
     };
@@ -134,7 +257,8 @@ fn Top(data: Dashboard) -> impl IntoView {
                     <span>"Namespace"</span>
                     {namespace_choice}
                 </label>
-                <button class="button" type="submit">"Show"</button>
+                // Without scripts the choice is sent with this; with them, choosing is enough.
+                <button class="button no-script" type="submit">"Show"</button>
             </Form>
             <span class="user" title="Logged in as">{user}</span>
             <form method="post" action=format!("{base}/logout") class="logout"><button class="button" type="submit">"Log out"</button></form>
@@ -148,13 +272,15 @@ fn Sidebar(data: Dashboard, open: Callback<Terminal>) -> impl IntoView {
     let context = Some(data.context.clone());
     let namespace = data.namespace.clone();
     let exec_denied = data.exec_denied.clone();
+    let namespace_note = data.namespaces.as_ref().ok().and_then(|ns| ns.note.clone());
     view! {
         <aside class="sidebar">
+            {namespace_note.map(|note| view! { <p class="panel-message hint-box">{note}</p> })}
             {data.exec_denied.map(|why| view! { <p class="panel-message warn denied" role="status">{upper_first(&why)}</p> })}
             {match data.pods {
                 Ok(window) => view! { <PodList window context namespace open exec_denied/> }.into_any(),
                 Err(e) => view! {
-                    <div class="panel-message error" role="alert">
+                    <div class="panel-message error error-box" role="alert">
                         <strong>"Cannot list pods in " {namespace.clone()}</strong>
                         <p>{e}</p>
                         {data.login_for.map(|wanted| {
@@ -170,42 +296,215 @@ fn Sidebar(data: Dashboard, open: Callback<Terminal>) -> impl IntoView {
 }
 
 #[component]
-fn Terminals(tabs: RwSignal<Vec<Tab>>, active: RwSignal<Option<u32>>) -> impl IntoView {
-    let close = move |id: u32| {
-        tabs.update(|t| t.retain(|tab| tab.id != id));
-        if active.get_untracked() == Some(id) {
-            active.set(tabs.with_untracked(|t| t.last().map(|tab| tab.id)));
+fn Terminals(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl IntoView {
+    let Tabs {
+        list,
+        active,
+        closing,
+        ..
+    } = tabs;
+    // The active tab stays in view, however many there are.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if active.get().is_some() {
+            request_animation_frame(reveal_active_tab);
         }
+    });
+    let asking = move || {
+        closing
+            .get()
+            .and_then(|id| list.with(|t| t.iter().find(|tab| tab.id == id).map(Tab::label)))
     };
     view! {
         <main class="terminals">
-            <Show when=move || tabs.with(|t| !t.is_empty()) fallback=|| view! {
+            <Show when=move || list.with(|t| !t.is_empty()) fallback=|| view! {
                 <div class="empty-state">
                     <h2>"No terminal open"</h2>
                     <p>"Pick a pod on the left to open a shell in it. Several terminals can be open at once, each in its own tab."</p>
                 </div>
             }>
-                <nav class="tabs" role="tablist">
-                    <For each=move || tabs.get() key=|tab| tab.id let:tab>
-                        <div class="tab" class:active=move || active.get() == Some(tab.id) role="tab">
-                            <button class="tab-title" on:click=move |_| active.set(Some(tab.id))>{tab.terminal.target.title()}</button>
-                            <button class="tab-close" aria-label="Close this terminal" on:click=move |_| close(tab.id)>"×"</button>
-                        </div>
-                    </For>
-                </nav>
+                <div class="tab-strip">
+                    <nav class="tabs" role="tablist">
+                        <For each=move || list.get() key=|tab| tab.id let:tab>
+                            {
+                                let id = tab.id;
+                                let label = tab.label();
+                                let target = tab.terminal.target.clone();
+                                let context = target.context.clone().unwrap_or_default();
+                                let elsewhere = {
+                                    let context = context.clone();
+                                    move || here.with(|h| h.as_ref().is_some_and(|(c, _)| *c != context))
+                                };
+                                let where_ = {
+                                    let (context, namespace) = (context.clone(), target.namespace.clone());
+                                    let elsewhere = elsewhere.clone();
+                                    move || if elsewhere() { format!("{context} · {namespace}") } else { namespace.clone() }
+                                };
+                                let title = format!("{label} in namespace {} of {context}", target.namespace);
+                                view! {
+                                    <div class="tab" class:active=move || active.get() == Some(id) class:elsewhere=elsewhere
+                                        role="tab" aria-selected=move || (active.get() == Some(id)).to_string() title=title>
+                                        <button class="tab-title" on:click=move |_| active.set(Some(id))>
+                                            <span class="tab-where">{where_}</span>
+                                            {label}
+                                        </button>
+                                        <button class="tab-close" aria-label="Close this terminal" on:click=move |_| tabs.ask_to_close(id)>"×"</button>
+                                    </div>
+                                }
+                            }
+                        </For>
+                    </nav>
+                    <Show when=move || list.with(|t| t.len() > 1)>
+                        <select class="tab-picker" aria-label="All terminals" title="All open terminals"
+                            on:change=move |ev| {
+                                if let Ok(id) = event_target_value(&ev).parse::<u32>() {
+                                    active.set(Some(id));
+                                }
+                            }
+                            prop:value=move || active.get().map(|id| id.to_string()).unwrap_or_default()>
+                            {move || {
+                                let count = list.with(Vec::len);
+                                list.get().into_iter().enumerate().map(|(i, tab)| {
+                                    let text = format!("{}/{count} · {} · {}", i + 1, tab.terminal.target.namespace, tab.label());
+                                    view! { <option value=tab.id.to_string() selected=move || active.get() == Some(tab.id)>{text}</option> }
+                                }).collect_view()
+                            }}
+                        </select>
+                    </Show>
+                </div>
             </Show>
-            <For each=move || tabs.get() key=|tab| tab.id let:tab>
+            {move || asking().map(|label| view! {
+                <div class="close-confirm" role="alertdialog" aria-label="End this shell?">
+                    <span>"Closing " <strong>{label}</strong> " ends its shell and whatever runs in it."</span>
+                    <button class="button small danger" on:click=move |_| {
+                        if let Some(id) = closing.get_untracked() {
+                            tabs.close(id);
+                        }
+                    }>"End the shell"</button>
+                    <button class="button small" on:click=move |_| closing.set(None)>"Keep it"</button>
+                </div>
+            })}
+            <For each=move || list.get() key=|tab| tab.id let:tab>
                 {
                     let id = tab.id;
                     let visible = Signal::derive(move || active.get() == Some(id));
+                    let terminal = tab.terminal.clone();
+                    let moved = Callback::new(move |()| tabs.close(id));
+                    let another = Callback::new(move |()| {
+                        tabs.add(terminal.clone(), None);
+                    });
                     view! {
                         <div class="tab-panel" class:hidden=move || !visible.get()>
-                            <TerminalView terminal=tab.terminal visible/>
+                            <TerminalView terminal=tab.terminal visible resume=tab.resume session=tab.session moved another/>
                         </div>
                     }
                 }
             </For>
         </main>
+    }
+}
+
+/// Scrolls the tab strip so that the active tab shows.
+#[cfg(feature = "hydrate")]
+fn reveal_active_tab() {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let found = |selector: &str| {
+        document
+            .query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    };
+    let (Some(strip), Some(tab)) = (found(".tabs"), found(".tabs .tab.active")) else {
+        return;
+    };
+    let (left, width) = (tab.offset_left(), tab.offset_width());
+    let (scrolled, shown) = (strip.scroll_left(), strip.client_width());
+    if left < scrolled {
+        strip.set_scroll_left(left);
+    } else if left + width > scrolled + shown {
+        strip.set_scroll_left(left + width - shown);
+    }
+}
+
+/// The open tabs and their sessions, kept in the browser tab's session storage: a reload
+/// of the dashboard comes back to the same shells (podterm keeps them for its grace period).
+#[cfg(feature = "hydrate")]
+mod saved_tabs {
+    use leptos::prelude::*;
+
+    use super::{Tab, Tabs};
+    use crate::app::Terminal;
+    use crate::model::Target;
+    use crate::protocol::encode;
+
+    const KEY: &str = "podterm.tabs";
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.session_storage().ok().flatten()
+    }
+
+    /// One tab per line: its context, namespace, pod, container and session, encoded.
+    fn line(tab: &Tab, session: Option<String>) -> String {
+        let target = &tab.terminal.target;
+        [
+            target.context.clone().unwrap_or_default(),
+            target.namespace.clone(),
+            target.pod.clone(),
+            target.container.clone(),
+            session.unwrap_or_default(),
+        ]
+        .iter()
+        .map(|field| encode(field))
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+
+    fn parse(line: &str) -> Option<(Terminal, Option<String>)> {
+        let fields: Vec<String> = line
+            .split(' ')
+            .map(|f| js_sys::decode_uri_component(f).ok().map(String::from))
+            .collect::<Option<_>>()?;
+        let [context, namespace, pod, container, session] = <[String; 5]>::try_from(fields).ok()?;
+        if namespace.is_empty() || pod.is_empty() || container.is_empty() {
+            return None;
+        }
+        let terminal = Terminal {
+            target: Target {
+                context: Some(context).filter(|c| !c.is_empty()),
+                namespace,
+                pod,
+                container,
+            },
+            command: Vec::new(),
+        };
+        Some((terminal, Some(session).filter(|s| !s.is_empty())))
+    }
+
+    /// Brings back the saved tabs once the page is hydrated, then keeps the list current.
+    pub(super) fn keep(tabs: Tabs) {
+        Effect::new(move |restored: Option<()>| {
+            if restored.is_none() {
+                let saved = storage()
+                    .and_then(|s| s.get_item(KEY).ok().flatten())
+                    .unwrap_or_default();
+                // Tabs whose shell had ended stay closed.
+                for (terminal, session) in saved.lines().filter_map(parse) {
+                    if session.is_some() {
+                        tabs.add(terminal, session);
+                    }
+                }
+            }
+            let lines: Vec<String> = tabs
+                .list
+                .with(|t| t.iter().map(|tab| line(tab, tab.session.get())).collect());
+            if let Some(storage) = storage() {
+                let _ = storage.set_item(KEY, &lines.join("\n"));
+            }
+        });
     }
 }
 

@@ -16,9 +16,10 @@ pub const SCRIPT: &str = include_str!("../../public/js/early-socket.js");
 /// The head tags the script reads: the terminal's socket path and the session the server
 /// started for this page (empty when it did not). The same two tags on both sides (the
 /// page renders them as placeholders).
-pub fn head(terminal: &Terminal, socket: String) -> impl IntoView + use<> {
+/// No session is started when the page resumes one (`resuming`).
+pub fn head(terminal: &Terminal, socket: String, resuming: bool) -> impl IntoView + use<> {
     #[cfg(feature = "ssr")]
-    let session = if terminal.command.is_empty() {
+    let session = if terminal.command.is_empty() && !resuming {
         crate::server::relay::prestart::prestart(&terminal.target).unwrap_or_default()
     } else {
         // Only the shell: a command runs once the person has confirmed it.
@@ -26,7 +27,7 @@ pub fn head(terminal: &Terminal, socket: String) -> impl IntoView + use<> {
     };
     #[cfg(not(feature = "ssr"))]
     let session = {
-        let _ = terminal;
+        let _ = (terminal, resuming);
         String::new()
     };
     view! {
@@ -61,6 +62,9 @@ mod hydrate {
         pub fn terminal(this: &EarlyStart) -> TerminalHandle;
         #[wasm_bindgen(method, getter)]
         pub fn socket(this: &EarlyStart) -> WebSocket;
+        /// The session the socket resumes, when it resumes one.
+        #[wasm_bindgen(method, getter)]
+        pub fn resume(this: &EarlyStart) -> Option<String>;
         /// Output bytes already written to the terminal.
         #[wasm_bindgen(method, getter)]
         pub fn shown(this: &EarlyStart) -> f64;

@@ -34,7 +34,8 @@ pub fn PodList(
         live,
         problem,
     );
-    let shown = narrowed(live, filter, exec_denied.is_some());
+    let shown = narrowed(live, filter);
+    let denied = exec_denied.is_some();
     // The server has not yet answered for the filter or the length asked for.
     let pending = Memo::new(move |_| {
         let (filter, limit) = (normalize_filter(&filter.get()), limit.get());
@@ -78,7 +79,7 @@ pub fn PodList(
                         <thead><tr><th>"Pod"</th><th>"Status"</th><th>"Ready"</th><th>"Restarts"</th><th>"Age"</th></tr></thead>
                         <tbody>
                             <For each=move || shown.get() key=|p| p.clone() let:pod>
-                                <PodRow pod context=context.get_value() open/>
+                                <PodRow pod context=context.get_value() open denied/>
                             </For>
                         </tbody>
                     </table>
@@ -91,11 +92,7 @@ pub fn PodList(
 
 /// The server's window, narrowed at once to the filter as typed; the server's answer for
 /// that filter (which may find pods beyond the window) follows.
-fn narrowed(
-    live: RwSignal<PodWindow>,
-    filter: RwSignal<String>,
-    exec_denied: bool,
-) -> Memo<Vec<PodSummary>> {
+fn narrowed(live: RwSignal<PodWindow>, filter: RwSignal<String>) -> Memo<Vec<PodSummary>> {
     Memo::new(move |_| {
         let needle = normalize_filter(&filter.get());
         live.with(|window| {
@@ -104,18 +101,6 @@ fn narrowed(
                 .iter()
                 .filter(|p| p.matches_normalized(&needle))
                 .cloned()
-                .map(|mut p| {
-                    if exec_denied {
-                        for c in p
-                            .containers
-                            .iter_mut()
-                            .filter(|c| c.not_connectable.is_none())
-                        {
-                            c.not_connectable = Some("not allowed".into());
-                        }
-                    }
-                    p
-                })
                 .collect::<Vec<_>>()
         })
     })
@@ -233,8 +218,14 @@ fn count(n: usize) -> String {
     out
 }
 
+/// `denied`: no shell may be opened in this namespace; the list says so once, above.
 #[component]
-fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Terminal>) -> impl IntoView {
+fn PodRow(
+    pod: PodSummary,
+    context: Option<String>,
+    open: Callback<Terminal>,
+    denied: bool,
+) -> impl IntoView {
     let terminal = |container: &str| Terminal {
         target: Target {
             context: context.clone(),
@@ -248,7 +239,7 @@ fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Terminal>) ->
         .default_container
         .as_ref()
         .and_then(|name| pod.container(name))
-        .filter(|c| c.not_connectable.is_none())
+        .filter(|c| c.not_connectable.is_none() && !denied)
         .map(|c| terminal(&c.name));
     let status_class = match pod.status.as_str() {
         "Running" | "Completed" | "Succeeded" => "pod-status ok",
@@ -257,8 +248,12 @@ fn PodRow(pod: PodSummary, context: Option<String>, open: Callback<Terminal>) ->
     };
     let containers = pod.containers.iter().map(|c| {
         let t = terminal(&c.name);
-        let disabled = c.not_connectable.is_some();
-        let title = c.not_connectable.clone().unwrap_or_else(|| format!("Open a shell in {} ({})", c.name, c.image));
+        let disabled = c.not_connectable.is_some() || denied;
+        let title = match &c.not_connectable {
+            Some(why) => why.clone(),
+            None if denied => "You may not open shells in this namespace".into(),
+            None => format!("Open a shell in {} ({})", c.name, c.image),
+        };
         view! {
             <button class="container" class:default=pod.default_container.as_deref() == Some(c.name.as_str())
                 disabled=disabled title=title.clone() data-container=c.name.clone()

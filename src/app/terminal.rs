@@ -72,6 +72,7 @@ pub enum SessionState {
 }
 
 impl SessionState {
+    /// What the status bar says; a failure's own words are in the terminal, once.
     pub fn describe(&self) -> String {
         match self {
             SessionState::Starting => "Loading the terminal…".into(),
@@ -81,10 +82,33 @@ impl SessionState {
                 format!("Connection lost — reconnecting (attempt {attempt})…")
             }
             SessionState::Exited(code) => format!("Exited with code {code}"),
-            SessionState::Failed { reason, message } => {
-                format!("{}: {message}", reason_label(*reason))
-            }
+            SessionState::Failed { reason, .. } => reason_label(*reason).into(),
+            SessionState::Lost(_) => "Disconnected".into(),
+        }
+    }
+
+    /// The whole story, for the status's tooltip.
+    pub fn detail(&self) -> String {
+        match self {
+            SessionState::Failed { reason, message } => failure_words(*reason, message),
             SessionState::Lost(why) => format!("Disconnected: {why}"),
+            other => other.describe(),
+        }
+    }
+
+    /// Over, and another try could work: a shell that ended, a connection that broke.
+    /// Not for what trying again cannot change (not allowed, not found, not running).
+    pub fn may_retry(&self) -> bool {
+        match self {
+            SessionState::Exited(_) | SessionState::Lost(_) => true,
+            SessionState::Failed { reason, .. } => !matches!(
+                reason,
+                ErrorReason::Forbidden
+                    | ErrorReason::NotFound
+                    | ErrorReason::NotRunning
+                    | ErrorReason::BadRequest
+            ),
+            _ => false,
         }
     }
 
@@ -120,28 +144,120 @@ pub fn reason_label(reason: ErrorReason) -> &'static str {
     }
 }
 
-/// `early`: the page's scripts may start this terminal before the wasm loads (on a
-/// terminal's own page, where it is the only one): the head names its socket, the host too.
+/// A failure in words, once: "Not allowed: you may not …", not "Not allowed: not allowed: …".
+pub fn failure_words(reason: ErrorReason, message: &str) -> String {
+    let label = reason_label(reason);
+    let said = message
+        .get(..label.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(label));
+    if said {
+        let mut chars = message.chars();
+        chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
+    } else {
+        format!("{label}: {message}")
+    }
+}
+
+/// What the person can do about a failure.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn next_step(reason: ErrorReason) -> &'static str {
+    match reason {
+        ErrorReason::Forbidden => {
+            "Ask whoever runs the cluster for get and create on pods/exec, or pick a pod you may open."
+        }
+        ErrorReason::NotFound => {
+            "Check the names in the address, or pick the pod and container on the dashboard."
+        }
+        ErrorReason::NotRunning => {
+            "Open it again once the container runs, or pick another container on the dashboard."
+        }
+        ErrorReason::BadRequest => "Check the address, or open the terminal from the dashboard.",
+        ErrorReason::TooMany => "Close a terminal you no longer need, then press Reconnect.",
+        ErrorReason::Ended => "Press Reconnect for a new shell.",
+        ErrorReason::Unreachable | ErrorReason::Internal => "Press Reconnect to try again.",
+    }
+}
+
+/// `early`: the terminal's own page, where it is the only one; the page's scripts may
+/// start it before the wasm loads: the head names its socket, the host too. `resume`: a
+/// session of this page's to attach to rather than start one; `session` follows the
+/// session's id while it can be resumed. On the dashboard, `moved` closes the tab once
+/// "Own page" has taken the session, and `another` opens a second shell beside it.
 #[component]
 pub fn TerminalView(
     terminal: Terminal,
     #[prop(into)] visible: Signal<bool>,
     #[prop(optional)] early: bool,
+    #[prop(optional_no_strip)] resume: Option<String>,
+    #[prop(optional)] session: Option<RwSignal<Option<String>>>,
+    #[prop(optional)] moved: Option<Callback<()>>,
+    #[prop(optional)] another: Option<Callback<()>>,
 ) -> impl IntoView {
     let state = RwSignal::new(SessionState::Starting);
     let attempt = RwSignal::new(0u32);
     let host = NodeRef::<Div>::new();
+    let session = session.unwrap_or_else(|| RwSignal::new(None));
     #[cfg(feature = "hydrate")]
-    super::connection::start(host, terminal.clone(), state, attempt, visible);
+    let handle = super::connection::start(
+        host,
+        terminal.clone(),
+        state,
+        attempt,
+        visible,
+        resume.clone(),
+        session,
+    );
     #[cfg(not(feature = "hydrate"))]
     let _ = visible;
     let title = terminal.target.title();
-    let link = format!("{}{}", super::base(), terminal.deep_link());
+    let base = super::base();
+    let link = format!("{base}{}", terminal.deep_link());
     let command = (!terminal.command.is_empty()).then(|| terminal.command.join(" "));
-    let socket = early.then(|| format!("{}{}", super::base(), terminal.socket_path(None)));
+    let socket = early.then(|| format!("{base}{}", terminal.socket_path(None)));
     let head = socket
         .clone()
-        .map(|socket| super::early_start::head(&terminal, socket));
+        .map(|socket| super::early_start::head(&terminal, socket, resume.is_some()));
+    // "Own page" moves the shell there: the page resumes this session, and this tab closes.
+    let own_page = moved.map(|moved| {
+        #[cfg(not(feature = "hydrate"))]
+        let _ = moved;
+        let href = move || match session.get() {
+            Some(id) => format!("{link}&resume={}", crate::protocol::encode(&id)),
+            None => link.clone(),
+        };
+        view! {
+            <a class="terminal-link" href=href target="_blank" rel="noopener"
+                title="Open this shell in a page of its own; it leaves the dashboard"
+                on:click=move |_| {
+                    #[cfg(feature = "hydrate")]
+                    if session.get_untracked().is_some() {
+                        handle.detach();
+                        // Once the link has done its work: it goes with the tab.
+                        set_timeout(move || moved.run(()), std::time::Duration::ZERO);
+                    }
+                }>"Own page"</a>
+        }
+    });
+    let another = another.map(|another| {
+        view! {
+            <button class="button small" title="Open another shell in this container, in a new tab"
+                on:click=move |_| another.run(())>"New shell"</button>
+        }
+    });
+    // On its own page, where to go when this terminal cannot open.
+    let dashboard = early.then(|| {
+        let context = terminal
+            .target
+            .context
+            .as_ref()
+            .map(|c| format!("context={}&", crate::protocol::encode(c)))
+            .unwrap_or_default();
+        let namespace = crate::protocol::encode(&terminal.target.namespace);
+        format!("{base}/?{context}namespace={namespace}")
+    });
     // A `sync_view`: a terminal may end up inside any `AnyView`.
     sync_view(view! {
         {head}
@@ -149,15 +265,65 @@ pub fn TerminalView(
             <header class="terminal-bar">
                 <span class="terminal-title">{title}</span>
                 {command.map(|c| view! { <code class="terminal-command">{c}</code> })}
-                <span class=move || state.with(SessionState::css) data-testid="session-status">
+                <span class=move || state.with(SessionState::css) data-testid="session-status"
+                    title=move || state.with(SessionState::detail)>
                     {move || state.with(SessionState::describe)}
                 </span>
-                <Show when=move || state.with(SessionState::is_over)>
-                    <button class="button" on:click=move |_| attempt.update(|n| *n += 1)>"Reconnect"</button>
+                <Show when=move || state.with(SessionState::may_retry)>
+                    <button class="button small" on:click=move |_| attempt.update(|n| *n += 1)>"Reconnect"</button>
                 </Show>
-                <a class="terminal-link" href=link target="_blank" rel="noopener">"Own page"</a>
+                <Show when=move || state.with(|s| s.is_over() && !s.may_retry())>
+                    {dashboard.clone().map(|href| view! { <a class="button small" href=href>"Back to the dashboard"</a> })}
+                </Show>
+                <span class="terminal-actions">{another}{own_page}</span>
             </header>
             <div class="terminal-host" data-socket=socket node_ref=host></div>
         </section>
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_is_said_once() {
+        assert_eq!(
+            failure_words(
+                ErrorReason::Forbidden,
+                "not allowed: you may not open a shell in pod web-0"
+            ),
+            "Not allowed: you may not open a shell in pod web-0"
+        );
+        assert_eq!(
+            failure_words(
+                ErrorReason::NotFound,
+                "pod toolbox has no container \"nope\""
+            ),
+            "Not found: pod toolbox has no container \"nope\""
+        );
+        // Short or odd messages do not panic.
+        assert_eq!(failure_words(ErrorReason::Ended, ""), "Ended: ");
+        assert_eq!(failure_words(ErrorReason::Internal, "é"), "Error: é");
+        assert_eq!(
+            failure_words(ErrorReason::Forbidden, "Not allowé"),
+            "Not allowed: Not allowé"
+        );
+    }
+
+    #[test]
+    fn reconnect_is_offered_only_where_it_can_help() {
+        let failed = |reason| SessionState::Failed {
+            reason,
+            message: String::new(),
+        };
+        assert!(SessionState::Exited(0).may_retry());
+        assert!(SessionState::Lost("gone".into()).may_retry());
+        assert!(failed(ErrorReason::Unreachable).may_retry());
+        assert!(failed(ErrorReason::Ended).may_retry());
+        assert!(!failed(ErrorReason::NotRunning).may_retry());
+        assert!(!failed(ErrorReason::Forbidden).may_retry());
+        assert!(!failed(ErrorReason::NotFound).may_retry());
+        assert!(!SessionState::Connected.may_retry());
+    }
 }

@@ -26,7 +26,7 @@ mod socket;
 
 use super::Terminal;
 use super::early_start::{self, EarlyStart};
-use super::terminal::{SessionState, reason_label};
+use super::terminal::{SessionState, failure_words, next_step};
 use super::xterm::{self, TerminalHandle};
 use crate::protocol::{ClientMessage, ErrorReason, ServerEvent};
 use events::parse_event;
@@ -52,6 +52,16 @@ struct Connection {
     /// What it runs, where.
     terminal: Terminal,
     state: RwSignal<SessionState>,
+    /// The server session's id while it can be resumed, for the page to remember.
+    session_out: RwSignal<Option<String>>,
+    /// Attaching to a shell the page had before (a reload, a move from the dashboard): if
+    /// it has ended meanwhile, a new one starts instead.
+    restoring: Cell<bool>,
+    /// The session moved to another page: closing this terminal leaves it running.
+    moved: Cell<bool>,
+    /// Nothing but line breaks has come from a new session yet: they are not shown (busybox
+    /// starts its banner with two), so the terminal does not open on blank lines.
+    leading: Cell<bool>,
     socket: RefCell<Option<WebSocket>>,
     /// Counts sockets; events of an older socket are ignored.
     socket_serial: Cell<u32>,
@@ -76,21 +86,40 @@ struct Connection {
     terminal_callbacks: RefCell<Vec<Box<dyn std::any::Any>>>,
 }
 
+/// A terminal's connection, for its page.
+#[derive(Clone, Copy)]
+pub struct Handle(StoredValue<Option<Rc<Connection>>, LocalStorage>);
+
+impl Handle {
+    /// The session goes on in another page: let go of it without ending it.
+    pub fn detach(&self) {
+        if let Some(connection) = self.0.try_get_value().flatten() {
+            connection.detach();
+        }
+    }
+}
+
 /// Starts the terminal once its host element exists, and starts a new session on every
-/// change of `attempt` (the Reconnect button).
+/// change of `attempt` (the Reconnect button). `resume`: a session of this page's to
+/// attach to first (its id is kept in `session` while it can be resumed).
 pub fn start(
     host: NodeRef<Div>,
     terminal: Terminal,
     state: RwSignal<SessionState>,
     attempt: RwSignal<u32>,
     visible: Signal<bool>,
-) {
+    resume: Option<String>,
+    session: RwSignal<Option<String>>,
+) -> Handle {
     let connection = StoredValue::new_local(None::<Rc<Connection>>);
+    let resume = StoredValue::new(resume);
     Effect::new(move |_| {
         let again = attempt.get() > 0;
         let Some(element) = host.get() else { return };
         if let Some(connection) = connection.get_value() {
-            connection.start(again, None);
+            connection.start(again, None, None);
+            // The Reconnect button is gone: keys go to the terminal again.
+            connection.term.focus();
             return;
         }
         // On a terminal's own page the page's script may have started it already.
@@ -107,9 +136,9 @@ pub fn start(
                 }
             },
         };
-        let created = Connection::new(term, terminal.clone(), state);
+        let created = Connection::new(term, terminal.clone(), state, session);
         connection.set_value(Some(created.clone()));
-        created.start(false, early);
+        created.start(false, early, resume.get_value());
         if visible.get_untracked() {
             created.term.focus();
         }
@@ -127,6 +156,7 @@ pub fn start(
             connection.dispose();
         }
     });
+    Handle(connection)
 }
 
 /// A callback that reaches the connection while it exists.
@@ -140,11 +170,20 @@ fn callback(weak: &Weak<Connection>, f: fn(&Rc<Connection>)) -> Closure<dyn FnMu
 }
 
 impl Connection {
-    fn new(term: TerminalHandle, terminal: Terminal, state: RwSignal<SessionState>) -> Rc<Self> {
+    fn new(
+        term: TerminalHandle,
+        terminal: Terminal,
+        state: RwSignal<SessionState>,
+        session_out: RwSignal<Option<String>>,
+    ) -> Rc<Self> {
         let connection = Rc::new_cyclic(|weak: &Weak<Self>| Self {
             term,
             terminal,
             state,
+            session_out,
+            restoring: Cell::new(false),
+            moved: Cell::new(false),
+            leading: Cell::new(false),
             socket: RefCell::new(None),
             socket_serial: Cell::new(0),
             attached: Cell::new(false),
@@ -167,9 +206,10 @@ impl Connection {
         connection
     }
 
-    /// Starts a new server session: the first one, or after the person asked to reconnect.
-    /// Takes over the connection of an early start (see `early_start`).
-    fn start(self: &Rc<Self>, again: bool, early: Option<EarlyStart>) {
+    /// Starts a new server session: the first one, or after the person asked to reconnect;
+    /// or attaches to the page's earlier one (`resume`). Takes over the connection of an
+    /// early start (see `early_start`), which may itself be a resume.
+    fn start(self: &Rc<Self>, again: bool, early: Option<EarlyStart>, resume: Option<String>) {
         self.cancel_retry();
         self.close_socket();
         // Keys typed for a session that ended do not belong to the next shell; keys typed
@@ -186,6 +226,12 @@ impl Connection {
                 .write_text(&format!("\r\n{DIM}— new session —{RESET}\r\n"));
         }
         self.state.set(SessionState::Connecting);
+        let resume = early.as_ref().map_or(resume, |early| early.resume());
+        self.restoring.set(resume.is_some());
+        self.leading.set(resume.is_none());
+        if let Some(id) = &resume {
+            *self.session_id.borrow_mut() = Some(id.clone());
+        }
         match early {
             Some(early) => {
                 let events = early.adopt();
@@ -195,7 +241,7 @@ impl Connection {
                 // The early start kept the events; the handlers above go through them now.
                 early_start::replay(&events, &socket);
             }
-            None => self.open(None),
+            None => self.open(resume.as_deref().map(|id| (id, 0))),
         }
     }
 
@@ -230,11 +276,33 @@ impl Connection {
             }) if self.state.with_untracked(|s| *s == SessionState::Connected) => {
                 leptos::logging::warn!("podterm: the server refused a message: {message}");
             }
+            // The shell the page had is gone (it ended, or was away too long): a new one.
+            Some(ServerEvent::Error {
+                reason: ErrorReason::Ended,
+                ..
+            }) if self.restoring.get() => {
+                self.ended();
+                self.close_socket();
+                self.term.write_text(&format!(
+                    "{DIM}The shell this terminal had has ended; here is a new one.{RESET}\r\n"
+                ));
+                // Not from inside this socket's handler, which the new socket replaces.
+                let weak = Rc::downgrade(self);
+                set_timeout(
+                    move || {
+                        if let Some(s) = weak.upgrade() {
+                            s.start(false, None, None);
+                        }
+                    },
+                    std::time::Duration::ZERO,
+                );
+            }
             Some(ServerEvent::Error { reason, message }) => {
                 self.ended();
                 self.term.write_text(&format!(
-                    "\r\n{RED}{}: {message}{RESET}\r\n",
-                    reason_label(reason)
+                    "\r\n{RED}{}{RESET}\r\n{DIM}{}{RESET}\r\n",
+                    failure_words(reason, &message),
+                    next_step(reason)
                 ));
                 self.state.set(SessionState::Failed { reason, message });
             }
@@ -249,6 +317,12 @@ impl Connection {
             // Output the page never got: count it as written once xterm reaches it.
             self.queue_write(&[], missed);
         }
+        if self.restoring.replace(false) && resumed {
+            self.term.write_text(&format!(
+                "{DIM}Back in the same shell; what it printed before is not shown again.{RESET}\r\n"
+            ));
+        }
+        self.session_out.try_set(Some(session.clone()));
         *self.session_id.borrow_mut() = Some(session);
         self.attached.set(true);
         self.lost_since.set(None);
@@ -264,6 +338,7 @@ impl Connection {
     /// The server session ended (`Exit` or `Error`): nothing to resume.
     fn ended(&self) {
         *self.session_id.borrow_mut() = None;
+        self.session_out.try_set(None);
         self.pending.borrow_mut().clear();
         self.cancel_retry();
         self.set_live(false);
@@ -279,8 +354,24 @@ impl Connection {
         };
         // Already on screen: counts as written once xterm has caught up with it.
         if shown > 0 {
+            self.leading.set(false);
             self.queue_write(&[], shown);
         }
+        let bytes = if self.leading.get() {
+            let blank = bytes
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+            if blank < bytes.len() {
+                self.leading.set(false);
+            }
+            if blank > 0 {
+                self.queue_write(&[], blank as u64);
+            }
+            &bytes[blank..]
+        } else {
+            bytes
+        };
         if !bytes.is_empty() {
             self.queue_write(bytes, bytes.len() as u64);
         }
@@ -376,11 +467,22 @@ impl Connection {
         }
     }
 
+    /// The session goes on in another page, which resumes it: this one lets go of its
+    /// connection without ending it.
+    fn detach(&self) {
+        self.moved.set(true);
+        self.cancel_retry();
+        self.close_socket();
+        self.set_live(false);
+    }
+
     /// The person closed the terminal: end the server session now rather than after its
-    /// grace period.
+    /// grace period (unless it moved to another page).
     fn dispose(&self) {
         self.cancel_retry();
-        if let Some(socket) = self.open_socket() {
+        if !self.moved.get()
+            && let Some(socket) = self.open_socket()
+        {
             let _ = socket.send_with_str(&ClientMessage::Close.to_json());
         }
         self.close_socket();
