@@ -18,13 +18,19 @@ async fn get_namespaces_and_pods() {
         assert!(table.contains(ns), "{ns} missing from {table}");
     }
 
-    // The worker crash-loops from the start: the node holds it back after two starts.
+    // Main processes make these states within a second: the worker crash-loops (held back
+    // after two starts), the job completes, the web pods' sidecars start.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let table = loop {
         let out = kubectl(&tc, &["get", "pods", "-A"]).await;
         assert!(out.status.success(), "{}", text(&out.stderr));
         let table = text(&out.stdout);
-        if table.contains("CrashLoopBackOff") || std::time::Instant::now() > deadline {
+        let settled =
+            |name: &str, state: &str| table.lines().any(|l| l.contains(name) && l.contains(state));
+        let all = settled("worker-0", "CrashLoopBackOff")
+            && settled("db-migrate-29xkq", "Completed")
+            && settled("web-7d4b9c6f5-abcde", "2/2");
+        if all || std::time::Instant::now() > deadline {
             break table;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
