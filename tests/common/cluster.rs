@@ -125,9 +125,9 @@ impl Cluster {
         }
     }
 
-    /// Waits until the demo's crash-looping container is held back (CrashLoopBackOff) and
-    /// its job has run (Succeeded): their main processes make these states, on both
-    /// clusters, within a second of the start.
+    /// Waits until the demo's crash-looping container is held back (CrashLoopBackOff), its
+    /// job has run (Succeeded) and the web pods' logging sidecar runs: their main processes
+    /// make these states, on both clusters, within a second of the start.
     pub async fn demo_states(&self) {
         use k8s_openapi::api::core::v1::Pod;
         let kubeconfig = kube::config::Kubeconfig::from_yaml(self.kubeconfig_yaml()).unwrap();
@@ -152,12 +152,17 @@ impl Cluster {
                 .any(|reason| reason == "CrashLoopBackOff");
             let job = pods.get("db-migrate-29xkq").await.unwrap();
             let done = job.status.and_then(|s| s.phase).as_deref() == Some("Succeeded");
-            if held_back && done {
+            let web = pods.get("web-7d4b9c6f5-abcde").await.unwrap();
+            let sidecar_runs = web
+                .status
+                .and_then(|s| s.container_statuses)
+                .is_some_and(|all| all.iter().all(|c| c.ready));
+            if held_back && done && sidecar_runs {
                 return;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "the demo's crash loop and job did not settle within 20 s"
+                "the demo's crash loop, job and sidecar did not settle within 20 s"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
