@@ -370,7 +370,7 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
         Cut,
     }
     let end = tokio::select! {
-        status = child.wait() => End::Exited(status.map(exit_code).unwrap_or(1)),
+        status = child.wait() => End::Exited(status.map(crate::runtime::exit_code).unwrap_or(1)),
         _ = client_gone.recv() => End::ClientGone,
         _ = cut.cancelled() => End::Cut,
     };
@@ -453,14 +453,6 @@ async fn finish(mut sink: Sink, protocol: Protocol, status: Option<Vec<u8>>) {
         })))
         .await;
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
-}
-
-fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(1)
 }
 
 enum Input {

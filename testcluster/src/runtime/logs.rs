@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use jiff::Timestamp;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::{Mutex, mpsc, watch};
 
 /// Longest line written as one record; longer ones are split into `P` records, as
@@ -49,20 +49,6 @@ impl LogFile {
 
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// Copies one stream of the process into the file until it ends.
-    pub async fn copy_from(&self, mut from: impl AsyncRead + Unpin, stream: &str) {
-        let mut buf = vec![0u8; READ_CHUNK];
-        let mut pending: Vec<u8> = Vec::new();
-        loop {
-            let n = match from.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            self.append_lines(&mut pending, &buf[..n], stream).await;
-        }
-        self.append_rest(&mut pending, stream).await;
     }
 
     /// Adds output of one stream; complete lines are written, the rest waits in `pending`.
@@ -273,7 +259,10 @@ mod tests {
     async fn tail_since_timestamps_and_limit() {
         let dir = tempfile::tempdir().unwrap();
         let log = LogFile::create(dir.path().join("0.log")).await.unwrap();
-        log.copy_from(&b"one\ntwo\nthree\nfour"[..], "stdout").await;
+        let mut pending = Vec::new();
+        log.append_lines(&mut pending, b"one\ntwo\nthree\nfour", "stdout")
+            .await;
+        log.append_rest(&mut pending, "stdout").await;
         log.close().await;
         let read = |options: ReadOptions| {
             let log = log.clone();

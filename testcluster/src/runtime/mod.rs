@@ -77,6 +77,16 @@ pub struct ContainerTarget {
     pub tty: bool,
 }
 
+impl ContainerTarget {
+    /// Where its programs are looked up: its own PATH, else the usual one.
+    fn path(&self) -> &str {
+        self.env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map_or(PATH, |(_, v)| v.as_str())
+    }
+}
+
 #[derive(Debug)]
 pub enum ExecError {
     /// The program does not exist in the container (the runtime's own message).
@@ -363,11 +373,7 @@ impl Runtime {
         let program = argv
             .first()
             .ok_or_else(|| ExecError::Failed("empty command".into()))?;
-        let path = target
-            .env
-            .iter()
-            .find(|(k, _)| k == "PATH")
-            .map_or(PATH, |(_, v)| v.as_str());
+        let path = target.path();
         if self.starter.isolated
             && rootfs::resolve(&container.root, target.rootfs, program, path).is_none()
         {
@@ -515,11 +521,6 @@ impl Starter {
         }
         if !self.isolated {
             std::fs::create_dir_all(&container.root)?;
-            *init = Some(Init {
-                child: None,
-                pidns: String::new(),
-                pid1: 0,
-            });
             return Ok(None);
         }
         let main: Vec<String> = IDLE_MAIN.iter().map(|s| s.to_string()).collect();
@@ -574,12 +575,7 @@ impl Starter {
                 child,
             });
         }
-        let path = container
-            .target
-            .env
-            .iter()
-            .find(|(k, _)| k == "PATH")
-            .map_or(PATH, |(_, v)| v.as_str());
+        let path = container.target.path();
         if !container.root.exists() {
             self.build_root(container).await?;
         }
@@ -762,6 +758,15 @@ async fn read_ready(master: &PtyMaster) -> io::Result<Vec<u8>> {
             return Ok(seen.split_off(at + 7));
         }
     }
+}
+
+/// A process's exit code as a runtime reports it: 128+N for a signal.
+pub fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
 }
 
 /// Waits (briefly) until `pid` has entered `root`, or is gone.

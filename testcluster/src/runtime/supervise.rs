@@ -129,7 +129,7 @@ pub(super) async fn run(
                 let _ = copying.await;
                 container.set_main_io(None);
                 container.init.lock().await.take();
-                let exit_code = status.map_or(128, exit_code);
+                let exit_code = status.map_or(128, super::exit_code);
                 tracing::info!(container = ?key, exit_code, "main process exited");
                 Ended {
                     exit_code,
@@ -161,8 +161,7 @@ pub(super) async fn run(
             send(&live);
             return;
         }
-        let (started_at, finished) = (ended.started, ended.finished);
-        let ran = finished.duration_since(started_at).unsigned_abs();
+        let ran = ended.finished.duration_since(ended.started).unsigned_abs();
         if ran >= BACKOFF_RESET {
             backoff = None;
         }
@@ -189,15 +188,6 @@ pub(super) async fn run(
             backoff = Some(BACKOFF_START);
         }
         live.restarts += 1;
-    }
-}
-
-fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => code,
-        (None, Some(signal)) => 128 + signal,
-        _ => 128,
     }
 }
 
