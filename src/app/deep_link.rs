@@ -26,7 +26,7 @@ pub fn TerminalPage() -> impl IntoView {
     let confirmed = RwSignal::new(command.is_empty());
     // A shell handed over by the dashboard ("Own page"): resumed, not started.
     let resume = read("resume");
-    let home = dashboard_link(context.as_deref(), &namespace);
+    let home = super::dashboard_link(context.as_deref(), &namespace);
 
     let Some(pod) = pod else {
         return sync_view(view! { <p class="page-message error">"This link names no pod. " <a href=home>"Back to the dashboard"</a></p> }).into_any();
@@ -108,19 +108,6 @@ pub fn TerminalPage() -> impl IntoView {
             </Suspense>
         </div>
     }).into_any()
-}
-
-/// The dashboard at a terminal's context and namespace.
-fn dashboard_link(context: Option<&str>, namespace: &str) -> String {
-    use crate::protocol::encode;
-    let context = context
-        .map(|c| format!("context={}&", encode(c)))
-        .unwrap_or_default();
-    format!(
-        "{}/?{context}namespace={}",
-        super::base(),
-        encode(namespace)
-    )
 }
 
 /// A server function's error in the server's words.

@@ -57,6 +57,15 @@ pub fn base() -> String {
     }
 }
 
+/// The dashboard at a terminal's context and namespace.
+pub fn dashboard_link(context: Option<&str>, namespace: &str) -> String {
+    use crate::protocol::encode;
+    let context = context
+        .map(|c| format!("context={}&", encode(c)))
+        .unwrap_or_default();
+    format!("{}/?{context}namespace={}", base(), encode(namespace))
+}
+
 /// The HTML document around the app. Its hydration scripts carry the nonce the server's
 /// Content-Security-Policy names (see `server::headers`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -249,14 +249,10 @@ pub fn TerminalView(
     });
     // On its own page, where to go when this terminal cannot open.
     let dashboard = early.then(|| {
-        let context = terminal
-            .target
-            .context
-            .as_ref()
-            .map(|c| format!("context={}&", crate::protocol::encode(c)))
-            .unwrap_or_default();
-        let namespace = crate::protocol::encode(&terminal.target.namespace);
-        format!("{base}/?{context}namespace={namespace}")
+        super::dashboard_link(
+            terminal.target.context.as_deref(),
+            &terminal.target.namespace,
+        )
     });
     // A `sync_view`: a terminal may end up inside any `AnyView`.
     sync_view(view! {
