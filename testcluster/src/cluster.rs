@@ -85,12 +85,24 @@ impl Cluster {
             .get(crate::store::Kind::Pod, &pod.namespace, &pod.name)
             .and_then(|p| p["metadata"]["uid"].as_str().map(str::to_string))
             .unwrap_or_default();
+        let key = |name: &str| ContainerKey {
+            namespace: pod.namespace.clone(),
+            pod: pod.name.clone(),
+            container: name.to_string(),
+        };
+        let ephemeral = pod
+            .ephemeral_containers
+            .iter()
+            .any(|c| c.name == container.name);
+        // An ephemeral container without a command runs its image's, as `kubectl debug`
+        // expects; the others idle until an exec (see `ContainerSpec::command`).
+        let main = if ephemeral && container.command.is_empty() {
+            self.spec.default_command_of(&container.image)
+        } else {
+            container.command.clone()
+        };
         ContainerTarget {
-            key: ContainerKey {
-                namespace: pod.namespace.clone(),
-                pod: pod.name.clone(),
-                container: container.name.clone(),
-            },
+            key: key(&container.name),
             pod_uid: uid,
             rootfs: self.spec.rootfs_of(&container.image),
             env: container
@@ -98,26 +110,56 @@ impl Cluster {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-            main: container.command.clone(),
+            main,
             stdin: container.stdin,
             tty: container.tty,
+            credentials: pod.credentials(container),
+            shares_processes_with: container.target_container_name.as_deref().map(key),
         }
     }
 
-    /// Starts the main processes of a running, scheduled pod's containers that have one.
+    /// Starts the main processes of a running, scheduled pod's containers that have one,
+    /// and of its ephemeral containers (once: they are never restarted).
     fn start_mains(&self, pod: &PodSpec) {
         if pod.phase != crate::config::Phase::Running || pod.node.is_none() {
             return;
         }
-        for container in pod.containers.iter().filter(|c| c.supervised()) {
+        let report = || -> Report {
             let me = self.me.clone();
-            let report: Report = Arc::new(move |key, uid, live| {
+            Arc::new(move |key, uid, live| {
                 if let Some(cluster) = me.upgrade() {
                     cluster.report(key, uid, live);
                 }
-            });
+            })
+        };
+        for container in pod.containers.iter().filter(|c| c.supervised()) {
             self.runtime
-                .start_main(&self.target(pod, container), pod.restart_policy, report);
+                .start_main(&self.target(pod, container), pod.restart_policy, report());
+        }
+        for container in &pod.ephemeral_containers {
+            if !self.spec.images.contains_key(&container.image) {
+                let known: Vec<&str> = self.spec.images.keys().map(String::as_str).collect();
+                let waiting = Live::waiting(
+                    "ErrImagePull",
+                    format!(
+                        "image {:?} is not on this node; it runs {}",
+                        container.image,
+                        known.join(", ")
+                    ),
+                );
+                if container.live.as_ref() != Some(&waiting) {
+                    let target = self.target(pod, container);
+                    self.report(&target.key, &target.pod_uid, waiting);
+                }
+                continue;
+            }
+            let target = container
+                .target_container_name
+                .as_deref()
+                .and_then(|name| pod.containers.iter().find(|c| c.name == name))
+                .map(|c| self.target(pod, c));
+            self.runtime
+                .start_ephemeral(&self.target(pod, container), target.as_ref(), report());
         }
     }
 
@@ -126,7 +168,7 @@ impl Cluster {
         let changed = self
             .store
             .modify_pod(&key.namespace, &key.pod, uid, |spec| {
-                if let Some(c) = spec.containers.iter_mut().find(|c| c.name == key.container) {
+                if let Some(c) = spec.all_containers_mut().find(|c| c.name == key.container) {
                     c.live = Some(live);
                 }
             });
@@ -198,9 +240,10 @@ impl Cluster {
         self.spec.validate_pod(&pod)?;
         let previous = self.store.pod_spec(&pod.namespace, &pod.name);
         let mut stopped = Vec::new();
+        let running = pod.phase == crate::config::Phase::Running;
         if let Some(previous) = &previous {
-            for old in &previous.containers {
-                let kept = pod.containers.iter_mut().find(|c| {
+            for old in previous.all_containers() {
+                let kept = pod.all_containers_mut().find(|c| {
                     c.name == old.name
                         && c.image == old.image
                         && c.command == old.command
@@ -208,7 +251,7 @@ impl Cluster {
                         && old.state == ContainerState::Running
                 });
                 match kept {
-                    Some(kept) if pod.phase == crate::config::Phase::Running => {
+                    Some(kept) if running => {
                         kept.live = old.live.clone();
                     }
                     _ => stopped.push(old.name.clone()),

@@ -48,15 +48,22 @@ pub enum DisconnectMode {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ImageSpec {
     pub rootfs: RootfsKind,
+    /// What a container of this image runs when it names no command (the image's
+    /// entrypoint); only ephemeral containers use it. By default the rootfs kind's.
+    #[serde(default)]
+    pub command: Vec<String>,
 }
 
 /// `host`: the machine's own tree, read-only (bash, coreutils, python...).
 /// `busybox`: a tree holding only Debian's static busybox and its applets (sh, no bash).
+/// `distroless`: no shell, no coreutils, no libc: only `/app/server`, a small static
+/// program that logs, and the `nonroot` user (65532), as in a distroless image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RootfsKind {
     Host,
     Busybox,
+    Distroless,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -141,7 +148,14 @@ pub struct PodSpec {
     /// When a container's main process (its `command`) is started again after it exits.
     #[serde(default)]
     pub restart_policy: RestartPolicy,
+    /// The user and group its containers run as, unless a container says otherwise.
+    #[serde(default)]
+    pub security_context: Option<k8s_openapi::api::core::v1::PodSecurityContext>,
     pub containers: Vec<ContainerSpec>,
+    /// Debug containers added to the running pod (`pods/ephemeralcontainers`); never
+    /// removed or changed, never restarted.
+    #[serde(default)]
+    pub ephemeral_containers: Vec<ContainerSpec>,
 }
 
 impl PodSpec {
@@ -151,20 +165,117 @@ impl PodSpec {
         let pod = &self.name;
         match requested {
             Some(name) => self
-                .containers
-                .iter()
+                .all_containers()
                 .find(|c| c.name == name)
                 .ok_or_else(|| format!("container {name} is not valid for pod {pod}")),
             None if self.containers.len() == 1 => Ok(&self.containers[0]),
             None => {
-                let names: Vec<&str> = self.containers.iter().map(|c| c.name.as_str()).collect();
-                Err(format!(
+                let names = |list: &[ContainerSpec]| {
+                    list.iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let mut text = format!(
                     "a container name must be specified for pod {pod}, choose one of: [{}]",
-                    names.join(" ")
-                ))
+                    names(&self.containers)
+                );
+                if !self.ephemeral_containers.is_empty() {
+                    text += &format!(
+                        " or one of the ephemeral containers: [{}]",
+                        names(&self.ephemeral_containers)
+                    );
+                }
+                Err(text)
             }
         }
     }
+
+    /// Its containers, then its ephemeral containers.
+    pub fn all_containers(&self) -> impl Iterator<Item = &ContainerSpec> {
+        self.containers.iter().chain(&self.ephemeral_containers)
+    }
+
+    pub fn all_containers_mut(&mut self) -> impl Iterator<Item = &mut ContainerSpec> {
+        self.containers
+            .iter_mut()
+            .chain(self.ephemeral_containers.iter_mut())
+    }
+
+    /// The user, group and capabilities a container's processes run with, as a
+    /// container runtime derives them from the security contexts.
+    pub fn credentials(&self, container: &ContainerSpec) -> Credentials {
+        let pod = self.security_context.as_ref();
+        let own = container.security_context.as_ref();
+        let pick = |c: Option<i64>, p: Option<i64>| c.or(p).and_then(|id| u32::try_from(id).ok());
+        let uid = pick(
+            own.and_then(|s| s.run_as_user),
+            pod.and_then(|s| s.run_as_user),
+        )
+        .unwrap_or(0);
+        let gid = pick(
+            own.and_then(|s| s.run_as_group),
+            pod.and_then(|s| s.run_as_group),
+        )
+        .unwrap_or(0);
+        let caps = own.and_then(|s| s.capabilities.as_ref());
+        let listed = |list: Option<&Vec<String>>| -> Vec<String> {
+            list.into_iter()
+                .flatten()
+                .map(|c| c.trim_start_matches("CAP_").to_ascii_lowercase())
+                .collect()
+        };
+        let (add, drop) = (
+            listed(caps.and_then(|c| c.add.as_ref())),
+            listed(caps.and_then(|c| c.drop.as_ref())),
+        );
+        let mut capabilities: Vec<String> = if drop.iter().any(|c| c == "all") {
+            Vec::new()
+        } else {
+            DEFAULT_CAPABILITIES
+                .iter()
+                .map(|c| c.to_string())
+                .filter(|c| !drop.contains(c))
+                .collect()
+        };
+        for cap in add.into_iter().filter(|c| c != "all") {
+            if !capabilities.contains(&cap) {
+                capabilities.push(cap);
+            }
+        }
+        Credentials {
+            uid,
+            gid,
+            capabilities,
+        }
+    }
+}
+
+/// The capabilities a container runtime (containerd, CRI-O) gives a container by default.
+pub const DEFAULT_CAPABILITIES: &[&str] = &[
+    "chown",
+    "dac_override",
+    "fsetid",
+    "fowner",
+    "mknod",
+    "net_raw",
+    "setgid",
+    "setuid",
+    "setfcap",
+    "setpcap",
+    "net_bind_service",
+    "sys_chroot",
+    "kill",
+    "audit_write",
+];
+
+/// Who a container's processes are: user, group, and capabilities (lower case, no
+/// `cap_` prefix).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Credentials {
+    pub uid: u32,
+    pub gid: u32,
+    pub capabilities: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -241,6 +352,12 @@ pub struct ContainerSpec {
     /// The main process runs on a terminal (`kubectl attach -t`).
     #[serde(default)]
     pub tty: bool,
+    /// Its user, group and capabilities.
+    #[serde(default)]
+    pub security_context: Option<k8s_openapi::api::core::v1::SecurityContext>,
+    /// An ephemeral container's target: it shares that container's process namespace.
+    #[serde(default)]
+    pub target_container_name: Option<String>,
     #[serde(default)]
     pub state: ContainerState,
     /// Reason for a waiting or terminated container, e.g. `CrashLoopBackOff`.
@@ -364,6 +481,34 @@ impl ClusterSpec {
         }
         let mut seen = std::collections::BTreeSet::new();
         for c in &pod.containers {
+            if c.target_container_name.is_some() {
+                return Err(format!(
+                    "pod {:?}, container {:?}: only ephemeral containers have a targetContainerName",
+                    pod.name, c.name
+                ));
+            }
+        }
+        for c in &pod.ephemeral_containers {
+            if let Some(target) = &c.target_container_name
+                && !pod.containers.iter().any(|t| &t.name == target)
+            {
+                return Err(format!(
+                    "pod {:?}, ephemeral container {:?}: target container {target:?} is not in the pod",
+                    pod.name, c.name
+                ));
+            }
+        }
+        for c in &pod.ephemeral_containers {
+            names::validate_label(&c.name)
+                .map_err(|e| format!("pod {:?}, container {:?}: {e}", pod.name, c.name))?;
+            if !seen.insert(c.name.as_str()) {
+                return Err(format!(
+                    "pod {:?} has two containers named {:?}",
+                    pod.name, c.name
+                ));
+            }
+        }
+        for c in &pod.containers {
             names::validate_label(&c.name)
                 .map_err(|e| format!("pod {:?}, container {:?}: {e}", pod.name, c.name))?;
             if !seen.insert(c.name.as_str()) {
@@ -385,6 +530,20 @@ impl ClusterSpec {
     /// The first pod of this name, in any namespace.
     pub fn pod(&self, name: &str) -> Option<&PodSpec> {
         self.pods.iter().find(|p| p.name == name)
+    }
+
+    /// The command of an image's containers that name none.
+    pub fn default_command_of(&self, image: &str) -> Vec<String> {
+        let image = self.images.get(image);
+        if let Some(spec) = image.filter(|i| !i.command.is_empty()) {
+            return spec.command.clone();
+        }
+        let command: &[&str] = match image.map(|i| i.rootfs) {
+            Some(RootfsKind::Distroless) => &[crate::runtime::rootfs::DISTROLESS_PROGRAM],
+            Some(RootfsKind::Host) => &["bash"],
+            _ => &["sh"],
+        };
+        command.iter().map(|s| s.to_string()).collect()
     }
 
     pub fn rootfs_of(&self, image: &str) -> RootfsKind {

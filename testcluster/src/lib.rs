@@ -14,6 +14,7 @@
 mod api;
 mod cluster;
 pub mod config;
+mod ephemeral;
 mod exec;
 pub mod kubeconfig;
 pub mod kubelet;

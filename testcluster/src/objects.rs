@@ -5,8 +5,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{
     Container, ContainerState as K8sContainerState, ContainerStateRunning,
-    ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, EnvVar, Namespace,
-    NamespaceStatus, Pod, PodCondition, PodIP, PodSpec as K8sPodSpec, PodStatus,
+    ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, EnvVar, EphemeralContainer,
+    Namespace, NamespaceStatus, Pod, PodCondition, PodIP, PodSpec as K8sPodSpec, PodStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
@@ -45,6 +45,13 @@ pub fn pod(spec: &PodSpec, now: Timestamp) -> Pod {
         .containers
         .iter()
         .map(|c| container_status(spec, c, started))
+        .collect();
+    let ephemeral: Vec<EphemeralContainer> =
+        spec.ephemeral_containers.iter().map(ephemeral).collect();
+    let ephemeral_statuses: Vec<ContainerStatus> = spec
+        .ephemeral_containers
+        .iter()
+        .map(ephemeral_status)
         .collect();
     let all_ready = spec.containers.iter().all(|c| c.ready && c.running());
     let phase = phase(spec);
@@ -87,6 +94,8 @@ pub fn pod(spec: &PodSpec, now: Timestamp) -> Pod {
         },
         spec: Some(K8sPodSpec {
             containers,
+            ephemeral_containers: (!ephemeral.is_empty()).then_some(ephemeral),
+            security_context: Some(spec.security_context.clone().unwrap_or_default()),
             node_name: spec.node.clone(),
             restart_policy: Some(spec.restart_policy.as_str().into()),
             dns_policy: Some("ClusterFirst".into()),
@@ -105,10 +114,44 @@ pub fn pod(spec: &PodSpec, now: Timestamp) -> Pod {
             pod_ips: scheduled.then(|| vec![PodIP { ip: ip.clone() }]),
             start_time: scheduled.then_some(Time(started)),
             container_statuses: scheduled.then_some(statuses),
+            ephemeral_container_statuses: (scheduled && !ephemeral_statuses.is_empty())
+                .then_some(ephemeral_statuses),
             qos_class: Some("BestEffort".into()),
             ..Default::default()
         }),
     }
+}
+
+pub fn ephemeral(spec: &ContainerSpec) -> EphemeralContainer {
+    let c = container(spec);
+    EphemeralContainer {
+        name: c.name,
+        image: c.image,
+        image_pull_policy: c.image_pull_policy,
+        command: c.command,
+        stdin: c.stdin,
+        tty: c.tty,
+        env: c.env,
+        security_context: c.security_context,
+        termination_message_path: c.termination_message_path,
+        termination_message_policy: c.termination_message_policy,
+        target_container_name: spec.target_container_name.clone(),
+        ..Default::default()
+    }
+}
+
+/// An ephemeral container's status: never ready, never restarted.
+fn ephemeral_status(c: &ContainerSpec) -> ContainerStatus {
+    let image_id = format!(
+        "{}@sha256:{}",
+        image_repo(&c.image),
+        hex_digest(&[&c.image], 64)
+    );
+    let live = c.live.clone().unwrap_or_else(Live::creating);
+    let mut status = live_status(c, &live, image_id);
+    status.ready = false;
+    status.last_state = Some(Default::default());
+    status
 }
 
 fn container(spec: &ContainerSpec) -> Container {
@@ -129,6 +172,7 @@ fn container(spec: &ContainerSpec) -> Container {
         stdin: spec.stdin.then_some(true),
         tty: spec.tty.then_some(true),
         env: (!env.is_empty()).then_some(env),
+        security_context: spec.security_context.clone(),
         termination_message_path: Some("/dev/termination-log".into()),
         termination_message_policy: Some("File".into()),
         ..Default::default()

@@ -2,20 +2,15 @@
 //! clusters: the testcluster as the API server (kubectl 1.32, kube-rs) and the real
 //! kube-apiserver with the testcluster as its node (kubectl 1.37, kube-rs).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::{AsyncBufReadExt, SinkExt, StreamExt};
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use kube::api::{Api, AttachParams, LogParams, TerminalSize};
-use testcluster::{ClusterSpec, Config, PodSpec, TestCluster};
-use testenv::{ControlPlane, User};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// One of the two clusters, with the pods a test made in its own namespace.
-enum Side {
-    Test(TestCluster),
-    Real(&'static ControlPlane),
-}
+mod both;
+use both::{Side, wait_for};
 
 const PODS: &str = r#"
 - name: crasher
@@ -59,75 +54,6 @@ const PODS: &str = r#"
       stdin: true
 "#;
 
-fn pods(namespace: &str) -> Vec<PodSpec> {
-    serde_yaml::from_str(&PODS.replace("namespace: NS", &format!("namespace: {namespace}")))
-        .unwrap()
-}
-
-impl Side {
-    async fn start(real: bool, namespace: &str) -> Self {
-        if real {
-            let cp = ControlPlane::shared()
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            cp.namespace(namespace).await.unwrap();
-            for pod in pods(namespace) {
-                cp.create_pod(&pod).await.unwrap();
-            }
-            return Side::Real(cp);
-        }
-        let mut spec = ClusterSpec::demo();
-        spec.namespaces
-            .push(serde_yaml::from_str(&format!("name: {namespace}")).unwrap());
-        spec.pods.extend(pods(namespace));
-        Side::Test(TestCluster::start(Config::new(spec)).await.unwrap())
-    }
-
-    async fn admin(&self) -> kube::Client {
-        match self {
-            Side::Test(tc) => {
-                let kubeconfig = kube::config::Kubeconfig::from_yaml(tc.kubeconfig_yaml()).unwrap();
-                let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-                    .await
-                    .unwrap();
-                kube::Client::try_from(config).unwrap()
-            }
-            Side::Real(cp) => cp.client(User::Admin).await.unwrap(),
-        }
-    }
-
-    /// The machine's kubectl 1.32 on the testcluster, kubectl 1.37 on the real one.
-    fn kubectl(&self, args: &[&str]) -> tokio::process::Command {
-        let mut command = match self {
-            Side::Test(tc) => {
-                let mut command = tokio::process::Command::new("kubectl");
-                command.arg("--kubeconfig").arg(tc.kubeconfig_path());
-                command
-            }
-            Side::Real(cp) => cp.kubectl(User::Admin),
-        };
-        command
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true);
-        command
-    }
-
-    async fn kubectl_output(&self, args: &[&str]) -> (String, String, bool) {
-        let out = tokio::time::timeout(Duration::from_secs(30), self.kubectl(args).output())
-            .await
-            .expect("kubectl within 30 s")
-            .unwrap();
-        (
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-            out.status.success(),
-        )
-    }
-}
-
 async fn status_of(pods: &Api<Pod>, name: &str) -> (String, ContainerStatus) {
     let pod = pods.get(name).await.unwrap();
     let status = pod.status.unwrap_or_default();
@@ -140,17 +66,6 @@ async fn status_of(pods: &Api<Pod>, name: &str) -> (String, ContainerStatus) {
     (status.phase.unwrap_or_default(), container)
 }
 
-async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within 30 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// A container that exits at once: restarted at once, then held in CrashLoopBackOff, its
 /// last end reported, its current and previous logs readable.
 async fn crash_loop(real: bool) {
@@ -159,7 +74,7 @@ async fn crash_loop(real: bool) {
     } else {
         "logs-crash"
     };
-    let side = Side::start(real, ns).await;
+    let side = Side::start(real, ns, PODS).await;
     let pods: Api<Pod> = Api::namespaced(side.admin().await, ns);
     let status = wait_for("CrashLoopBackOff", async || {
         let (_, c) = status_of(&pods, "crasher").await;
@@ -220,7 +135,7 @@ async fn follow_and_options(real: bool) {
     } else {
         "logs-follow"
     };
-    let side = Side::start(real, ns).await;
+    let side = Side::start(real, ns, PODS).await;
     let pods: Api<Pod> = Api::namespaced(side.admin().await, ns);
     wait_for("printer running", async || {
         let (phase, c) = status_of(&pods, "printer").await;
@@ -335,7 +250,7 @@ async fn follow_and_options(real: bool) {
 /// stays readable.
 async fn run_once(real: bool) {
     let ns = if real { "logs-once-real" } else { "logs-once" };
-    let side = Side::start(real, ns).await;
+    let side = Side::start(real, ns, PODS).await;
     let pods: Api<Pod> = Api::namespaced(side.admin().await, ns);
     let status = wait_for("Succeeded", async || {
         let (phase, c) = status_of(&pods, "once").await;
@@ -373,7 +288,7 @@ async fn read_until(stdout: &mut (impl tokio::io::AsyncRead + Unpin), needle: &s
 /// leaves it running, and stdin without a terminal through kubectl.
 async fn attach(real: bool) {
     let ns = if real { "attach-real" } else { "attach" };
-    let side = Side::start(real, ns).await;
+    let side = Side::start(real, ns, PODS).await;
     let pods: Api<Pod> = Api::namespaced(side.admin().await, ns);
     for name in ["repl", "echo"] {
         wait_for("running", async || {

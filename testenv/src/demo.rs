@@ -236,6 +236,9 @@ fn pod_object(pod: &PodSpec, node: &str) -> Pod {
                 container["stdin"] = json!(c.stdin);
                 container["tty"] = json!(c.tty);
             }
+            if let Some(context) = &c.security_context {
+                container["securityContext"] = json!(context);
+            }
             container
         })
         .collect();
@@ -245,6 +248,9 @@ fn pod_object(pod: &PodSpec, node: &str) -> Pod {
     });
     if pod.node.is_some() {
         spec["nodeName"] = json!(node);
+    }
+    if let Some(context) = &pod.security_context {
+        spec["securityContext"] = json!(context);
     }
     serde_json::from_value(json!({
         "metadata": {

@@ -95,7 +95,10 @@ pub async fn core_resources() -> Json<Value> {
         "resources": [
             resource("namespaces", "Namespace", false, &["get", "list", "watch"], &["ns"]),
             resource("pods", "Pod", true, &["get", "list", "watch"], &["po"]),
+            resource("pods/attach", "PodAttachOptions", true, &["create", "get"], &[]),
+            resource("pods/ephemeralcontainers", "Pod", true, &["get", "patch", "update"], &[]),
             resource("pods/exec", "PodExecOptions", true, &["create", "get"], &[]),
+            resource("pods/log", "Pod", true, &["get"], &[]),
         ],
     }))
 }

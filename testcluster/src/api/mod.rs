@@ -94,6 +94,17 @@ pub fn router(cluster: Arc<Cluster>) -> Router {
             get(resources::log).fallback(method_not_allowed),
         )
         .route(
+            "/api/v1/namespaces/{ns}/pods/{name}/status",
+            get(resources::get_pod_status).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{name}/ephemeralcontainers",
+            get(crate::ephemeral::get)
+                .patch(crate::ephemeral::patch)
+                .put(crate::ephemeral::put)
+                .fallback(method_not_allowed),
+        )
+        .route(
             "/api/v1/namespaces/{ns}/pods/{name}/{sub}",
             any(method_not_allowed),
         )

@@ -255,6 +255,30 @@ pub async fn get_pod(
     ))
 }
 
+/// `pods/NAME/status`: the same object, under the `pods/status` right.
+pub async fn get_pod_status(
+    State(cluster): State<Arc<Cluster>>,
+    Extension(who): Extension<Identity>,
+    Path((ns, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    cluster.policy().check(
+        &who,
+        &Attributes {
+            verb: "get",
+            resource: "pods",
+            subresource: Some("status"),
+            api_group: "",
+            namespace: Some(&ns),
+            name: Some(&name),
+        },
+    )?;
+    let object = cluster
+        .store
+        .get(Kind::Pod, &ns, &name)
+        .ok_or_else(|| ApiError::not_found("pods", &name))?;
+    Ok(json_response((*object).clone()))
+}
+
 fn single(object: &Value, kind: Kind, as_table: bool) -> Response {
     if !as_table {
         return json_response(object.clone());

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Container, Pod};
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
 use kube::runtime::watcher::{self, Event};
@@ -189,37 +189,27 @@ fn local_spec(pod: &Pod, local: &Cluster) -> Result<PodSpec, String> {
     let containers = spec
         .containers
         .iter()
-        .map(|c| {
-            let image = c.image.clone().unwrap_or_default();
-            if !local.spec.images.contains_key(&image) {
-                let known: Vec<&str> = local.spec.images.keys().map(String::as_str).collect();
-                return Err(format!(
-                    "image {image:?} is not on this node; it runs {}",
-                    known.join(", ")
-                ));
-            }
-            let mut command = c.command.clone().unwrap_or_default();
-            command.extend(c.args.clone().unwrap_or_default());
-            let env = c
-                .env
-                .iter()
-                .flatten()
-                .filter_map(|e| Some((e.name.clone(), e.value.clone()?)))
-                .collect();
-            Ok(ContainerSpec {
-                name: c.name.clone(),
-                image,
-                command,
-                env,
-                stdin: c.stdin.unwrap_or(false),
-                tty: c.tty.unwrap_or(false),
-                state: ContainerState::Running,
-                reason: None,
-                exit_code: None,
-                ready: true,
-                restarts: 0,
-                live: None,
-            })
+        .map(|c| local_container(c, local, true))
+        .collect::<Result<Vec<_>, String>>()?;
+    let ephemeral_containers = spec
+        .ephemeral_containers
+        .iter()
+        .flatten()
+        .map(|e| {
+            let as_container = Container {
+                name: e.name.clone(),
+                image: e.image.clone(),
+                command: e.command.clone(),
+                args: e.args.clone(),
+                env: e.env.clone(),
+                stdin: e.stdin,
+                tty: e.tty,
+                security_context: e.security_context.clone(),
+                ..Default::default()
+            };
+            let mut local = local_container(&as_container, local, false)?;
+            local.target_container_name = e.target_container_name.clone();
+            Ok(local)
         })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(PodSpec {
@@ -236,7 +226,50 @@ fn local_spec(pod: &Pod, local: &Cluster) -> Result<PodSpec, String> {
             Some("OnFailure") => RestartPolicy::OnFailure,
             _ => RestartPolicy::Always,
         },
+        security_context: spec.security_context.clone(),
         containers,
+        ephemeral_containers,
+    })
+}
+
+/// A container as the runtime runs it; an unknown image is an error for the pod unless
+/// `known_image` is false (an ephemeral container's status says it instead).
+fn local_container(
+    c: &Container,
+    local: &Cluster,
+    known_image: bool,
+) -> Result<ContainerSpec, String> {
+    let image = c.image.clone().unwrap_or_default();
+    if known_image && !local.spec.images.contains_key(&image) {
+        let known: Vec<&str> = local.spec.images.keys().map(String::as_str).collect();
+        return Err(format!(
+            "image {image:?} is not on this node; it runs {}",
+            known.join(", ")
+        ));
+    }
+    let mut command = c.command.clone().unwrap_or_default();
+    command.extend(c.args.clone().unwrap_or_default());
+    let env = c
+        .env
+        .iter()
+        .flatten()
+        .filter_map(|e| Some((e.name.clone(), e.value.clone()?)))
+        .collect();
+    Ok(ContainerSpec {
+        name: c.name.clone(),
+        image,
+        command,
+        env,
+        stdin: c.stdin.unwrap_or(false),
+        tty: c.tty.unwrap_or(false),
+        security_context: c.security_context.clone(),
+        target_container_name: None,
+        state: ContainerState::Running,
+        reason: None,
+        exit_code: None,
+        ready: true,
+        restarts: 0,
+        live: None,
     })
 }
 

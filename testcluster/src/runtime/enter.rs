@@ -12,12 +12,62 @@ pub struct Container {
     root: OwnedFd,
 }
 
-/// Raw descriptors, copied into the forked child (no allocation happens there).
+/// Raw descriptors and credentials, copied into the forked child (no allocation
+/// happens there).
 #[derive(Clone, Copy)]
 pub struct RawContainer {
     namespaces: [(libc::c_int, libc::c_int); 4],
     root: libc::c_int,
+    uid: libc::uid_t,
+    gid: libc::gid_t,
+    /// The capabilities kept, one bit per capability number.
+    capabilities: u64,
 }
+
+/// Capability names by number, as in `linux/capability.h`.
+const CAPABILITIES: &[&str] = &[
+    "chown",
+    "dac_override",
+    "dac_read_search",
+    "fowner",
+    "fsetid",
+    "kill",
+    "setgid",
+    "setuid",
+    "setpcap",
+    "linux_immutable",
+    "net_bind_service",
+    "net_broadcast",
+    "net_admin",
+    "net_raw",
+    "ipc_lock",
+    "ipc_owner",
+    "sys_module",
+    "sys_rawio",
+    "sys_chroot",
+    "sys_ptrace",
+    "sys_pacct",
+    "sys_admin",
+    "sys_boot",
+    "sys_nice",
+    "sys_resource",
+    "sys_time",
+    "sys_tty_config",
+    "mknod",
+    "lease",
+    "audit_write",
+    "audit_control",
+    "setfcap",
+    "mac_override",
+    "mac_admin",
+    "syslog",
+    "wake_alarm",
+    "block_suspend",
+    "audit_read",
+    "perfmon",
+    "bpf",
+    "checkpoint_restore",
+];
 
 impl Container {
     pub fn open(pid1: i32) -> io::Result<Self> {
@@ -47,16 +97,48 @@ impl Container {
         Ok(Self { namespaces, root })
     }
 
-    pub fn raw(&self) -> RawContainer {
+    pub fn raw(&self, credentials: &crate::config::Credentials) -> RawContainer {
         let mut namespaces = [(0, 0); 4];
         for (slot, (fd, flag)) in namespaces.iter_mut().zip(&self.namespaces) {
             *slot = (fd.as_raw_fd(), *flag);
         }
+        let capabilities = credentials
+            .capabilities
+            .iter()
+            .filter_map(|name| CAPABILITIES.iter().position(|c| c == name))
+            .fold(0u64, |mask, number| mask | 1 << number);
         RawContainer {
             namespaces,
             root: self.root.as_raw_fd(),
+            uid: credentials.uid,
+            gid: credentials.gid,
+            capabilities,
         }
     }
+}
+
+/// Drops the capabilities the container does not have, then takes its user and group.
+///
+/// # Safety
+/// Only async-signal-safe calls, as `enter`.
+unsafe fn become_container_user(container: &RawContainer) -> io::Result<()> {
+    // SAFETY: plain syscalls.
+    unsafe {
+        for number in 0..64u64 {
+            if container.capabilities & (1 << number) == 0
+                && libc::prctl(libc::PR_CAPBSET_DROP, number as libc::c_ulong, 0, 0, 0) != 0
+                && *libc::__errno_location() != libc::EINVAL
+            {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        if container.uid != 0 || container.gid != 0 {
+            check(libc::setgroups(1, &container.gid))?;
+            check(libc::setgid(container.gid))?;
+            check(libc::setuid(container.uid))?;
+        }
+    }
+    Ok(())
 }
 
 fn check(rc: libc::c_int) -> io::Result<()> {
@@ -90,7 +172,7 @@ pub unsafe fn enter(container: RawContainer, tty: bool) -> io::Result<()> {
                 if tty {
                     check(libc::ioctl(0, libc::TIOCSCTTY, 0))?;
                 }
-                Ok(())
+                become_container_user(&container)
             }
             child => {
                 // Drop everything but stdio, including the spawner's exec-status pipe, so

@@ -23,7 +23,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{RestartPolicy, RootfsKind};
+use crate::config::{Credentials, RestartPolicy, RootfsKind};
 pub use logs::{LogFile, ReadOptions};
 pub use main_io::MainIo;
 pub use procs::ProcessInfo;
@@ -35,8 +35,8 @@ const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 /// container main processes, it does not reap orphans; zombies are never listed.
 const IDLE_MAIN: &[&str] = &["sleep", "infinity"];
 const INIT_SCRIPT: &str = r#"set -e
-root=$1 name=$2 kind=$3 stdio=$4
-shift 4
+root=$1 name=$2 kind=$3 stdio=$4 user=$5 caps=$6
+shift 6
 printf '%s' "$name" > /proc/sys/kernel/hostname
 mount -t proc proc "$root/proc"
 for dev in null zero full tty random urandom; do mount --bind "/dev/$dev" "$root/dev/$dev"; done
@@ -48,10 +48,17 @@ if [ "$kind" = host ]; then
   done
 fi
 echo ready
+# The runtime's capabilities only, then the container's user (chroot needs its own).
+if [ "$user" = 0:0 ]; then
+  set -- setpriv --bounding-set "$caps" --inh-caps -all chroot "$root" "$@"
+else
+  set -- setpriv --bounding-set "$caps,+setuid,+setgid" --inh-caps -all \
+    chroot --userspec="$user" --groups="${user#*:}" "$root" "$@"
+fi
 case "$stdio" in
-  tty) exec setsid -c chroot "$root" "$@" ;;
-  stdin) exec chroot "$root" "$@" ;;
-  *) exec chroot "$root" "$@" </dev/null ;;
+  tty) exec setsid -c "$@" ;;
+  stdin) exec "$@" ;;
+  *) exec "$@" </dev/null ;;
 esac
 "#;
 
@@ -75,6 +82,10 @@ pub struct ContainerTarget {
     pub stdin: bool,
     /// The main process runs on a terminal.
     pub tty: bool,
+    /// Who its processes run as.
+    pub credentials: Credentials,
+    /// An ephemeral container's target, whose process namespace it joins.
+    pub shares_processes_with: Option<ContainerKey>,
 }
 
 impl ContainerTarget {
@@ -162,6 +173,8 @@ struct Container {
     logs: Mutex<std::collections::VecDeque<(String, Arc<LogFile>)>>,
     /// The running main process's stdio, for attached clients.
     main_io: Mutex<Option<Arc<MainIo>>>,
+    /// An ephemeral container's target's instance, whose process namespace it joins.
+    shares_processes_with: Option<Arc<tokio::sync::Mutex<Option<Init>>>>,
 }
 
 /// What starting a container needs, shared with its supervisor.
@@ -247,6 +260,10 @@ impl Runtime {
             "{}_{}_{}_{id}",
             target.key.namespace, target.key.pod, target.key.container
         );
+        let shared = target.shares_processes_with.as_ref().and_then(|key| {
+            let other = containers.get(key)?;
+            (other.target.pod_uid == target.pod_uid).then(|| other.init.clone())
+        });
         let container = Arc::new(Container {
             target: target.clone(),
             root: self.starter.dir.join("containers").join(dir_name),
@@ -256,6 +273,7 @@ impl Runtime {
             supervised: Default::default(),
             logs: Default::default(),
             main_io: Default::default(),
+            shares_processes_with: shared,
         });
         if let Some(old) = containers.insert(target.key.clone(), container.clone()) {
             old.stop();
@@ -280,6 +298,37 @@ impl Runtime {
         };
         let starter = self.starter.clone();
         tokio::spawn(supervise::run(starter, container, first, policy, report));
+    }
+
+    /// Runs an ephemeral container's main process once, in the process namespace of
+    /// `shared` (its target, started first if it idles until an exec).
+    pub fn start_ephemeral(
+        &self,
+        target: &ContainerTarget,
+        shared: Option<&ContainerTarget>,
+        report: Report,
+    ) {
+        let other = shared.map(|t| self.container(t));
+        let container = self.container(target);
+        if container
+            .supervised
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            return;
+        }
+        let Ok(first) = container.init.clone().try_lock_owned() else {
+            return;
+        };
+        let starter = self.starter.clone();
+        tokio::spawn(async move {
+            if let Some(other) = other
+                && !other.supervised.load(std::sync::atomic::Ordering::Acquire)
+                && let Err(e) = starter.ensure_started(&other).await
+            {
+                tracing::warn!(container = ?other.target.key, "target did not start: {e}");
+            }
+            supervise::run(starter, container, first, RestartPolicy::Never, report).await;
+        });
     }
 
     /// The stdio of a container's running main process (of this pod), to attach to.
@@ -390,7 +439,7 @@ impl Runtime {
             })?),
             None => None,
         };
-        let raw = joined.as_ref().map(enter::Container::raw);
+        let raw = joined.as_ref().map(|j| j.raw(&target.credentials));
         let mut cmd = Command::new(program);
         cmd.args(&argv[1..]);
         cmd.env_clear()
@@ -620,14 +669,23 @@ impl Starter {
             _ => None,
         };
         let key = &container.target.key;
+        let credentials = &container.target.credentials;
         let kind = match container.target.rootfs {
             RootfsKind::Host => "host",
             RootfsKind::Busybox => "busybox",
+            RootfsKind::Distroless => "distroless",
+        };
+        // An ephemeral container joins its target's process namespace, as `ps` there shows.
+        let target_pids = match &container.shares_processes_with {
+            Some(target) => Some(target_pid_namespace(target).await?),
+            None => None,
         };
         let mut child = Command::new("unshare");
+        if target_pids.is_none() {
+            child.arg("--pid");
+        }
         child
             .args([
-                "--pid",
                 "--mount",
                 "--uts",
                 "--ipc",
@@ -645,6 +703,8 @@ impl Starter {
                 MainStdio::Stdin => "stdin",
                 MainStdio::Tty => "tty",
             })
+            .arg(format!("{}:{}", credentials.uid, credentials.gid))
+            .arg(bounding_set(&credentials.capabilities))
             .args(main)
             .env_clear()
             .env("PATH", PATH)
@@ -676,8 +736,14 @@ impl Starter {
         // when the thread that started it ends, and `--kill-child` takes the container with
         // it. Started from the runtime's threads, which live as long as the runtime.
         // SAFETY: prctl is async-signal-safe; nothing is allocated between fork and exec.
+        let join = target_pids.as_ref().map(std::os::fd::AsRawFd::as_raw_fd);
         unsafe {
-            child.pre_exec(|| {
+            child.pre_exec(move || {
+                if let Some(fd) = join
+                    && libc::setns(fd, libc::CLONE_NEWPID) != 0
+                {
+                    return Err(io::Error::last_os_error());
+                }
                 nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(io::Error::from)
             });
         }
@@ -740,6 +806,35 @@ impl Starter {
             pty: terminal,
         })
     }
+}
+
+/// The process namespace of a running target container's instance.
+async fn target_pid_namespace(
+    target: &tokio::sync::Mutex<Option<Init>>,
+) -> io::Result<std::fs::File> {
+    let pid1 = target
+        .lock()
+        .await
+        .as_ref()
+        .map(|init| init.pid1)
+        .filter(|pid| *pid > 1)
+        .ok_or_else(|| io::Error::other("its target container is not running"))?;
+    std::fs::File::open(format!("/proc/{pid1}/ns/pid"))
+        .map_err(|e| io::Error::other(format!("its target container is gone: {e}")))
+}
+
+/// setpriv's `--bounding-set` for these capabilities; chroot itself needs sys_chroot.
+fn bounding_set(capabilities: &[String]) -> String {
+    let mut set = String::from("-all");
+    for cap in capabilities
+        .iter()
+        .map(String::as_str)
+        .chain(["sys_chroot"])
+    {
+        set.push_str(",+");
+        set.push_str(cap);
+    }
+    set
 }
 
 /// Reads a terminal up to the init's "ready" line; returns what came after it.

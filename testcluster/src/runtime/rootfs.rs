@@ -43,7 +43,43 @@ pub fn build(root: &Path, kind: RootfsKind, shared_busybox: &Path) -> io::Result
     match kind {
         RootfsKind::Host => build_host(root),
         RootfsKind::Busybox => build_busybox(root, shared_busybox),
+        RootfsKind::Distroless => build_distroless(root),
     }
+}
+
+/// The distroless image's only program, built with the crate (empty when it could not be).
+const DISTROLESS_SERVER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/distroless-server"));
+/// Where a distroless tree holds it.
+pub const DISTROLESS_PROGRAM: &str = "/app/server";
+
+fn build_distroless(root: &Path) -> io::Result<()> {
+    if DISTROLESS_SERVER.is_empty() {
+        return Err(io::Error::other(
+            "the distroless demo program was not built (it needs gcc and libc6-dev)",
+        ));
+    }
+    for dir in ["app", "etc", "home/nonroot"] {
+        fs::create_dir_all(root.join(dir))?;
+    }
+    let program = root.join(DISTROLESS_PROGRAM.trim_start_matches('/'));
+    fs::write(&program, DISTROLESS_SERVER)?;
+    set_mode(&program, 0o755)?;
+    fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n\
+         nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
+    )?;
+    fs::write(
+        root.join("etc/group"),
+        "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n",
+    )?;
+    fs::write(
+        root.join("etc/os-release"),
+        "PRETTY_NAME=\"Distroless\"\nID=distroless\n",
+    )?;
+    // Only root may give it away; without isolation the tree is the caller's.
+    let _ = std::os::unix::fs::chown(root.join("home/nonroot"), Some(65532), Some(65532));
+    Ok(())
 }
 
 fn build_host(root: &Path) -> io::Result<()> {

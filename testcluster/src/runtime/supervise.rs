@@ -61,6 +61,18 @@ impl Live {
         }
     }
 
+    /// A container that cannot start, and why.
+    pub fn waiting(reason: &str, message: String) -> Self {
+        Live {
+            state: LiveState::Waiting {
+                reason: reason.into(),
+                message,
+            },
+            last: None,
+            restarts: 0,
+        }
+    }
+
     pub fn running(&self) -> bool {
         matches!(self.state, LiveState::Running { .. })
     }
