@@ -69,6 +69,9 @@ pub struct ContainerSummary {
     pub restarts: i32,
     /// Why a shell cannot be opened in this container; `None` when it can.
     pub not_connectable: Option<String>,
+    /// A debug (ephemeral) container's target: the container it was started beside.
+    #[serde(default)]
+    pub debug_of: Option<String>,
 }
 
 impl PodSummary {
@@ -184,6 +187,7 @@ mod tests {
                     ready: true,
                     restarts: 0,
                     not_connectable: None,
+                    debug_of: None,
                 })
                 .collect(),
             default_container: None,

@@ -28,6 +28,8 @@ const REQUIRED: &[RuleRef] = &[
     ("", "pods/exec", "create"),
     // A container's log, beside its terminal.
     ("", "pods/log", "get"),
+    // A debug container beside a container.
+    ("", "pods/ephemeralcontainers", "patch"),
     ("authorization.k8s.io", "selfsubjectaccessreviews", "create"),
     ("authentication.k8s.io", "selfsubjectreviews", "create"),
 ];

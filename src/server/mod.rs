@@ -45,6 +45,8 @@ pub struct AppState {
     /// The path prefix podterm is served under (`""` at the root).
     pub base_path: String,
     pub recordings: Option<Recordings>,
+    /// The images debug containers may use.
+    pub debug: Arc<cluster::debug::DebugImages>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

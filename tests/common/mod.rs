@@ -13,6 +13,7 @@ pub use cluster::Cluster;
 use futures::StreamExt;
 use podterm::protocol::ServerEvent;
 use podterm::server::cluster::clusters::Clusters;
+use podterm::server::cluster::debug::DebugImages;
 use podterm::server::relay::registry::{Sessions, Settings};
 use podterm::server::trail::admission::{Admissions, Limits};
 use podterm::server::trail::audit::Audit;
@@ -169,6 +170,7 @@ pub async fn start_with(options: Options) -> Fixture {
             dir: dir.path().join("casts"),
             with_input: false,
         }),
+        debug: Arc::new(DebugImages::new("busybox:1.36".into(), vec![])),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -30,6 +30,20 @@ pub async fn may_read_logs(cluster: &Cluster, namespace: &str, pod: &str) -> Res
     may(cluster, namespace, Some(pod), "log", &["get"], &what).await
 }
 
+/// Ok when the caller may `patch` pods/ephemeralcontainers of `pod` (add a debug container).
+pub async fn may_debug(cluster: &Cluster, namespace: &str, pod: &str) -> Result<(), Failure> {
+    let what = format!("add a debug container to pod {pod}");
+    may(
+        cluster,
+        namespace,
+        Some(pod),
+        "ephemeralcontainers",
+        &["patch"],
+        &what,
+    )
+    .await
+}
+
 /// Asks for each verb on `pods/SUBRESOURCE`; the first denial reads as "not allowed: you
 /// may not WHAT: the cluster denies VERB on pods/SUBRESOURCE (its reason)".
 async fn may(

@@ -37,6 +37,22 @@ impl Failure {
     }
 }
 
+/// A refused HTTP request: the status code for the reason, the sentence as the body.
+impl axum::response::IntoResponse for Failure {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::StatusCode;
+        let code = match self.reason {
+            ErrorReason::BadRequest | ErrorReason::NotRunning => StatusCode::BAD_REQUEST,
+            ErrorReason::Forbidden => StatusCode::FORBIDDEN,
+            ErrorReason::NotFound => StatusCode::NOT_FOUND,
+            ErrorReason::Unreachable => StatusCode::BAD_GATEWAY,
+            ErrorReason::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (code, self.message).into_response()
+    }
+}
+
 pub fn classify(error: &kube::Error) -> Failure {
     match error {
         kube::Error::Api(status) => {

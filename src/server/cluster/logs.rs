@@ -53,7 +53,7 @@ pub async fn handler(
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        Err(failure) => refusal(failure),
+        Err(failure) => failure.into_response(),
     }
 }
 
@@ -65,16 +65,7 @@ async fn stream(
     container: &str,
     query: LogQuery,
 ) -> Result<Body, Failure> {
-    use crate::names::{validate_label, validate_subdomain};
-    let invalid = |what: &str, name: &str, e: String| {
-        Failure::new(
-            ErrorReason::BadRequest,
-            format!("{what} {name:?} is not a valid name: {e}"),
-        )
-    };
-    validate_label(namespace).map_err(|e| invalid("namespace", namespace, e))?;
-    validate_subdomain(pod).map_err(|e| invalid("pod", pod, e))?;
-    validate_label(container).map_err(|e| invalid("container", container, e))?;
+    validate_names(namespace, pod, container)?;
     if query.tail.is_some_and(|n| n < 0) {
         return Err(Failure::new(
             ErrorReason::BadRequest,
@@ -125,13 +116,16 @@ async fn stream(
     Ok(Body::from_stream(chunks.take_until(stopping)))
 }
 
-fn refusal(failure: Failure) -> Response {
-    let code = match failure.reason {
-        ErrorReason::BadRequest | ErrorReason::NotRunning => StatusCode::BAD_REQUEST,
-        ErrorReason::Forbidden => StatusCode::FORBIDDEN,
-        ErrorReason::NotFound => StatusCode::NOT_FOUND,
-        ErrorReason::Unreachable => StatusCode::BAD_GATEWAY,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+/// Namespace, pod and container names as Kubernetes allows them; the error says which.
+pub fn validate_names(namespace: &str, pod: &str, container: &str) -> Result<(), Failure> {
+    use crate::names::{validate_label, validate_subdomain};
+    let invalid = |what: &str, name: &str, e: String| {
+        Failure::new(
+            ErrorReason::BadRequest,
+            format!("{what} {name:?} is not a valid name: {e}"),
+        )
     };
-    (code, failure.message).into_response()
+    validate_label(namespace).map_err(|e| invalid("namespace", namespace, e))?;
+    validate_subdomain(pod).map_err(|e| invalid("pod", pod, e))?;
+    validate_label(container).map_err(|e| invalid("container", container, e))
 }

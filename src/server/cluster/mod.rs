@@ -1,11 +1,12 @@
 //! Cluster access, as the person calling: contexts and clients (`clusters`), access
 //! reviews asked before acting (`access`), pod data (`pods`), the watches that keep pod
 //! lists current (`watch` with its caps, `pod_watch` for one of them) and the live feed
-//! built on them (`pod_feed`), containers' logs streamed (`logs`), and kube-rs errors in
-//! words (`kube_errors`).
+//! built on them (`pod_feed`), containers' logs streamed (`logs`), debug containers added
+//! beside a container (`debug`), and kube-rs errors in words (`kube_errors`).
 
 pub mod access;
 pub mod clusters;
+pub mod debug;
 pub mod kube_errors;
 pub mod logs;
 pub mod pod_feed;

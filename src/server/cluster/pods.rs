@@ -66,21 +66,43 @@ pub fn summarize(pod: &Pod) -> PodSummary {
         .unwrap_or_else(|| "Unknown".into());
     let terminating = pod.metadata.deletion_timestamp.is_some();
     let scheduled = spec.and_then(|s| s.node_name.as_ref()).is_some();
-    let containers: Vec<ContainerSummary> = spec
+    let summary =
+        |name: &str, image: Option<&String>, st: Option<&&ContainerStatus>| ContainerSummary {
+            name: name.to_string(),
+            image: image.cloned().unwrap_or_default(),
+            ready: st.is_some_and(|s| s.ready),
+            restarts: st.map_or(0, |s| s.restart_count),
+            not_connectable: why_not_connectable(st.copied(), scheduled, terminating),
+            debug_of: None,
+        };
+    let mut containers: Vec<ContainerSummary> = spec
         .map(|s| s.containers.as_slice())
         .unwrap_or_default()
         .iter()
         .map(|c| {
-            let st = statuses.iter().find(|s| s.name == c.name);
-            ContainerSummary {
-                name: c.name.clone(),
-                image: c.image.clone().unwrap_or_default(),
-                ready: st.is_some_and(|s| s.ready),
-                restarts: st.map_or(0, |s| s.restart_count),
-                not_connectable: why_not_connectable(st.copied(), scheduled, terminating),
-            }
+            summary(
+                &c.name,
+                c.image.as_ref(),
+                statuses.iter().find(|s| s.name == c.name),
+            )
         })
         .collect();
+    let total = containers.len() as u32;
+    let debug_statuses: Vec<&ContainerStatus> = status
+        .and_then(|s| s.ephemeral_container_statuses.as_ref())
+        .map(|v| v.iter().collect())
+        .unwrap_or_default();
+    for c in spec
+        .and_then(|s| s.ephemeral_containers.as_ref())
+        .into_iter()
+        .flatten()
+    {
+        let st = debug_statuses.iter().find(|s| s.name == c.name);
+        containers.push(ContainerSummary {
+            debug_of: c.target_container_name.clone(),
+            ..summary(&c.name, c.image.as_ref(), st)
+        });
+    }
     let mut reason = status
         .and_then(|s| s.reason.clone())
         .unwrap_or_else(|| phase.clone());
@@ -121,7 +143,7 @@ pub fn summarize(pod: &Pod) -> PodSummary {
         phase,
         status: reason,
         ready,
-        total: containers.len() as u32,
+        total,
         restarts: statuses.iter().map(|s| s.restart_count).sum(),
         age: created(pod)
             .map(|t| short_age(Timestamp::now().duration_since(t).as_secs()))

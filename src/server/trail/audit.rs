@@ -31,6 +31,20 @@ pub struct SessionFacts {
     pub start: String,
 }
 
+/// Who added which debug container to which pod, beside which container.
+#[derive(Debug)]
+pub struct DebugFacts<'a> {
+    pub user: &'a str,
+    pub groups: &'a [String],
+    pub from: &'a str,
+    pub context: &'a str,
+    pub namespace: &'a str,
+    pub pod: &'a str,
+    pub target: &'a str,
+    pub container: &'a str,
+    pub image: &'a str,
+}
+
 impl SessionFacts {
     fn to_json(&self, kind: &str) -> Value {
         json!({
@@ -118,6 +132,23 @@ impl Audit {
         line["bytes_in"] = json!(ending.bytes_in);
         line["bytes_out"] = json!(ending.bytes_out);
         self.write(line);
+    }
+
+    /// Someone added a debug (ephemeral) container to a pod: it stays in the pod's spec.
+    pub fn debug_container_added(&self, facts: &DebugFacts) {
+        self.write(json!({
+            "audit": "debug_container_added",
+            "user": facts.user,
+            "groups": facts.groups,
+            "from": facts.from,
+            "context": facts.context,
+            "namespace": facts.namespace,
+            "pod": facts.pod,
+            "target": facts.target,
+            "container": facts.container,
+            "image": facts.image,
+            "time": jiff::Timestamp::now().to_string(),
+        }));
     }
 
     /// A trusted proxy named someone podterm may not act as.

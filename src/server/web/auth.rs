@@ -221,8 +221,11 @@ pub async fn middleware(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    // A log follow holds a stream open: only our own pages may start one.
-    let streams = path.starts_with("/ws/") || path.starts_with("/api/logs/");
+    // A log follow holds a stream open, a debug container changes a pod: only our own
+    // pages may start one, whatever the credentials.
+    let streams = ["/ws/", "/api/logs/", "/api/debug/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
     if (by_cookie && unsafe_method || streams) && !auth.origin_allowed(request.headers(), peer.ip())
     {
         tracing::warn!(from = %from.address, %path, "refused a cross-origin request");

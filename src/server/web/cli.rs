@@ -176,6 +176,19 @@ pub struct Args {
     #[arg(long, env = "PODTERM_KEEP_PROCESSES")]
     pub keep_processes: bool,
 
+    /// The image of the debug containers podterm starts beside a container (its `sleep`
+    /// keeps it running; a shell in it is exec'd).
+    #[arg(long, env = "PODTERM_DEBUG_IMAGE", default_value = "busybox:1.36")]
+    pub debug_image: String,
+
+    /// Other images a person may choose for a debug container (comma-separated).
+    #[arg(
+        long = "debug-images",
+        env = "PODTERM_DEBUG_IMAGES",
+        value_delimiter = ','
+    )]
+    pub debug_images: Vec<String>,
+
     /// Write the audit trail (one JSON line per session start and end) to this file
     /// instead of standard error.
     #[arg(long, env = "PODTERM_AUDIT_LOG")]

@@ -12,7 +12,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell as page_shell};
 use crate::server::AppState;
-use crate::server::cluster::{logs, pod_feed};
+use crate::server::cluster::{debug, logs, pod_feed};
 use crate::server::relay::{exec, prestart};
 use crate::server::web::{admin, auth, base_path, headers, login, metrics};
 
@@ -35,6 +35,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/logs/{namespace}/{pod}/{container}",
             get(logs::handler),
+        )
+        .route(
+            "/api/debug/{namespace}/{pod}/{container}",
+            post(debug::handler),
         )
         .route("/admin/sessions", get(admin::list))
         .route("/admin/sessions/{id}", delete(admin::end))

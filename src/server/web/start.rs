@@ -8,6 +8,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use crate::server::cluster::clusters::Clusters;
+use crate::server::cluster::debug::DebugImages;
 use crate::server::relay::registry::{Sessions, Settings};
 use crate::server::trail::admission::{Admissions, Limits};
 use crate::server::trail::audit::Audit;
@@ -132,6 +133,10 @@ fn app_state(
             dir,
             with_input: args.record_input,
         }),
+        debug: Arc::new(DebugImages::new(
+            args.debug_image.clone(),
+            args.debug_images.clone(),
+        )),
     })
 }
 
