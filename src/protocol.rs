@@ -4,7 +4,7 @@
 //! upgrades to a WebSocket and starts a session; `resume=ID&offset=N` instead of commands
 //! re-attaches to a session of the same person that lost its connection less than the grace
 //! period ago, and `start=ID` claims the session the server started while it rendered the
-//! terminal's own page (the early start; see [`Attach`]). Binary messages carry terminal
+//! terminal's own page (the early start; see [`Join`]). Binary messages carry terminal
 //! bytes untouched (browser → server: stdin;
 //! server → browser: output). Text messages carry JSON: [`ClientMessage`] from the browser,
 //! [`ServerEvent`] from the server.
@@ -162,7 +162,7 @@ impl ServerEvent {
 
 /// Which session a connection attaches to, as its query says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attach {
+pub enum Join {
     /// A new session running the `command=` arguments (none: podterm's shell).
     Start,
     /// `resume=ID&offset=N`: an existing session, from this output offset.
@@ -174,26 +174,36 @@ pub enum Attach {
 }
 
 /// The path (under the site's base) of the exec WebSocket for a target; `command` only goes
-/// with [`Attach::Start`].
-pub fn exec_path(target: &Target, command: &[String], attach: &Attach) -> String {
+/// with [`Join::Start`].
+pub fn exec_path(target: &Target, command: &[String], join: &Join) -> String {
+    socket_path("exec", target, command, join)
+}
+
+/// The path of the attach WebSocket: a terminal on the container's main process (its
+/// stdin and output, as `kubectl attach -it`), with the same resume as an exec.
+pub fn attach_path(target: &Target, join: &Join) -> String {
+    socket_path("attach", target, &[], join)
+}
+
+fn socket_path(kind: &str, target: &Target, command: &[String], join: &Join) -> String {
     let mut query = Vec::new();
     if let Some(context) = &target.context {
         query.push(format!("context={}", encode(context)));
     }
-    match attach {
-        Attach::Start => {
+    match join {
+        Join::Start => {
             for arg in command {
                 query.push(format!("command={}", encode(arg)));
             }
         }
-        Attach::Resume { session, offset } => {
+        Join::Resume { session, offset } => {
             query.push(format!("resume={}", encode(session)));
             query.push(format!("offset={offset}"));
         }
-        Attach::Claim { session } => query.push(format!("start={}", encode(session))),
+        Join::Claim { session } => query.push(format!("start={}", encode(session))),
     }
     let mut path = format!(
-        "/ws/exec/{}/{}/{}",
+        "/ws/{kind}/{}/{}/{}",
         encode(&target.namespace),
         encode(&target.pod),
         encode(&target.container)
@@ -338,19 +348,29 @@ mod tests {
             exec_path(
                 &target("ns", "pod", "c", Some("a b@x")),
                 &["sh".into(), "-c".into(), "echo &".into()],
-                &Attach::Start
+                &Join::Start
             ),
             "/ws/exec/ns/pod/c?context=a%20b%40x&command=sh&command=-c&command=echo%20%26"
         );
         assert_eq!(
-            exec_path(&target("ns", "p", "c", None), &[], &Attach::Start),
+            exec_path(&target("ns", "p", "c", None), &[], &Join::Start),
             "/ws/exec/ns/p/c"
+        );
+        assert_eq!(
+            attach_path(
+                &target("ns", "p", "c", None),
+                &Join::Resume {
+                    session: "ab12".into(),
+                    offset: 7
+                }
+            ),
+            "/ws/attach/ns/p/c?resume=ab12&offset=7"
         );
         assert_eq!(
             exec_path(
                 &target("ns", "p", "c", None),
                 &[],
-                &Attach::Resume {
+                &Join::Resume {
                     session: "ab12".into(),
                     offset: 42
                 }
@@ -361,7 +381,7 @@ mod tests {
             exec_path(
                 &target("ns", "p", "c", None),
                 &[],
-                &Attach::Claim {
+                &Join::Claim {
                     session: "ab12".into()
                 }
             ),

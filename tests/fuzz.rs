@@ -109,7 +109,7 @@ proptest! {
         container in "\\PC{0,70}",
         query in "\\PC{0,200}",
     ) {
-        if let Ok(target) = ExecTarget::parse(namespace, pod, container, Some(&query)) {
+        if let Ok(target) = ExecTarget::parse(namespace, pod, container, Some(&query), false) {
             prop_assert!(!target.command.is_empty());
             prop_assert!(target.command.iter().all(|arg| !arg.contains('\0')));
         }

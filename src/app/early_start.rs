@@ -1,7 +1,7 @@
 //! The early start, page side. On a terminal's own page the terminal connects while the
 //! page loads: the server names the terminal's socket in the head, with the session it
 //! started for the page as it rendered it (`server::relay::prestart`); an inline script
-//! opens the socket at once, claiming that session (`start=ID`, `protocol::Attach::Claim`),
+//! opens the socket at once, claiming that session (`start=ID`, `protocol::Join::Claim`),
 //! and the bridge (`public/js/xterm-bridge.mjs`) shows its output until the wasm takes the
 //! terminal and the socket over (`take`, `replay`).
 

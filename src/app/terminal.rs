@@ -38,13 +38,13 @@ impl Terminal {
 
     /// The exec WebSocket's path: a new session, or a resume of `session` from `offset`.
     pub fn socket_path(&self, resume: Option<(&str, u64)>) -> String {
-        use crate::protocol::{Attach, exec_path};
+        use crate::protocol::{Join, exec_path};
         let attach = match resume {
-            Some((session, offset)) => Attach::Resume {
+            Some((session, offset)) => Join::Resume {
                 session: session.to_string(),
                 offset,
             },
-            None => Attach::Start,
+            None => Join::Start,
         };
         exec_path(&self.target, &self.command, &attach)
     }

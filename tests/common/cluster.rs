@@ -138,8 +138,9 @@ impl Cluster {
         let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
             .unwrap();
-        let pods: kube::Api<Pod> =
-            kube::Api::namespaced(kube::Client::try_from(config).unwrap(), "shop");
+        let client = kube::Client::try_from(config).unwrap();
+        let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "shop");
+        let tools: kube::Api<Pod> = kube::Api::namespaced(client, "tools");
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let worker = pods.get("worker-0").await.unwrap();
@@ -157,12 +158,17 @@ impl Cluster {
                 .status
                 .and_then(|s| s.container_statuses)
                 .is_some_and(|all| all.iter().all(|c| c.ready));
-            if held_back && done && sidecar_runs {
+            let repl = tools.get("repl").await.unwrap();
+            let repl_runs = repl
+                .status
+                .and_then(|s| s.container_statuses)
+                .is_some_and(|all| all.iter().all(|c| c.ready));
+            if held_back && done && sidecar_runs && repl_runs {
                 return;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "the demo's crash loop, job and sidecar did not settle within 20 s"
+                "the demo's crash loop, job, sidecar and REPL did not settle within 20 s"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

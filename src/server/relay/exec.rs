@@ -11,9 +11,9 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams};
 
 use crate::model::Target;
-use crate::protocol::{Attach, ErrorReason, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent};
+use crate::protocol::{ErrorReason, Join, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent};
 use crate::server::AppState;
-use crate::server::cluster::access::may_exec;
+use crate::server::cluster::access::{may_attach, may_exec};
 use crate::server::cluster::kube_errors::{Failure, classify};
 use crate::server::cluster::pods::summarize;
 use crate::server::relay::reaper;
@@ -31,9 +31,16 @@ use crate::server::web::logins::random_hex;
 #[derive(Debug, Clone)]
 pub struct ExecTarget {
     pub target: Target,
+    /// Empty for an attach.
     pub command: Vec<String>,
     /// A new session, a resume, or the claim of one started while the page loaded.
-    pub attach: Attach,
+    pub join: Join,
+    /// The container's main process (`kubectl attach`) rather than a new one.
+    pub attach: bool,
+    /// Its processes carry the session's mark, so they can be ended with it: only podterm's
+    /// own shell does (the mark needs /bin/sh); a custom argv runs as it is, and an
+    /// attach's main process is never the session's to end.
+    pub marked: bool,
 }
 
 impl ExecTarget {
@@ -43,6 +50,7 @@ impl ExecTarget {
         pod: String,
         container: String,
         query: Option<&str>,
+        attach: bool,
     ) -> Result<Self, String> {
         use crate::names::{validate_label, validate_subdomain};
         validate_label(&namespace)
@@ -83,12 +91,21 @@ impl ExecTarget {
         {
             return Err("a start needs a session, and no resume or command".into());
         }
-        let attach = match (resume, prestarted) {
-            (Some((session, offset)), _) => Attach::Resume { session, offset },
-            (None, Some(session)) => Attach::Claim { session },
-            (None, None) => Attach::Start,
+        let join = match (resume, prestarted) {
+            (Some((session, offset)), _) => Join::Resume { session, offset },
+            (None, Some(session)) => Join::Claim { session },
+            (None, None) => Join::Start,
         };
-        if command.is_empty() {
+        if attach && !command.is_empty() {
+            return Err(
+                "an attach reaches the container's main process; it takes no command".into(),
+            );
+        }
+        if attach && matches!(join, Join::Claim { .. }) {
+            return Err("only a shell starts with its page".into());
+        }
+        let marked = !attach && command.is_empty();
+        if marked {
             command = default_command();
         }
         Ok(Self {
@@ -99,7 +116,9 @@ impl ExecTarget {
                 container,
             },
             command,
+            join,
             attach,
+            marked,
         })
     }
 
@@ -121,14 +140,37 @@ impl ExecTarget {
     }
 }
 
+/// `/ws/exec/NS/POD/CONTAINER`: a new process in the container.
 pub async fn handler(
+    state: State<AppState>,
+    caller: Extension<Caller>,
+    path: Path<(String, String, String)>,
+    query: RawQuery,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    socket(state, caller, path, query, upgrade, false)
+}
+
+/// `/ws/attach/NS/POD/CONTAINER`: the container's main process.
+pub async fn attach_handler(
+    state: State<AppState>,
+    caller: Extension<Caller>,
+    path: Path<(String, String, String)>,
+    query: RawQuery,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    socket(state, caller, path, query, upgrade, true)
+}
+
+fn socket(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((namespace, pod, container)): Path<(String, String, String)>,
     RawQuery(query): RawQuery,
     upgrade: WebSocketUpgrade,
+    attach: bool,
 ) -> Response {
-    let target = ExecTarget::parse(namespace, pod, container, query.as_deref());
+    let target = ExecTarget::parse(namespace, pod, container, query.as_deref(), attach);
     // Sized for keystrokes: the default 128 KiB read buffer would be resident per session.
     upgrade
         .read_buffer_size(crate::server::relay::upstream::READ_BUFFER)
@@ -152,14 +194,16 @@ async fn session(
     };
     let owner = caller.identity.cache_key();
     let context = target.context_or_current(&state);
-    match &target.attach {
-        Attach::Resume { session, offset } => {
-            let resumed = match resume_allowed(&state, &caller, &target.target).await {
-                Ok(()) => {
-                    state
-                        .sessions
-                        .resume(session, &owner, &target.resolved(&context), *offset)
-                }
+    match &target.join {
+        Join::Resume { session, offset } => {
+            let resumed = match resume_allowed(&state, &caller, &target).await {
+                Ok(()) => state.sessions.resume(
+                    session,
+                    &owner,
+                    &target.resolved(&context),
+                    target.attach,
+                    *offset,
+                ),
                 Err(failure) => Err(failure),
             };
             return match resumed {
@@ -174,7 +218,7 @@ async fn session(
                 }
             };
         }
-        Attach::Claim { session } => {
+        Join::Claim { session } => {
             let resolved = target.resolved(&context);
             match prestart::claim(&state, session, &owner, &resolved).await {
                 Some(Ok((claimed, offset, generation))) => {
@@ -187,7 +231,7 @@ async fn session(
                 None => {}
             }
         }
-        Attach::Start => {}
+        Join::Start => {}
     }
     let id = random_hex(8);
     match start(&state, &caller, &target, id, context).await {
@@ -220,6 +264,7 @@ pub(super) async fn start(
         from: caller.from.clone(),
         target: target.resolved(&context),
         command: target.command.clone(),
+        attach: target.attach,
         start: jiff::Timestamp::now().to_string(),
     };
     let ticket = match state.admissions.admit(SessionInfo {
@@ -235,13 +280,19 @@ pub(super) async fn start(
             return Err(Failure::new(ErrorReason::TooMany, why));
         }
     };
-    let command = if state.sessions.settings().cleanup {
+    let cleanup = state.sessions.settings().cleanup && target.marked;
+    let command = if cleanup {
         reaper::mark(&id, &target.command)
     } else {
         target.command.clone()
     };
     let setup = std::time::Instant::now();
-    let (upstream, client) = match open(state, caller, &target.target, command).await {
+    let opened = if target.attach {
+        open_attach(state, caller, &target.target).await
+    } else {
+        open(state, caller, &target.target, command).await
+    };
+    let (upstream, client) = match opened {
         Ok((upstream, context, client)) => {
             facts.target.context = Some(context);
             state
@@ -277,19 +328,30 @@ pub(super) async fn start(
         recorder,
         client,
         max_duration: state.admissions.max_duration(),
+        attach: target.attach,
+        cleanup,
     });
     drop(setting_up);
     Ok(session)
 }
 
 /// A person whose access was revoked does not get back into their session.
-async fn resume_allowed(state: &AppState, caller: &Caller, target: &Target) -> Result<(), Failure> {
+async fn resume_allowed(
+    state: &AppState,
+    caller: &Caller,
+    exec: &ExecTarget,
+) -> Result<(), Failure> {
+    let target = &exec.target;
     let cluster = state
         .clusters
         .get(target.context.as_deref(), &caller.identity)
         .await
         .map_err(Failure::from)?;
-    may_exec(&cluster, &target.namespace, Some(&target.pod)).await
+    if exec.attach {
+        may_attach(&cluster, &target.namespace, &target.pod).await
+    } else {
+        may_exec(&cluster, &target.namespace, Some(&target.pod)).await
+    }
 }
 
 async fn fail(mut browser: WebSocket, failure: Failure) {
@@ -315,6 +377,64 @@ async fn open(
         .await
         .map_err(Failure::from)?;
     may_exec(&cluster, &target.namespace, Some(&target.pod)).await?;
+    running_container(&cluster, target).await?;
+    let params = AttachParams::interactive_tty().container(&target.container);
+    let request = kube::core::Request::new(format!("/api/v1/namespaces/{}/pods", target.namespace))
+        .exec(&target.pod, command, &params)
+        .map_err(|e| Failure::new(ErrorReason::BadRequest, e.to_string()))?;
+    let stream = crate::server::relay::upstream::connect(&cluster.client, request)
+        .await
+        .map_err(|e| classify(&e))?;
+    Ok((stream, cluster.context.clone(), cluster.client.clone()))
+}
+
+/// As `open`, for an attach: its stdin and terminal as the container's spec gives them.
+async fn open_attach(
+    state: &AppState,
+    caller: &Caller,
+    target: &Target,
+) -> Result<(Upstream, String, kube::Client), Failure> {
+    let cluster = state
+        .clusters
+        .get(target.context.as_deref(), &caller.identity)
+        .await
+        .map_err(Failure::from)?;
+    may_attach(&cluster, &target.namespace, &target.pod).await?;
+    let pod = running_container(&cluster, target).await?;
+    let spec = pod.spec.unwrap_or_default();
+    let (stdin, tty) = spec
+        .containers
+        .iter()
+        .map(|c| (&c.name, c.stdin, c.tty))
+        .chain(
+            spec.ephemeral_containers
+                .iter()
+                .flatten()
+                .map(|c| (&c.name, c.stdin, c.tty)),
+        )
+        .find(|(name, ..)| **name == target.container)
+        .map(|(_, stdin, tty)| (stdin.unwrap_or(false), tty.unwrap_or(false)))
+        .unwrap_or_default();
+    let params = AttachParams::default()
+        .container(&target.container)
+        .stdin(stdin)
+        .stdout(true)
+        .stderr(!tty)
+        .tty(tty);
+    let request = kube::core::Request::new(format!("/api/v1/namespaces/{}/pods", target.namespace))
+        .attach(&target.pod, &params)
+        .map_err(|e| Failure::new(ErrorReason::BadRequest, e.to_string()))?;
+    let stream = crate::server::relay::upstream::connect(&cluster.client, request)
+        .await
+        .map_err(|e| classify(&e))?;
+    Ok((stream, cluster.context.clone(), cluster.client.clone()))
+}
+
+/// The pod, once its container is known to run; else why not, in words.
+async fn running_container(
+    cluster: &crate::server::cluster::clusters::Cluster,
+    target: &Target,
+) -> Result<Pod, Failure> {
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &target.namespace);
     let pod = pods.get(&target.pod).await.map_err(|e| classify(&e))?;
     let summary = summarize(&pod);
@@ -336,12 +456,5 @@ async fn open(
             format!("cannot open a shell in {}: {why}", target.container),
         ));
     }
-    let params = AttachParams::interactive_tty().container(&target.container);
-    let request = kube::core::Request::new(format!("/api/v1/namespaces/{}/pods", target.namespace))
-        .exec(&target.pod, command, &params)
-        .map_err(|e| Failure::new(ErrorReason::BadRequest, e.to_string()))?;
-    let stream = crate::server::relay::upstream::connect(&cluster.client, request)
-        .await
-        .map_err(|e| classify(&e))?;
-    Ok((stream, cluster.context.clone(), cluster.client.clone()))
+    Ok(pod)
 }

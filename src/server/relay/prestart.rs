@@ -1,7 +1,7 @@
 //! The early start, server side. A terminal's own page gets its session started while the
 //! server renders it (`prestart`): the shell's start-up overlaps the page's. The page's
 //! inline script (`public/js/early-socket.js`) opens the socket with `start=ID`
-//! (`protocol::Attach::Claim`) before the wasm loads, and the exec route hands it the
+//! (`protocol::Join::Claim`) before the wasm loads, and the exec route hands it the
 //! session (`claim`). The page side is `app::early_start`.
 
 use std::collections::HashMap;
@@ -88,7 +88,7 @@ pub(super) async fn claim(
 ) -> Option<Result<(Arc<Session>, u64, u64), Failure>> {
     Some(
         match state.sessions.prestarts().claim(id, owner, target).await? {
-            Ok(()) => state.sessions.resume(id, owner, target, 0),
+            Ok(()) => state.sessions.resume(id, owner, target, false, 0),
             Err(failure) => Err(failure),
         },
     )
@@ -129,6 +129,7 @@ fn start_for_page(target: &Target) -> Option<String> {
         target.pod.clone(),
         target.container.clone(),
         query.as_deref(),
+        false,
     )
     .ok()?;
     let context = target.context_or_current(&state);

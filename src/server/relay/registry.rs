@@ -96,6 +96,7 @@ impl Sessions {
             start.id.clone(),
             start.owner.clone(),
             start.target.clone(),
+            start.attach,
             input,
         ));
         self.map().insert(session.id.clone(), session.clone());
@@ -123,6 +124,7 @@ impl Sessions {
         id: &str,
         owner: &str,
         target: &Target,
+        attach: bool,
         offset: u64,
     ) -> Result<(Arc<Session>, u64, u64), Failure> {
         let gone = || {
@@ -132,7 +134,7 @@ impl Sessions {
             )
         };
         let session = self.map().get(id).cloned().ok_or_else(gone)?;
-        if !session.belongs_to(owner, target) {
+        if !session.belongs_to(owner, target, attach) {
             return Err(gone());
         }
         // Checked before taking over, so a bad request leaves the attached page alone.

@@ -51,6 +51,8 @@ pub struct Session {
     pub id: String,
     owner: String,
     pub target: Target,
+    /// On the container's main process (attach) rather than a process of its own.
+    attach: bool,
     input: mpsc::Sender<Input>,
     output: Mutex<Replay>,
     /// Bumped whenever output arrives or the session ends.
@@ -81,6 +83,10 @@ pub struct Start {
     /// The cluster client acting as the person, for the cleanup exec.
     pub client: kube::Client,
     pub max_duration: Option<Duration>,
+    /// On the container's main process.
+    pub attach: bool,
+    /// Its marked processes are ended with it.
+    pub cleanup: bool,
 }
 
 /// A recording shared by the reader and the writer of the exec stream.
@@ -101,6 +107,7 @@ pub(super) async fn run(
         recorder,
         client,
         max_duration,
+        cleanup,
         ..
     } = start;
     audit.started(&facts);
@@ -143,7 +150,7 @@ pub(super) async fn run(
             .unwrap_or_else(|e| e.into_inner())
             .finish();
     }
-    if settings.cleanup {
+    if cleanup {
         let report = reaper::end_processes(client, &session.target, &session.id).await;
         tracing::info!(session = %session.id, pod = %session.target.pod, namespace = %session.target.namespace, "{report}");
     }
@@ -280,12 +287,14 @@ impl Session {
         id: String,
         owner: String,
         target: Target,
+        attach: bool,
         input: mpsc::Sender<Input>,
     ) -> Self {
         Self {
             id,
             owner,
             target,
+            attach,
             input,
             output: Mutex::new(Replay::default()),
             progress: watch::Sender::new(0),
@@ -306,9 +315,10 @@ impl Session {
         self.output.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether this is the session of `owner` at `target` (only they may resume it).
-    pub(super) fn belongs_to(&self, owner: &str, target: &Target) -> bool {
-        self.owner == owner && self.target == *target
+    /// Whether this is the session of `owner` at `target`, attached or not (only they
+    /// may resume it, and only the way it was opened, whose right was checked).
+    pub(super) fn belongs_to(&self, owner: &str, target: &Target, attach: bool) -> bool {
+        self.owner == owner && self.target == *target && self.attach == attach
     }
 
     /// A new connection attaches, letting go of the one before; its generation.

@@ -26,7 +26,10 @@ pub struct SessionFacts {
     pub from: String,
     /// With its context named.
     pub target: Target,
+    /// Empty for an attach.
     pub command: Vec<String>,
+    /// On the container's main process (`kubectl attach`).
+    pub attach: bool,
     /// RFC 3339
     pub start: String,
 }
@@ -58,6 +61,7 @@ impl SessionFacts {
             "pod": self.target.pod,
             "container": self.target.container,
             "command": self.command,
+            "attach": self.attach,
             "start": self.start,
         })
     }

@@ -31,6 +31,10 @@ pub fn router(state: AppState) -> Router {
     };
     let app = Router::new()
         .route("/ws/exec/{namespace}/{pod}/{container}", get(exec::handler))
+        .route(
+            "/ws/attach/{namespace}/{pod}/{container}",
+            get(exec::attach_handler),
+        )
         .route("/api/pods/watch", get(pod_feed::handler))
         .route(
             "/api/logs/{namespace}/{pod}/{container}",
