@@ -74,6 +74,43 @@ pub struct ContainerSummary {
     pub debug_of: Option<String>,
 }
 
+/// What the page shows where a terminal cannot start: the container's state, its last
+/// end, the last lines of its log, and the ways in the person is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerInsight {
+    pub container: String,
+    pub image: String,
+    /// `running`, `waiting` or `terminated`.
+    pub state: String,
+    /// Why it waits or ended (`CrashLoopBackOff`, `Error`...), with the runtime's message.
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub restarts: i32,
+    /// How the instance before ended (or this one, when it has).
+    pub last_end: Option<LastEnd>,
+    /// The last lines of its log: the previous instance's when the current one has none.
+    pub log: Vec<String>,
+    pub log_of_previous: bool,
+    /// Why the log could not be read, in words.
+    pub log_error: Option<String>,
+    /// The next steps, each allowed (`None`) or not (why).
+    pub logs_denied: Option<String>,
+    pub debug_denied: Option<String>,
+    pub attach_denied: Option<String>,
+    /// Its main process reads a terminal or stdin, so an attach can type into it.
+    pub interactive: bool,
+    /// The image a debug container would use.
+    pub debug_image: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastEnd {
+    pub reason: String,
+    pub exit_code: i32,
+    /// RFC 3339.
+    pub finished: Option<String>,
+}
+
 impl PodSummary {
     pub fn container(&self, name: &str) -> Option<&ContainerSummary> {
         self.containers.iter().find(|c| c.name == name)

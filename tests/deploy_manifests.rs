@@ -26,6 +26,9 @@ const REQUIRED: &[RuleRef] = &[
     // The exec WebSocket is a GET, authorized as `get`; Kubernetes 1.35+ also wants `create`.
     ("", "pods/exec", "get"),
     ("", "pods/exec", "create"),
+    // A terminal on a container's main process.
+    ("", "pods/attach", "get"),
+    ("", "pods/attach", "create"),
     // A container's log, beside its terminal.
     ("", "pods/log", "get"),
     // A debug container beside a container.
@@ -547,6 +550,9 @@ fn verbs_of(method: &str) -> Option<(&'static str, &'static [&'static str])> {
         "attach" => ("/attach", &["get", "create"]),
         "portforward" => ("/portforward", &["get", "create"]),
         "logs" | "log_stream" => ("/log", &["get"]),
+        "get_ephemeral_containers" => ("/ephemeralcontainers", &["get"]),
+        "patch_ephemeral_containers" => ("/ephemeralcontainers", &["patch"]),
+        "replace_ephemeral_containers" => ("/ephemeralcontainers", &["update"]),
         _ => return None,
     })
 }
@@ -620,6 +626,10 @@ fn calls_in(file: &str, source: &str) -> BTreeMap<Rule, Vec<String>> {
             && matches!(toks.get(b - 3), Some(Token::Ident(_)))
         {
             b -= 3;
+        }
+        // A parameter: `pods: &Api<Pod>`.
+        if b >= 1 && is_punct(toks.get(b - 1), '&') {
+            b -= 1;
         }
         let typed = generic_at == i + 1 && b >= 2 && is_punct(toks.get(b - 1), ':');
         let assigned = b >= 2 && is_punct(toks.get(b - 1), '=');

@@ -182,6 +182,30 @@ pub async fn find_pod(
     Ok(summarize(&found))
 }
 
+/// Where a terminal cannot start: the container's state, last end, last log lines, and
+/// the ways in the person may take.
+#[server(endpoint = "insight", output = Post<JsonText>)]
+pub async fn container_insight(
+    context: Option<String>,
+    namespace: String,
+    pod: String,
+    container: String,
+) -> Result<crate::model::ContainerInsight, ServerFnError> {
+    use crate::server::cluster::{insight::insight, logs::validate_names};
+    use crate::server::{caller, state};
+    validate_names(&namespace, &pod, &container).map_err(|f| ServerFnError::new(f.message))?;
+    let state = state()?;
+    let caller = caller()?;
+    let cluster = state
+        .clusters
+        .get(context.as_deref(), &caller.identity)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    insight(&cluster, &namespace, &pod, &container, &state.debug.default)
+        .await
+        .map_err(|f| ServerFnError::new(f.message))
+}
+
 /// What a terminal's own page shows around it, as the dashboard does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageInfo {

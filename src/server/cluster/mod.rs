@@ -2,11 +2,12 @@
 //! reviews asked before acting (`access`), pod data (`pods`), the watches that keep pod
 //! lists current (`watch` with its caps, `pod_watch` for one of them) and the live feed
 //! built on them (`pod_feed`), containers' logs streamed (`logs`), debug containers added
-//! beside a container (`debug`), and kube-rs errors in words (`kube_errors`).
+//! beside a container (`debug`), what to show where a terminal cannot start (`insight`), and kube-rs errors in words (`kube_errors`).
 
 pub mod access;
 pub mod clusters;
 pub mod debug;
+pub mod insight;
 pub mod kube_errors;
 pub mod logs;
 pub mod pod_feed;
