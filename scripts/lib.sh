@@ -48,6 +48,9 @@ ensure_python_kubernetes() {
 ensure_testcluster_prerequisites() {
     ensure_debian_package busybox-static
     ensure_debian_package util-linux
+    # The distroless demo image's program is a static C program built with the crate.
+    ensure_debian_package gcc
+    ensure_debian_package libc6-dev
     ensure_kubectl
 }
 
