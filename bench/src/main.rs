@@ -2,6 +2,7 @@
 //! side in one run, on loopback. See BENCHMARKS.md for what is measured and the results.
 
 mod http;
+mod logs;
 mod measure;
 mod report;
 mod servers;
@@ -69,6 +70,9 @@ pub struct Sizes {
     pub crowded_pods: usize,
     pub page_repeats: usize,
     pub flood_seconds: u64,
+    /// The log followed from its start, and how long a log reader stops reading.
+    pub log_bytes: u64,
+    pub log_stall_seconds: u64,
     /// Visits with an empty cache (each a new browser context), then cached ones.
     pub cold_navigations: usize,
     pub navigations: usize,
@@ -89,6 +93,8 @@ impl Sizes {
             crowded_pods: 5000,
             page_repeats: 30,
             flood_seconds: 30,
+            log_bytes: 1_000_000_000,
+            log_stall_seconds: 30,
             cold_navigations: 5,
             navigations: 9,
         }
@@ -107,6 +113,8 @@ impl Sizes {
             crowded_pods: 300,
             page_repeats: 3,
             flood_seconds: 2,
+            log_bytes: 20_000_000,
+            log_stall_seconds: 2,
             cold_navigations: 1,
             navigations: 1,
         }
@@ -123,6 +131,8 @@ pub struct Run {
     pub browser: Option<report::Browser>,
     pub flood: Option<measure::Flood>,
     pub crowd: Option<measure::Crowd>,
+    /// Direct, then podterm; then a stalled log reader through podterm.
+    pub logs: Option<(logs::Follow, logs::Follow, logs::Stall)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -140,6 +150,7 @@ enum Part {
     Browser,
     Flood,
     Crowd,
+    Logs,
 }
 
 #[tokio::main]
@@ -328,6 +339,24 @@ async fn measure_all(
             })
             .await?,
         );
+    }
+    if wanted(Part::Logs) {
+        step("log follow");
+        logs::start_logger(cluster, sizes.log_bytes, Duration::from_secs(600)).await?;
+        let mut both = Vec::new();
+        for path in order {
+            let follow = with_podterm(bin, dir, cluster, async |podterm| {
+                logs::follow(cluster, podterm, path).await
+            })
+            .await?;
+            both.push((path, follow));
+        }
+        step("log reader that stops reading");
+        let stall = with_podterm(bin, dir, cluster, async |podterm| {
+            logs::stall(podterm, Duration::from_secs(sizes.log_stall_seconds)).await
+        })
+        .await?;
+        run.logs = pair(both).map(|(direct, podterm)| (direct, podterm, stall));
     }
     if wanted(Part::Crowd) {
         run.crowd = Some(

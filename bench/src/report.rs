@@ -471,6 +471,57 @@ pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> St
         }
     }
 
+    let logs = over(runs, |r| r.logs.as_ref());
+    if !logs.is_empty() {
+        table(
+            &mut out,
+            &format!(
+                "Log follow ({} MB from the log's start, follow=true, read as fast as possible)",
+                sizes.log_bytes / 1_000_000
+            ),
+            &["direct", "podterm", "target"],
+        );
+        let direct = spread(&logs, |l| l.0.mb_per_s);
+        let podterm = spread(&logs, |l| l.1.mb_per_s);
+        row(
+            &mut out,
+            "MB/s",
+            &[direct.to_string(), podterm.to_string(), String::new()],
+        );
+        let growth = spread(&logs, |l| {
+            l.1.rss_peak.saturating_sub(l.1.rss_before) as f64 / MIB
+        });
+        row(
+            &mut out,
+            "podterm memory growth while following, MiB",
+            &[
+                String::new(),
+                growth.to_string(),
+                format!("≤ 16 (flat): {}", check(growth.median <= 16.0)),
+            ],
+        );
+        let cpu = spread(&logs, |l| l.1.podterm_cpu_per_gb);
+        row(
+            &mut out,
+            "podterm CPU s/GB",
+            &[String::new(), cpu.to_string(), String::new()],
+        );
+        let stall = spread(&logs, |l| {
+            l.2.rss_peak.saturating_sub(l.2.rss_before) as f64 / MIB
+        });
+        row(
+            &mut out,
+            &format!(
+                "podterm memory growth, a log reader stopped for {} s, MiB",
+                sizes.log_stall_seconds
+            ),
+            &[
+                String::new(),
+                stall.to_string(),
+                format!("≤ 16: {}", check(stall.median <= 16.0)),
+            ],
+        );
+    }
     let flood = over(runs, |r| r.flood.as_ref());
     if !flood.is_empty() {
         table(

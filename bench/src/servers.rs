@@ -82,14 +82,19 @@ impl Process {
 
     /// Resident memory in bytes, from /proc.
     pub fn rss(&self) -> Result<u64, Error> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
-            .map_err(|e| format!("cannot read {}'s memory: {e}", self.name))?;
+        Self::rss_of(self.pid()).map_err(|e| format!("{}: {e}", self.name).into())
+    }
+
+    /// A process's resident memory in bytes, from /proc.
+    pub fn rss_of(pid: u32) -> Result<u64, Error> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .map_err(|e| format!("cannot read its memory: {e}"))?;
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
             .map(|kib| kib * 1024)
-            .ok_or_else(|| format!("no VmRSS for {}", self.name).into())
+            .ok_or_else(|| "no VmRSS".into())
     }
 
     /// User plus system CPU time used so far.
@@ -125,6 +130,8 @@ pub struct Cluster {
     pub token: String,
     pub ca_pem: Vec<u8>,
     pub kubeconfig: PathBuf,
+    /// The testcluster's own controls (none on the real control plane).
+    pub admin_token: Option<String>,
 }
 
 pub struct Podterm {
@@ -221,12 +228,16 @@ pub async fn start_cluster(bin: &Binaries, dir: &Path, crowded: usize) -> Result
         .and_then(|u| u["user"]["token"].as_str())
         .ok_or("the current user has no token")?
         .to_string();
+    let admin_token = std::fs::read_to_string(dir.join("admin-token"))
+        .map(|t| t.trim().to_string())
+        .ok();
     Ok(Cluster {
         process,
         addr,
         token,
         ca_pem,
         kubeconfig,
+        admin_token,
     })
 }
 
@@ -274,6 +285,7 @@ pub async fn start_real_cluster(dir: &Path) -> Result<Cluster, Error> {
             .to_string(),
         ca_pem: control_plane.ca_pem().as_bytes().to_vec(),
         kubeconfig,
+        admin_token: None,
     })
 }
 

@@ -44,6 +44,19 @@ pub enum Read {
     Ended(Option<i32>),
 }
 
+/// TLS to the API server, trusting its CA only.
+pub fn tls_connector(ca_pem: &[u8]) -> Result<tokio_rustls::TlsConnector, Error> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_slice(ca_pem)?)?;
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
 /// How to reach both servers.
 #[derive(Clone)]
 pub struct Endpoints {
@@ -56,18 +69,10 @@ pub struct Endpoints {
 
 impl Endpoints {
     pub fn new(cluster: &Cluster, podterm: &Podterm) -> Result<Self, Error> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(CertificateDer::from_pem_slice(&cluster.ca_pem)?)?;
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
         Ok(Self {
             cluster_addr: cluster.addr,
             cluster_token: cluster.token.clone(),
-            tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            tls: tls_connector(&cluster.ca_pem)?,
             podterm_addr: podterm.addr,
             podterm_token: podterm.token.clone(),
         })
