@@ -401,11 +401,17 @@ async fn the_feed_sends_the_window_asked_for_when_it_changes() {
     // a pod outside the window: only the counts are sent (a window may come first when an
     // age in it ticks over meanwhile; it must show the same pods)
     add_pods(&f, "zzz", 1).await;
+    let mut last = window.clone();
     loop {
         let (name, data) = feed.next().await;
         if name == "window" {
             let again: podterm::model::PodWindow = serde_json::from_str(&data).unwrap();
             assert_eq!(names(&again), names(&window), "{data}");
+            assert_ne!(
+                again.pods, last.pods,
+                "a window re-sent for a pod outside it: {data}"
+            );
+            last = again.clone();
             if again.total == 33 {
                 assert_eq!(again.matching, 30);
                 break;
