@@ -7,6 +7,7 @@ mod connection;
 mod dashboard;
 mod deep_link;
 mod early_start;
+mod logs;
 #[cfg(feature = "hydrate")]
 mod pod_feed;
 mod pod_list;
