@@ -276,7 +276,7 @@ fn Sidebar(data: Dashboard, open: Callback<Terminal>) -> impl IntoView {
     view! {
         <aside class="sidebar">
             {namespace_note.map(|note| view! { <p class="panel-message hint-box">{note}</p> })}
-            {data.exec_denied.map(|why| view! { <p class="panel-message warn denied" role="status">{upper_first(&why)}</p> })}
+            {data.exec_denied.map(|why| view! { <p class="panel-message warn denied" role="status">{super::upper_first(&why)}</p> })}
             {match data.pods {
                 Ok(window) => view! { <PodList window context namespace open exec_denied/> }.into_any(),
                 Err(e) => view! {
@@ -506,12 +506,4 @@ mod saved_tabs {
             }
         });
     }
-}
-
-fn upper_first(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

@@ -67,6 +67,15 @@ pub fn dashboard_link(context: Option<&str>, namespace: &str) -> String {
     format!("{}/?{context}namespace={}", base(), encode(namespace))
 }
 
+/// `text` with its first letter in upper case: a server's sentence as the page's own.
+pub(crate) fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// The HTML document around the app. Its hydration scripts carry the nonce the server's
 /// Content-Security-Policy names (see `server::headers`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {

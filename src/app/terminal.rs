@@ -151,11 +151,7 @@ pub fn failure_words(reason: ErrorReason, message: &str) -> String {
         .get(..label.len())
         .is_some_and(|start| start.eq_ignore_ascii_case(label));
     if said {
-        let mut chars = message.chars();
-        chars
-            .next()
-            .map(|c| c.to_uppercase().chain(chars).collect())
-            .unwrap_or_default()
+        super::upper_first(message)
     } else {
         format!("{label}: {message}")
     }
