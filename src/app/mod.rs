@@ -1,5 +1,6 @@
-//! The browser side: the dashboard page, the deep-link terminal page, and the components
-//! they are made of. Rendered on the server, then hydrated.
+//! The browser side: the dashboard page (with its terminal and log tabs), the deep-link
+//! terminal page, and the components they are made of. Rendered on the server, then
+//! hydrated.
 
 pub mod api;
 #[cfg(feature = "hydrate")]
