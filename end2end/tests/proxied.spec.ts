@@ -1,6 +1,7 @@
 // The core flow through nginx under /terminal/ (deploy/nginx/podterm.conf), against a
 // podterm started with --base-path /terminal: pages, hydration, server functions, the
-// live feed, terminals over the proxied WebSocket, deep links and redirects.
+// live feed, a streamed log, terminals over the proxied WebSocket, deep links and
+// redirects.
 import { expect, test } from "@playwright/test";
 import { hydrated, pane, screen, token, watch } from "./support";
 
@@ -27,7 +28,7 @@ test("logging in through the proxy keeps the prefix", async ({ page }) => {
   await expect(page.locator("tr[data-pod]")).toHaveCount(4);
 });
 
-test("dashboard, namespace switch and a terminal, all under /terminal/", async ({ page }) => {
+test("dashboard, namespace switch, a log and a terminal, all under /terminal/", async ({ page }) => {
   await page.goto(`${base}/login?token=${token}`);
   await expect(page).toHaveURL(`${base}/`);
   await hydrated(page);
@@ -37,6 +38,9 @@ test("dashboard, namespace switch and a terminal, all under /terminal/", async (
   await page.getByLabel("Namespace").selectOption("shop");
   await expect(page).toHaveURL(under("namespace=shop"));
   await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  // a container's log, streamed through nginx under the prefix
+  await page.locator('tr[data-pod="worker-0"] [data-logs="worker"]').click();
+  await expect(page.locator(".log-lines")).toContainText("worker 2.4.1 starting");
   await page.getByLabel("Namespace").selectOption("default");
   await expect(page).toHaveURL(under("namespace=default"));
   await expect(page.locator("tr[data-pod]")).toHaveCount(2);

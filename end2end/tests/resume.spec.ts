@@ -2,75 +2,9 @@
 // and keys typed during the outage reach the same shell.
 //
 // Playwright's offline mode does not reliably cut open WebSockets, so the page talks to
-// podterm through a small TCP proxy that the tests can cut and hold down.
-import net from "node:net";
+// podterm through a small TCP proxy that the tests can cut and hold down (`Proxy`).
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { BOTH, hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
-
-class Proxy {
-  readonly url: string;
-  #server: net.Server;
-  #sockets = new Set<net.Socket>();
-  #down = false;
-
-  private constructor(server: net.Server, url: string) {
-    this.#server = server;
-    this.url = url;
-  }
-
-  static async start(target: string): Promise<Proxy> {
-    const upstream = new URL(target);
-    const port = Number(upstream.port || (upstream.protocol === "https:" ? 443 : 80));
-    let proxy: Proxy | undefined;
-    const server = net.createServer((client) => proxy!.#accept(client, upstream.hostname, port));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port: own } = server.address() as net.AddressInfo;
-    proxy = new Proxy(server, `${upstream.protocol}//127.0.0.1:${own}`);
-    return proxy;
-  }
-
-  #accept(client: net.Socket, host: string, port: number) {
-    if (this.#down) {
-      client.destroy();
-      return;
-    }
-    const server = net.connect(port, host);
-    for (const [from, to] of [
-      [client, server],
-      [server, client],
-    ]) {
-      this.#sockets.add(from);
-      from.pipe(to);
-      from.on("error", () => to.destroy());
-      from.on("close", () => {
-        this.#sockets.delete(from);
-        to.destroy();
-      });
-    }
-  }
-
-  // Destroys every open connection, both ends, as a network drop would.
-  cut() {
-    for (const socket of this.#sockets) socket.destroy();
-    this.#sockets.clear();
-  }
-
-  // Cuts and refuses new connections until up().
-  down() {
-    this.#down = true;
-    this.cut();
-  }
-
-  up() {
-    this.#down = false;
-  }
-
-  async close() {
-    this.cut();
-    await new Promise((resolve) => this.#server.close(resolve));
-  }
-}
-
+import { BOTH, hydrated, openPod, pane, Proxy, run, screen, status, token, watch } from "./support";
 
 let proxy: Proxy;
 

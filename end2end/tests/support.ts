@@ -1,5 +1,7 @@
 // What the browser suites share: locators for a terminal pane, opening one, typing into
-// it, waiting for hydration, and failing on page errors and CSP violations.
+// it, waiting for hydration, failing on page errors and CSP violations, and a proxy whose
+// connections a test can cut.
+import net from "node:net";
 import { expect, type Page } from "@playwright/test";
 
 export const token = process.env.PODTERM_TOKEN ?? "";
@@ -38,3 +40,71 @@ export function watch(page: Page, violations: string[]) {
 // Tests that also run through the real kube-apiserver (scripts/test greps @both): the
 // others count the demo's pods or show its badge, which only the testcluster has.
 export const BOTH = { tag: "@both" };
+
+// A TCP proxy to podterm that a test can cut and hold down: a network drop, for a page's
+// WebSockets and streamed responses alike (Playwright's offline mode does not reliably
+// cut open connections).
+export class Proxy {
+  readonly url: string;
+  #server: net.Server;
+  #sockets = new Set<net.Socket>();
+  #down = false;
+
+  private constructor(server: net.Server, url: string) {
+    this.#server = server;
+    this.url = url;
+  }
+
+  static async start(target: string): Promise<Proxy> {
+    const upstream = new URL(target);
+    const port = Number(upstream.port || (upstream.protocol === "https:" ? 443 : 80));
+    let proxy: Proxy | undefined;
+    const server = net.createServer((client) => proxy!.#accept(client, upstream.hostname, port));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port: own } = server.address() as net.AddressInfo;
+    proxy = new Proxy(server, `${upstream.protocol}//127.0.0.1:${own}`);
+    return proxy;
+  }
+
+  #accept(client: net.Socket, host: string, port: number) {
+    if (this.#down) {
+      client.destroy();
+      return;
+    }
+    const server = net.connect(port, host);
+    for (const [from, to] of [
+      [client, server],
+      [server, client],
+    ]) {
+      this.#sockets.add(from);
+      from.pipe(to);
+      from.on("error", () => to.destroy());
+      from.on("close", () => {
+        this.#sockets.delete(from);
+        to.destroy();
+      });
+    }
+  }
+
+  // Destroys every open connection, both ends, as a network drop would.
+  cut() {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+  }
+
+  // Cuts and refuses new connections until up().
+  down() {
+    this.#down = true;
+    this.cut();
+  }
+
+  up() {
+    this.#down = false;
+  }
+
+  async close() {
+    this.cut();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+}
+

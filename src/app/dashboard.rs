@@ -1,4 +1,5 @@
-//! The dashboard: cluster and namespace selectors, the live pod list, and terminal tabs.
+//! The dashboard: cluster and namespace selectors, the live pod list, and tabs of terminals
+//! and containers' logs.
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
@@ -8,20 +9,39 @@ use crate::protocol::encode;
 
 use super::Terminal;
 use super::api::{Dashboard, load_dashboard};
+use super::logs::LogsView;
 use super::pod_list::PodList;
+use super::sync_view::sync_view;
 use super::terminal::TerminalView;
+use crate::model::Target;
 
-/// A terminal tab. Its shell's session id is kept in the browser (`saved_tabs`), so a
-/// reload brings the tabs back to the same shells.
+/// What a tab shows: a terminal, or a container's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pane {
+    Shell(Terminal),
+    Log(Target),
+}
+
+impl Pane {
+    fn target(&self) -> &Target {
+        match self {
+            Pane::Shell(terminal) => &terminal.target,
+            Pane::Log(target) => target,
+        }
+    }
+}
+
+/// A tab. A shell's session id is kept in the browser (`saved_tabs`), so a reload brings
+/// the tabs back to the same shells (and logs).
 #[derive(Debug, Clone)]
 struct Tab {
     id: u32,
-    terminal: Terminal,
-    /// The session while it can be resumed.
+    pane: Pane,
+    /// A shell's session while it can be resumed.
     session: RwSignal<Option<String>>,
     /// The session to attach to first (a tab brought back after a reload).
     resume: Option<String>,
-    /// Which shell of its container this is: 1, 2, …
+    /// Which shell of its container this is: 1, 2, … (a log has one tab).
     nth: u32,
 }
 
@@ -48,8 +68,8 @@ impl Tabs {
         }
     }
 
-    /// A new tab (shown), for another shell of `terminal` when it already has one.
-    fn add(&self, terminal: Terminal, resume: Option<String>) -> u32 {
+    /// A new tab (shown), for another shell of a terminal when it already has one.
+    fn add(&self, pane: Pane, resume: Option<String>) -> u32 {
         let id = self.next_id.get_value() + 1;
         self.next_id.set_value(id);
         let session = self
@@ -58,14 +78,14 @@ impl Tabs {
         self.list.update(|t| {
             let nth = t
                 .iter()
-                .filter(|tab| tab.terminal == terminal)
+                .filter(|tab| tab.pane == pane)
                 .map(|tab| tab.nth)
                 .max()
                 .unwrap_or(0)
                 + 1;
             t.push(Tab {
                 id,
-                terminal,
+                pane,
                 session,
                 resume,
                 nth,
@@ -75,17 +95,15 @@ impl Tabs {
         id
     }
 
-    /// Shows the terminal's first tab, or opens one.
-    fn open(&self, terminal: Terminal) {
-        let existing = self.list.with_untracked(|t| {
-            t.iter()
-                .find(|tab| tab.terminal == terminal)
-                .map(|tab| tab.id)
-        });
+    /// Shows the first tab of a terminal or log, or opens one.
+    fn open(&self, pane: Pane) {
+        let existing = self
+            .list
+            .with_untracked(|t| t.iter().find(|tab| tab.pane == pane).map(|tab| tab.id));
         match existing {
             Some(id) => self.active.set(Some(id)),
             None => {
-                self.add(terminal, None);
+                self.add(pane, None);
             }
         }
     }
@@ -116,9 +134,11 @@ impl Tabs {
 
 impl Tab {
     fn label(&self) -> String {
-        match self.nth {
-            1 => self.terminal.target.title(),
-            n => format!("{} ({n})", self.terminal.target.title()),
+        let title = self.pane.target().title();
+        match (&self.pane, self.nth) {
+            (Pane::Log(_), _) => format!("{title} · log"),
+            (Pane::Shell(_), 1) => title,
+            (Pane::Shell(_), n) => format!("{title} ({n})"),
         }
     }
 }
@@ -144,7 +164,8 @@ pub fn DashboardPage() -> impl IntoView {
     let tabs = Tabs::new();
     // The context and namespace the page shows: tabs of others are marked.
     let here = RwSignal::new(None::<(String, String)>);
-    let open = Callback::new(move |terminal: Terminal| tabs.open(terminal));
+    let open = Callback::new(move |terminal: Terminal| tabs.open(Pane::Shell(terminal)));
+    let logs = Callback::new(move |target: Target| tabs.open(Pane::Log(target)));
     #[cfg(feature = "hydrate")]
     saved_tabs::keep(tabs);
     #[cfg(feature = "hydrate")]
@@ -170,7 +191,7 @@ pub fn DashboardPage() -> impl IntoView {
                         Ok(view_data) => {
                             here.try_set(Some((view_data.context.clone(), view_data.namespace.clone())));
                             let title = format!("{} · podterm", view_data.namespace);
-                            view! { <super::PageTitle text=title/><Top data=view_data.clone()/><Sidebar data=view_data open/> }.into_any()
+                            view! { <super::PageTitle text=title/><Top data=view_data.clone()/><Sidebar data=view_data open logs/> }.into_any()
                         }
                         Err(e) => view! {
                             <header class="topbar"><span class="brand">"podterm"</span></header>
@@ -179,7 +200,7 @@ pub fn DashboardPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <Terminals tabs here/>
+            <Terminals tabs here logs/>
         </div>
     }
 }
@@ -268,7 +289,7 @@ fn Top(data: Dashboard) -> impl IntoView {
 }
 
 #[component]
-fn Sidebar(data: Dashboard, open: Callback<Terminal>) -> impl IntoView {
+fn Sidebar(data: Dashboard, open: Callback<Terminal>, logs: Callback<Target>) -> impl IntoView {
     let context = Some(data.context.clone());
     let namespace = data.namespace.clone();
     let exec_denied = data.exec_denied.clone();
@@ -276,9 +297,9 @@ fn Sidebar(data: Dashboard, open: Callback<Terminal>) -> impl IntoView {
     view! {
         <aside class="sidebar">
             {namespace_note.map(|note| view! { <p class="panel-message hint-box">{note}</p> })}
-            {data.exec_denied.map(|why| view! { <p class="panel-message warn denied" role="status">{upper_first(&why)}</p> })}
+            {data.exec_denied.map(|why| view! { <p class="panel-message warn denied" role="status">{super::upper_first(&why)}</p> })}
             {match data.pods {
-                Ok(window) => view! { <PodList window context namespace open exec_denied/> }.into_any(),
+                Ok(window) => view! { <PodList window context namespace open logs exec_denied/> }.into_any(),
                 Err(e) => view! {
                     <div class="panel-message error error-box" role="alert">
                         <strong>"Cannot list pods in " {namespace.clone()}</strong>
@@ -296,7 +317,11 @@ fn Sidebar(data: Dashboard, open: Callback<Terminal>) -> impl IntoView {
 }
 
 #[component]
-fn Terminals(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl IntoView {
+fn Terminals(
+    tabs: Tabs,
+    here: RwSignal<Option<(String, String)>>,
+    logs: Callback<Target>,
+) -> impl IntoView {
     let Tabs {
         list,
         active,
@@ -320,7 +345,7 @@ fn Terminals(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl IntoV
             <Show when=move || list.with(|t| !t.is_empty()) fallback=|| view! {
                 <div class="empty-state">
                     <h2>"No terminal open"</h2>
-                    <p>"Pick a pod on the left to open a shell in it. Several terminals can be open at once, each in its own tab."</p>
+                    <p>"Pick a pod on the left to open a shell in it, or a container's logs to read them. Several can be open at once, each in its own tab."</p>
                 </div>
             }>
                 <div class="tab-strip">
@@ -329,7 +354,7 @@ fn Terminals(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl IntoV
                             {
                                 let id = tab.id;
                                 let label = tab.label();
-                                let target = tab.terminal.target.clone();
+                                let target = tab.pane.target().clone();
                                 let context = target.context.clone().unwrap_or_default();
                                 let elsewhere = {
                                     let context = context.clone();
@@ -341,6 +366,10 @@ fn Terminals(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl IntoV
                                     move || if elsewhere() { format!("{context} · {namespace}") } else { namespace.clone() }
                                 };
                                 let title = format!("{label} in namespace {} of {context}", target.namespace);
+                                let close_label = match tab.pane {
+                                    Pane::Shell(_) => "Close this terminal",
+                                    Pane::Log(_) => "Close this log",
+                                };
                                 view! {
                                     <div class="tab" class:active=move || active.get() == Some(id) class:elsewhere=elsewhere
                                         role="tab" aria-selected=move || (active.get() == Some(id)).to_string() title=title>
@@ -348,14 +377,14 @@ fn Terminals(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl IntoV
                                             <span class="tab-where">{where_}</span>
                                             {label}
                                         </button>
-                                        <button class="tab-close" aria-label="Close this terminal" on:click=move |_| tabs.ask_to_close(id)>"×"</button>
+                                        <button class="tab-close" aria-label=close_label on:click=move |_| tabs.ask_to_close(id)>"×"</button>
                                     </div>
                                 }
                             }
                         </For>
                     </nav>
                     <Show when=move || list.with(|t| t.len() > 1)>
-                        <select class="tab-picker" aria-label="All terminals" title="All open terminals"
+                        <select class="tab-picker" aria-label="All terminals" title="All open terminals and logs"
                             on:change=move |ev| {
                                 if let Ok(id) = event_target_value(&ev).parse::<u32>() {
                                     active.set(Some(id));
@@ -365,7 +394,7 @@ fn Terminals(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl IntoV
                             {move || {
                                 let count = list.with(Vec::len);
                                 list.get().into_iter().enumerate().map(|(i, tab)| {
-                                    let text = format!("{}/{count} · {} · {}", i + 1, tab.terminal.target.namespace, tab.label());
+                                    let text = format!("{}/{count} · {} · {}", i + 1, tab.pane.target().namespace, tab.label());
                                     view! { <option value=tab.id.to_string() selected=move || active.get() == Some(tab.id)>{text}</option> }
                                 }).collect_view()
                             }}
@@ -388,14 +417,24 @@ fn Terminals(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl IntoV
                 {
                     let id = tab.id;
                     let visible = Signal::derive(move || active.get() == Some(id));
-                    let terminal = tab.terminal.clone();
-                    let moved = Callback::new(move |()| tabs.close(id));
-                    let another = Callback::new(move |()| {
-                        tabs.add(terminal.clone(), None);
-                    });
+                    let pane = match tab.pane {
+                        Pane::Shell(terminal) => {
+                            let moved = Callback::new(move |()| tabs.close(id));
+                            let another = {
+                                let terminal = terminal.clone();
+                                Callback::new(move |()| {
+                                    tabs.add(Pane::Shell(terminal.clone()), None);
+                                })
+                            };
+                            let target = terminal.target.clone();
+                            let log = Callback::new(move |()| logs.run(target.clone()));
+                            sync_view(view! { <TerminalView terminal visible resume=tab.resume session=tab.session moved another logs=log/> }).into_any()
+                        }
+                        Pane::Log(target) => sync_view(view! { <LogsView target visible/> }).into_any(),
+                    };
                     view! {
                         <div class="tab-panel" class:hidden=move || !visible.get()>
-                            <TerminalView terminal=tab.terminal visible resume=tab.resume session=tab.session moved another/>
+                            {pane}
                         </div>
                     }
                 }
@@ -431,57 +470,73 @@ fn reveal_active_tab() {
 }
 
 /// The open tabs and their sessions, kept in the browser tab's session storage: a reload
-/// of the dashboard comes back to the same shells (podterm keeps them for its grace period).
+/// of the dashboard comes back to the same shells (podterm keeps them for its grace period)
+/// and logs.
 #[cfg(feature = "hydrate")]
 mod saved_tabs {
     use leptos::prelude::*;
 
-    use super::{Tab, Tabs};
+    use super::{Pane, Tab, Tabs};
     use crate::app::Terminal;
     use crate::model::Target;
     use crate::protocol::encode;
 
     const KEY: &str = "podterm.tabs";
+    /// The last field of a log's line.
+    const LOG: &str = "log";
 
     fn storage() -> Option<web_sys::Storage> {
         web_sys::window()?.session_storage().ok().flatten()
     }
 
-    /// One tab per line: its context, namespace, pod, container and session, encoded.
+    /// One tab per line: its context, namespace, pod, container and session, encoded; a
+    /// log's with no session and `log` after it.
     fn line(tab: &Tab, session: Option<String>) -> String {
-        let target = &tab.terminal.target;
-        [
+        let target = tab.pane.target();
+        let mut fields = vec![
             target.context.clone().unwrap_or_default(),
             target.namespace.clone(),
             target.pod.clone(),
             target.container.clone(),
             session.unwrap_or_default(),
-        ]
-        .iter()
-        .map(|field| encode(field))
-        .collect::<Vec<_>>()
-        .join(" ")
+        ];
+        if let Pane::Log(_) = tab.pane {
+            fields.push(LOG.into());
+        }
+        fields
+            .iter()
+            .map(|field| encode(field))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
-    fn parse(line: &str) -> Option<(Terminal, Option<String>)> {
-        let fields: Vec<String> = line
+    fn parse(line: &str) -> Option<(Pane, Option<String>)> {
+        let mut fields: Vec<String> = line
             .split(' ')
             .map(|f| js_sys::decode_uri_component(f).ok().map(String::from))
             .collect::<Option<_>>()?;
+        let log = fields.len() == 6 && fields.pop().as_deref() == Some(LOG);
         let [context, namespace, pod, container, session] = <[String; 5]>::try_from(fields).ok()?;
         if namespace.is_empty() || pod.is_empty() || container.is_empty() {
             return None;
         }
+        let target = Target {
+            context: Some(context).filter(|c| !c.is_empty()),
+            namespace,
+            pod,
+            container,
+        };
+        if log {
+            return Some((Pane::Log(target), None));
+        }
         let terminal = Terminal {
-            target: Target {
-                context: Some(context).filter(|c| !c.is_empty()),
-                namespace,
-                pod,
-                container,
-            },
+            target,
             command: Vec::new(),
         };
-        Some((terminal, Some(session).filter(|s| !s.is_empty())))
+        Some((
+            Pane::Shell(terminal),
+            Some(session).filter(|s| !s.is_empty()),
+        ))
     }
 
     /// Brings back the saved tabs once the page is hydrated, then keeps the list current.
@@ -491,10 +546,10 @@ mod saved_tabs {
                 let saved = storage()
                     .and_then(|s| s.get_item(KEY).ok().flatten())
                     .unwrap_or_default();
-                // Tabs whose shell had ended stay closed.
-                for (terminal, session) in saved.lines().filter_map(parse) {
-                    if session.is_some() {
-                        tabs.add(terminal, session);
+                // Tabs whose shell had ended stay closed; logs are read again.
+                for (pane, session) in saved.lines().filter_map(parse) {
+                    if session.is_some() || matches!(pane, Pane::Log(_)) {
+                        tabs.add(pane, session);
                     }
                 }
             }
@@ -506,12 +561,4 @@ mod saved_tabs {
             }
         });
     }
-}
-
-fn upper_first(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

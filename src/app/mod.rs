@@ -1,5 +1,6 @@
-//! The browser side: the dashboard page, the deep-link terminal page, and the components
-//! they are made of. Rendered on the server, then hydrated.
+//! The browser side: the dashboard page (with its terminal and log tabs), the deep-link
+//! terminal page, and the components they are made of. Rendered on the server, then
+//! hydrated.
 
 pub mod api;
 #[cfg(feature = "hydrate")]
@@ -7,6 +8,7 @@ mod connection;
 mod dashboard;
 mod deep_link;
 mod early_start;
+mod logs;
 #[cfg(feature = "hydrate")]
 mod pod_feed;
 mod pod_list;
@@ -64,6 +66,15 @@ pub fn dashboard_link(context: Option<&str>, namespace: &str) -> String {
         .map(|c| format!("context={}&", encode(c)))
         .unwrap_or_default();
     format!("{}/?{context}namespace={}", base(), encode(namespace))
+}
+
+/// `text` with its first letter in upper case: a server's sentence as the page's own.
+pub(crate) fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The HTML document around the app. Its hydration scripts carry the nonce the server's

@@ -1,5 +1,6 @@
 //! The pod list: a filter box, a window of the namespace's pods (one row per pod, a button
-//! per container), how many there are, and a way to list more. Once the page is hydrated
+//! per container for a shell and one for its logs), how many there are, and a way to list
+//! more. Once the page is hydrated
 //! it follows the cluster through the server's pod feed (`pod_feed`), which sends the
 //! window for the filter as typed, so a namespace with thousands of pods costs the page a
 //! few hundred rows.
@@ -19,6 +20,8 @@ pub fn PodList(
     /// Why no shell may be opened in this namespace (the cluster's answer), if none may.
     exec_denied: Option<String>,
     open: Callback<Terminal>,
+    /// Opens a container's log.
+    logs: Callback<Target>,
 ) -> impl IntoView {
     let typed = window.filter.clone();
     let filter = RwSignal::new(window.filter.clone());
@@ -79,7 +82,7 @@ pub fn PodList(
                         <thead><tr><th>"Pod"</th><th>"Status"</th><th>"Ready"</th><th>"Restarts"</th><th>"Age"</th></tr></thead>
                         <tbody>
                             <For each=move || shown.get() key=|p| p.clone() let:pod>
-                                <PodRow pod context=context.get_value() open denied/>
+                                <PodRow pod context=context.get_value() open logs denied/>
                             </For>
                         </tbody>
                     </table>
@@ -206,7 +209,7 @@ fn pods(n: usize) -> String {
 }
 
 /// A number with thousands separated: 5,000.
-fn count(n: usize) -> String {
+pub(super) fn count(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -218,21 +221,24 @@ fn count(n: usize) -> String {
     out
 }
 
-/// `denied`: no shell may be opened in this namespace; the list says so once, above.
+/// `denied`: no shell may be opened in this namespace; the list says so once, above. A
+/// container's log may be read whatever its state (the cluster says when there is none).
 #[component]
 fn PodRow(
     pod: PodSummary,
     context: Option<String>,
     open: Callback<Terminal>,
+    logs: Callback<Target>,
     denied: bool,
 ) -> impl IntoView {
+    let target = |container: &str| Target {
+        context: context.clone(),
+        namespace: pod.namespace.clone(),
+        pod: pod.name.clone(),
+        container: container.to_string(),
+    };
     let terminal = |container: &str| Terminal {
-        target: Target {
-            context: context.clone(),
-            namespace: pod.namespace.clone(),
-            pod: pod.name.clone(),
-            container: container.to_string(),
-        },
+        target: target(container),
         command: Vec::new(),
     };
     let default = pod
@@ -254,12 +260,19 @@ fn PodRow(
             None if denied => "You may not open shells in this namespace".into(),
             None => format!("Open a shell in {} ({})", c.name, c.image),
         };
+        let log = target(&c.name);
         view! {
-            <button class="container" class:default=pod.default_container.as_deref() == Some(c.name.as_str())
-                disabled=disabled title=title.clone() data-container=c.name.clone()
-                on:click=move |_| open.run(t.clone())>
-                {c.name.clone()}
-            </button>
+            <span class="container-pair">
+                <button class="container" class:default=pod.default_container.as_deref() == Some(c.name.as_str())
+                    disabled=disabled title=title.clone() data-container=c.name.clone()
+                    on:click=move |_| open.run(t.clone())>
+                    {c.name.clone()}
+                </button>
+                <button class="container-logs" title=format!("Read the log of {}", c.name) aria-label=format!("Logs of {}", c.name)
+                    data-logs=c.name.clone() on:click=move |_| logs.run(log.clone())>
+                    "logs"
+                </button>
+            </span>
             {c.not_connectable.clone().map(|why| view! { <span class="why-not">{why}</span> })}
         }
     }).collect_view();

@@ -151,11 +151,7 @@ pub fn failure_words(reason: ErrorReason, message: &str) -> String {
         .get(..label.len())
         .is_some_and(|start| start.eq_ignore_ascii_case(label));
     if said {
-        let mut chars = message.chars();
-        chars
-            .next()
-            .map(|c| c.to_uppercase().chain(chars).collect())
-            .unwrap_or_default()
+        super::upper_first(message)
     } else {
         format!("{label}: {message}")
     }
@@ -185,7 +181,8 @@ pub fn next_step(reason: ErrorReason) -> &'static str {
 /// start it before the wasm loads: the head names its socket, the host too. `resume`: a
 /// session of this page's to attach to rather than start one; `session` follows the
 /// session's id while it can be resumed. On the dashboard, `moved` closes the tab once
-/// "Own page" has taken the session, and `another` opens a second shell beside it.
+/// "Own page" has taken the session, `another` opens a second shell beside it, and `logs`
+/// the container's log.
 #[component]
 pub fn TerminalView(
     terminal: Terminal,
@@ -195,6 +192,7 @@ pub fn TerminalView(
     #[prop(optional)] session: Option<RwSignal<Option<String>>>,
     #[prop(optional)] moved: Option<Callback<()>>,
     #[prop(optional)] another: Option<Callback<()>>,
+    #[prop(optional)] logs: Option<Callback<()>>,
 ) -> impl IntoView {
     let state = RwSignal::new(SessionState::Starting);
     let attempt = RwSignal::new(0u32);
@@ -247,6 +245,12 @@ pub fn TerminalView(
                 on:click=move |_| another.run(())>"New shell"</button>
         }
     });
+    let logs = logs.map(|logs| {
+        view! {
+            <button class="button small" title="Read this container's log, in a new tab"
+                on:click=move |_| logs.run(())>"Logs"</button>
+        }
+    });
     // On its own page, where to go when this terminal cannot open.
     let dashboard = early.then(|| {
         super::dashboard_link(
@@ -271,7 +275,7 @@ pub fn TerminalView(
                 <Show when=move || state.with(|s| s.is_over() && !s.may_retry())>
                     {dashboard.clone().map(|href| view! { <a class="button small" href=href>"Back to the dashboard"</a> })}
                 </Show>
-                <span class="terminal-actions">{another}{own_page}</span>
+                <span class="terminal-actions">{another}{logs}{own_page}</span>
             </header>
             <div class="terminal-host" data-socket=socket node_ref=host></div>
         </section>
