@@ -175,12 +175,12 @@ fn check(
 /// The kubelet's part: the log of the instance asked for, or the code and sentence that
 /// say why there is none.
 pub fn serve(
-    cluster: &Cluster,
+    cluster: &Arc<Cluster>,
     pod: &PodSpec,
     container: &str,
     request: &LogRequest,
 ) -> Result<Response, (StatusCode, String)> {
-    let Some(spec) = pod.containers.iter().find(|c| c.name == container) else {
+    let Some(spec) = pod.all_containers().find(|c| c.name == container) else {
         return Err((
             StatusCode::NOT_FOUND,
             format!("container {container:?} not found in pod {:?}", pod.name),
@@ -188,7 +188,11 @@ pub fn serve(
     };
     let id = match instance(pod, spec, request.previous) {
         Ok(Some(id)) => id,
-        // A container this node never ran: its log is empty.
+        // A container without a main process of its own here: its log is empty, and a
+        // follow of it waits, as on a node, while the container runs.
+        Ok(None) if request.options.follow && spec.running() => {
+            return Ok(text(Body::from_stream(until_gone(cluster, pod, container))));
+        }
         Ok(None) => return Ok(text(Body::empty())),
         Err(why) => return Err((StatusCode::BAD_REQUEST, why)),
     };
@@ -204,6 +208,51 @@ pub fn serve(
         rx.recv().await.map(|chunk| (chunk, rx))
     });
     Ok(text(Body::from_stream(body)))
+}
+
+/// Nothing, until the container no longer runs in this pod (deleted, replaced, stopped).
+fn until_gone(
+    cluster: &Arc<Cluster>,
+    pod: &PodSpec,
+    container: &str,
+) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    let uid = |cluster: &Cluster, namespace: &str, name: &str| {
+        cluster
+            .store
+            .get(crate::store::Kind::Pod, namespace, name)
+            .and_then(|p| p["metadata"]["uid"].as_str().map(str::to_string))
+    };
+    let first = uid(cluster, &pod.namespace, &pod.name);
+    let cluster = Arc::downgrade(cluster);
+    let (namespace, name, container) = (
+        pod.namespace.clone(),
+        pod.name.clone(),
+        container.to_string(),
+    );
+    futures::stream::unfold((), move |()| {
+        let (cluster, namespace, name, container, first) = (
+            cluster.clone(),
+            namespace.clone(),
+            name.clone(),
+            container.clone(),
+            first.clone(),
+        );
+        async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                let cluster = cluster.upgrade()?;
+                let spec = cluster.store.pod_spec(&namespace, &name)?;
+                let same = uid(&cluster, &namespace, &name) == first;
+                if !same
+                    || !spec
+                        .all_containers()
+                        .any(|c| c.name == container && c.running())
+                {
+                    return None;
+                }
+            }
+        }
+    })
 }
 
 /// The kubelet's `validateContainerLogStatus`: the ID of the instance to read, `None` for

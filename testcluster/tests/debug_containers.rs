@@ -111,6 +111,12 @@ async fn debug_a_distroless_container(real: bool) {
     assert!(text.contains("/app/server"), "the target's process: {text}");
     assert!(text.contains("ID=distroless"), "the target's files: {text}");
 
+    // Its shell's output is its log, as any container's.
+    let (log, err, ok) = side
+        .kubectl_output(&["logs", "-n", ns, "app", "-c", "debugger"])
+        .await;
+    assert!(ok && log.contains("uid=65532"), "{log} {err}");
+
     let status = wait_for("the debugger's status", async || {
         ephemeral_status(&pods, "app", "debugger").await
     })

@@ -268,6 +268,28 @@ async fn run_once(real: bool) {
     assert_eq!(out, "one\ntwo\nthree\n");
 }
 
+/// A container without a main process of its own has an empty log, and a follow of it
+/// waits while it runs, as on a node, until its pod goes.
+async fn follow_an_idle_container(real: bool) {
+    let ns = if real { "logs-idle-real" } else { "logs-idle" };
+    let side = Side::start(real, ns, PODS).await;
+    let pods: Api<Pod> = Api::namespaced(side.admin().await, ns);
+    wait_for("idle to run", async || {
+        let (_, c) = status_of(&pods, "idle").await;
+        c.state?.running.map(|_| ())
+    })
+    .await;
+    let mut follow = side
+        .kubectl(&["logs", "-f", "-n", ns, "idle"])
+        .spawn()
+        .unwrap();
+    let waited = tokio::time::timeout(Duration::from_secs(3), follow.wait()).await;
+    assert!(waited.is_err(), "the follow ended at once: {waited:?}");
+    side.delete_pod(ns, "idle").await;
+    let ended = tokio::time::timeout(Duration::from_secs(30), follow.wait()).await;
+    assert!(ended.is_ok(), "the follow outlived its pod");
+}
+
 /// Reads until `needle` shows up (or fails after 20 s).
 async fn read_until(stdout: &mut (impl tokio::io::AsyncRead + Unpin), needle: &str) -> String {
     let mut seen = Vec::new();
@@ -369,6 +391,16 @@ async fn following_a_log_on_the_testcluster() {
 #[tokio::test]
 async fn following_a_log_through_the_real_api_server() {
     follow_and_options(true).await;
+}
+
+#[tokio::test]
+async fn following_an_idle_container_on_the_testcluster() {
+    follow_an_idle_container(false).await;
+}
+
+#[tokio::test]
+async fn following_an_idle_container_through_the_real_api_server() {
+    follow_an_idle_container(true).await;
 }
 
 #[tokio::test]

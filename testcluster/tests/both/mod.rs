@@ -51,6 +51,14 @@ impl Side {
         }
     }
 
+    /// Deletes a pod (the testcluster's API server serves no DELETE: its own controls).
+    pub async fn delete_pod(&self, namespace: &str, name: &str) {
+        match self {
+            Side::Test(tc) => tc.delete_pod(namespace, name).unwrap(),
+            Side::Real(cp) => cp.delete_pod(namespace, name).await.unwrap(),
+        }
+    }
+
     /// A client as `user` (`alice`, `bob`, ...).
     pub async fn client(&self, user: User) -> kube::Client {
         match self {
