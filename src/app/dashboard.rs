@@ -145,6 +145,7 @@ pub fn DashboardPage() -> impl IntoView {
     // The context and namespace the page shows: tabs of others are marked.
     let here = RwSignal::new(None::<(String, String)>);
     let open = Callback::new(move |terminal: Terminal| tabs.open(terminal));
+    provide_context(super::ways_in::Opener(open));
     #[cfg(feature = "hydrate")]
     saved_tabs::keep(tabs);
     #[cfg(feature = "hydrate")]
@@ -273,6 +274,7 @@ fn Sidebar(data: Dashboard, open: Callback<Terminal>) -> impl IntoView {
     let namespace = data.namespace.clone();
     let exec_denied = data.exec_denied.clone();
     let namespace_note = data.namespaces.as_ref().ok().and_then(|ns| ns.note.clone());
+    provide_context(data.ways.clone());
     view! {
         <aside class="sidebar">
             {namespace_note.map(|note| view! { <p class="panel-message hint-box">{note}</p> })}
@@ -311,9 +313,13 @@ fn Terminals(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl IntoV
         }
     });
     let asking = move || {
-        closing
-            .get()
-            .and_then(|id| list.with(|t| t.iter().find(|tab| tab.id == id).map(Tab::label)))
+        closing.get().and_then(|id| {
+            list.with(|t| {
+                t.iter()
+                    .find(|tab| tab.id == id)
+                    .map(|tab| (tab.label(), tab.terminal.closing_words()))
+            })
+        })
     };
     view! {
         <main class="terminals">
@@ -373,9 +379,9 @@ fn Terminals(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl IntoV
                     </Show>
                 </div>
             </Show>
-            {move || asking().map(|label| view! {
+            {move || asking().map(|(label, closing_words)| view! {
                 <div class="close-confirm" role="alertdialog" aria-label="End this shell?">
-                    <span>"Closing " <strong>{label}</strong> " ends its shell and whatever runs in it."</span>
+                    <span>"Closing " <strong>{label}</strong> {closing_words}</span>
                     <button class="button small danger" on:click=move |_| {
                         if let Some(id) = closing.get_untracked() {
                             tabs.close(id);
@@ -457,8 +463,9 @@ mod saved_tabs {
             target.container.clone(),
             session.unwrap_or_default(),
         ]
-        .iter()
-        .map(|field| encode(field))
+        .into_iter()
+        .chain(tab.terminal.saved_fields())
+        .map(|field| encode(&field))
         .collect::<Vec<_>>()
         .join(" ")
     }
@@ -468,7 +475,8 @@ mod saved_tabs {
             .split(' ')
             .map(|f| js_sys::decode_uri_component(f).ok().map(String::from))
             .collect::<Option<_>>()?;
-        let [context, namespace, pod, container, session] = <[String; 5]>::try_from(fields).ok()?;
+        let [context, namespace, pod, container, session] =
+            <[String; 5]>::try_from(fields.get(..5)?.to_vec()).ok()?;
         if namespace.is_empty() || pod.is_empty() || container.is_empty() {
             return None;
         }
@@ -479,8 +487,9 @@ mod saved_tabs {
                 pod,
                 container,
             },
-            command: Vec::new(),
-        };
+            ..Default::default()
+        }
+        .with_saved_fields(&fields[5..])?;
         Some((terminal, Some(session).filter(|s| !s.is_empty())))
     }
 
