@@ -379,14 +379,14 @@ fn Terminals(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl IntoV
                     </Show>
                 </div>
             </Show>
-            {move || asking().map(|(label, closing_words)| view! {
+            {move || asking().map(|(label, (closing_words, button))| view! {
                 <div class="close-confirm" role="alertdialog" aria-label="End this shell?">
                     <span>"Closing " <strong>{label}</strong> {closing_words}</span>
                     <button class="button small danger" on:click=move |_| {
                         if let Some(id) = closing.get_untracked() {
                             tabs.close(id);
                         }
-                    }>"End the shell"</button>
+                    }>{button}</button>
                     <button class="button small" on:click=move |_| closing.set(None)>"Keep it"</button>
                 </div>
             })}

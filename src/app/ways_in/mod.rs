@@ -133,14 +133,18 @@ impl Terminal {
         self.command.is_empty() && !matches!(self.way, Way::Attach { .. })
     }
 
-    /// What closing the terminal does, after "Closing NAME".
-    pub fn closing_words(&self) -> &'static str {
+    /// What closing the terminal does, after "Closing NAME", and the button that does it.
+    pub fn closing_words(&self) -> (&'static str, &'static str) {
         match self.way {
-            Way::Attach { .. } => " detaches from its main process, which keeps running.",
-            _ if !self.ends_processes() => {
-                " ends its connection; podterm does not end the processes its command started."
-            }
-            _ => " ends its shell and whatever runs in it.",
+            Way::Attach { .. } => (
+                " detaches from its main process, which keeps running.",
+                "Detach",
+            ),
+            _ if !self.ends_processes() => (
+                " ends its connection; podterm does not end the processes its command started.",
+                "Close it",
+            ),
+            _ => (" ends its shell and whatever runs in it.", "End the shell"),
         }
     }
 
@@ -251,6 +255,7 @@ mod tests {
         assert!(
             terminal(Way::Attach { stdin: true }, None, &[])
                 .closing_words()
+                .0
                 .contains("keeps running")
         );
     }

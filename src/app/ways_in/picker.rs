@@ -67,7 +67,11 @@ pub fn Picker(
             ("custom", "Your own command"),
         ]
     };
-    let name = format!("{} command", terminal.target.container);
+    // One radio group per picker, however many are open.
+    let name = format!(
+        "command of {}/{}",
+        terminal.target.pod, terminal.target.container
+    );
     let radios = options
         .into_iter()
         .map(|(value, label)| {
