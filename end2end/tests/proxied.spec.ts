@@ -24,7 +24,7 @@ test("logging in through the proxy keeps the prefix", async ({ page }) => {
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page).toHaveURL(`${base}/?namespace=shop`);
   await hydrated(page);
-  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(5);
 });
 
 test("dashboard, namespace switch and a terminal, all under /terminal/", async ({ page }) => {
@@ -36,7 +36,7 @@ test("dashboard, namespace switch and a terminal, all under /terminal/", async (
   const under = (query: string) => new RegExp(`^${base}/?\\?.*${query}`);
   await page.getByLabel("Namespace").selectOption("shop");
   await expect(page).toHaveURL(under("namespace=shop"));
-  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(5);
   await page.getByLabel("Namespace").selectOption("default");
   await expect(page).toHaveURL(under("namespace=default"));
   await expect(page.locator("tr[data-pod]")).toHaveCount(2);
