@@ -50,9 +50,11 @@ pub fn Guide(
         (true, false) => format!("{} has no such program", target.container),
         (false, _) => format!("{} is not running", target.container),
     };
+    // The runtime's words where they say more than the headline: which program was
+    // missing. "Not running" is the headline's, and the state below says why.
     let said = state.with_untracked(|s| match s {
-        SessionState::Failed { message, .. } => message.clone(),
-        _ => String::new(),
+        SessionState::Failed { message, .. } if no_shell => Some(message.clone()),
+        _ => None,
     });
     let insight = {
         let target = target.clone();
@@ -72,7 +74,7 @@ pub fn Guide(
     view! {
         <section class="guide" aria-label="Why this terminal cannot start" data-testid="guide">
             <h2>{headline}</h2>
-            <p class="guide-said">{said}</p>
+            {said.map(|said| view! { <p class="guide-said">{said}</p> })}
             <Suspense fallback=|| view! { <p class="guide-loading" role="status">"Looking at the container…"</p> }>
                 {move || {
                     let (terminal, target) = (terminal.clone(), target.clone());
