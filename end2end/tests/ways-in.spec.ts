@@ -70,6 +70,10 @@ test("a crash loop's guide says how it last ended and shows its last words", asy
   await expect(guide.getByTestId("guide-state")).toContainText("CrashLoopBackOff");
   await expect(guide).toContainText(/Error, exit code 1/);
   await expect(guide.getByTestId("guide-log")).toContainText("FATAL: password authentication failed");
+  // A debug container shares the target's processes: not beside one that is not running.
+  await expect(guide.getByRole("button", { name: /^Start a debug container/ })).toBeDisabled();
+  await expect(guide).toContainText("A debug container shares its target's processes, so it needs worker running");
+  await expect(row.getByRole("button", { name: /^Debug: start a debug container beside worker$/ })).toBeDisabled();
 });
 
 test("attach reaches an interactive main process; closing detaches", async ({ page }) => {

@@ -274,7 +274,7 @@ fn Sidebar(data: Dashboard, open: Callback<Terminal>) -> impl IntoView {
     let namespace = data.namespace.clone();
     let exec_denied = data.exec_denied.clone();
     let namespace_note = data.namespaces.as_ref().ok().and_then(|ns| ns.note.clone());
-    provide_context(data.ways.clone());
+    super::ways_in::provide_for_list(data.ways.clone());
     view! {
         <aside class="sidebar">
             {namespace_note.map(|note| view! { <p class="panel-message hint-box">{note}</p> })}

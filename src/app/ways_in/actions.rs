@@ -7,9 +7,16 @@ use leptos::prelude::*;
 use super::command::{Choice, remembered, storage_key};
 use super::debug::DebugAction;
 use super::picker::Picker;
-use super::{Way, Ways};
+use super::{OpenPicker, Way, Ways};
 use crate::app::Terminal;
 use crate::model::{ContainerSummary, PodSummary, Target};
+
+/// Why a container that is not running cannot have a debug container beside it.
+pub fn not_running_for_debug(container: &str) -> String {
+    format!(
+        "a debug container shares its target's processes, so it needs {container} running: read its logs, or debug another container of the pod"
+    )
+}
 
 /// `denied`: no shell may be opened in this namespace (the list says so once, above).
 #[component]
@@ -74,7 +81,13 @@ pub fn ContainerActions(
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = remembered;
-    let picking = RwSignal::new(false);
+    let open_picker = use_context::<OpenPicker>()
+        .unwrap_or_else(|| OpenPicker(RwSignal::new(None)))
+        .0;
+    let picker_key = StoredValue::new(key.clone());
+    let picking = Signal::derive(move || {
+        open_picker.with(|open| picker_key.with_value(|key| open.as_ref() == Some(key)))
+    });
     let disabled = not_connectable.is_some() || denied;
     let is_default = pod.default_container.as_deref() == Some(c.name.as_str());
     let title = {
@@ -124,7 +137,9 @@ pub fn ContainerActions(
         } else if pod.phase == "Pending" {
             Some("the pod is not running yet".into())
         } else {
-            None
+            not_connectable
+                .as_ref()
+                .map(|_| not_running_for_debug(&c.name))
         }
     });
     let picker_label = format!("Choose the command for {}", c.name);
@@ -139,7 +154,10 @@ pub fn ContainerActions(
             {(!disabled).then(|| view! {
                 <button class="button small way pick" aria-label=picker_label.clone() title=picker_label.clone()
                     aria-expanded=move || picking.get().to_string()
-                    on:click=move |_| picking.update(|p| *p = !*p)>"▾"</button>
+                    on:click=move |_| {
+                        let key = picker_key.get_value();
+                        open_picker.update(|open| *open = (open.as_ref() != Some(&key)).then_some(key));
+                    }>"▾"</button>
             })}
             {attach}
             <DebugAction target denied=debug_denied image=ways.debug_image.clone()/>
@@ -147,7 +165,7 @@ pub fn ContainerActions(
         </span>
         {why_not}
         <Show when=move || picking.get()>
-            <Picker choice key=key.clone() windows terminal=base.clone() open close=Callback::new(move |()| picking.set(false))/>
+            <Picker choice key=key.clone() windows terminal=base.clone() open close=Callback::new(move |()| open_picker.set(None))/>
         </Show>
     }
     .into_any()

@@ -2,6 +2,8 @@
 //! progress (`POST /api/debug/NS/POD/CONTAINER` answers once it runs, which can take a
 //! while when its image is pulled), then opens a terminal in it.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 
 use super::opener;
@@ -18,11 +20,64 @@ enum Step {
     Failed(String),
 }
 
+/// Where each container's Debug action stands, kept by the pod list rather than its rows:
+/// a row is made again whenever its pod changes (a debug container added, a restart).
+#[derive(Clone, Copy)]
+pub struct DebugSteps(RwSignal<HashMap<String, Step>>);
+
+impl DebugSteps {
+    pub fn new() -> Self {
+        Self(RwSignal::new(HashMap::new()))
+    }
+}
+
 /// What the server answers once the debug container runs.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 struct Started {
     container: String,
     reused: bool,
+}
+
+/// One container's step in `steps`, as a signal.
+#[derive(Clone)]
+struct Keyed {
+    steps: RwSignal<HashMap<String, Step>>,
+    key: StoredValue<String>,
+}
+
+impl Copy for Keyed {}
+
+impl Step {
+    fn keyed(steps: RwSignal<HashMap<String, Step>>, key: String) -> Keyed {
+        Keyed {
+            steps,
+            key: StoredValue::new(key),
+        }
+    }
+}
+
+impl Keyed {
+    fn get(&self) -> Step {
+        let key = self.key.get_value();
+        self.steps
+            .with(|s| s.get(&key).cloned())
+            .unwrap_or(Step::Idle)
+    }
+
+    fn set(&self, step: Step) {
+        set_step(self.steps, self.key.get_value(), step);
+    }
+}
+
+/// Also from a task that outlives the row (its steps are the list's).
+fn set_step(steps: RwSignal<HashMap<String, Step>>, key: String, step: Step) {
+    steps.try_update(|s| {
+        if step == Step::Idle {
+            s.remove(&key);
+        } else {
+            s.insert(key, step);
+        }
+    });
 }
 
 /// A "Debug" button for container `target`, and what follows it. `denied`: why the person
@@ -36,7 +91,17 @@ pub fn DebugAction(
     #[prop(optional)] explain: bool,
     #[prop(default = "Debug")] label: &'static str,
 ) -> impl IntoView {
-    let step = RwSignal::new(Step::Idle);
+    let key = format!(
+        "{} {}/{}/{}",
+        target.context.as_deref().unwrap_or(""),
+        target.namespace,
+        target.pod,
+        target.container
+    );
+    let steps = use_context::<DebugSteps>()
+        .unwrap_or_else(DebugSteps::new)
+        .0;
+    let step = Step::keyed(steps, key);
     let open = opener();
     let container = target.container.clone();
     let title = match &denied {
@@ -51,12 +116,15 @@ pub fn DebugAction(
     let target = StoredValue::new(target);
     let go = move || {
         step.set(Step::Starting);
+        let (steps, key) = (step.steps, step.key.get_value());
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (steps, key);
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
             let target = target.get_value();
             match start(&target).await {
                 Ok(started) => {
-                    step.try_set(Step::Idle);
+                    set_step(steps, key, Step::Idle);
                     open.run(crate::app::Terminal {
                         target: Target {
                             container: started.container,
@@ -70,7 +138,7 @@ pub fn DebugAction(
                     });
                 }
                 Err(why) => {
-                    step.try_set(Step::Failed(why));
+                    set_step(steps, key, Step::Failed(why));
                 }
             }
         });
@@ -124,7 +192,7 @@ pub fn DebugAction(
     view! {
         <button class="button small way debug" disabled=disabled title=title
             aria-label=format!("{label}: start a debug container beside {}", target.with_value(|t| t.container.clone()))
-            on:click=move |_| step.update(|s| if *s == Step::Idle { *s = Step::Asking })>
+            on:click=move |_| if step.get() == Step::Idle { step.set(Step::Asking) }>
             {label}
         </button>
         {reason}

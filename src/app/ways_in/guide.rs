@@ -184,7 +184,10 @@ fn Insight(
             </li>
         }
     });
-    let debug_denied = seen.debug_denied.clone();
+    let debug_denied = seen
+        .debug_denied
+        .clone()
+        .or_else(|| (!running).then(|| super::actions::not_running_for_debug(&target.container)));
     let no_shell_hint = (running && terminal.command.is_empty()).then(|| {
         view! {
             <li class="why-not">"Or pick a program the image has in the container's command picker (▾ in the pod list)."</li>

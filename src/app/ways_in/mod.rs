@@ -41,6 +41,18 @@ pub struct Ways {
     pub debug_image: String,
 }
 
+/// Which container's command picker is open in the pod list (one at a time), kept by the
+/// list rather than its rows, which are made again whenever their pod changes.
+#[derive(Clone, Copy)]
+pub struct OpenPicker(pub RwSignal<Option<String>>);
+
+/// What the pod list's rows read: the namespace's answers, and the state of their panels.
+pub fn provide_for_list(ways: Ways) {
+    provide_context(ways);
+    provide_context(debug::DebugSteps::new());
+    provide_context(OpenPicker(RwSignal::new(None)));
+}
+
 /// Opens a terminal in a tab: the dashboard provides it. Without it (a terminal's own
 /// page) a new terminal opens in a page of its own.
 #[derive(Clone, Copy)]

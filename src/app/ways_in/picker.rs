@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
-use super::command::{Choice, SHELLS, WINDOWS_SHELLS, parse_argv, remember, typed_argv};
+use super::command::{
+    Choice, SHELLS, WINDOWS_SHELLS, parse_argv, remember, remembered, typed_argv,
+};
 use crate::app::Terminal;
 
 /// The radio button a choice shows as.
@@ -32,11 +34,13 @@ pub fn Picker(
     open: Callback<Terminal>,
     close: Callback<()>,
 ) -> impl IntoView {
-    let picked = RwSignal::new(choice.with_untracked(|c| option_of(c, windows)));
-    let typed = RwSignal::new(choice.with_untracked(|c| match c {
-        Choice::Argv(argv) if option_of(c, windows) == "custom" => typed_argv(argv),
+    // Only ever made in the browser (it opens on a click): what it keeps is known.
+    let kept = remembered(&key, windows);
+    let picked = RwSignal::new(option_of(&kept, windows));
+    let typed = RwSignal::new(match &kept {
+        Choice::Argv(argv) if option_of(&kept, windows) == "custom" => typed_argv(argv),
         _ => String::new(),
-    }));
+    });
     // What the picker's state asks for: a choice, or why the typed command cannot run.
     let wanted = Memo::new(move |_| -> Result<Choice, &'static str> {
         Ok(match picked.get().as_str() {
@@ -47,8 +51,13 @@ pub fn Picker(
         })
     });
     let key = StoredValue::new(key);
-    Effect::new(move |_| {
-        if let Ok(wanted) = wanted.get() {
+    // Each change is kept; opening the picker changes nothing.
+    Effect::new(move |opened: Option<()>| {
+        let wanted = wanted.get();
+        if opened.is_none() {
+            return;
+        }
+        if let Ok(wanted) = wanted {
             key.with_value(|key| remember(key, &wanted, windows));
             choice.set(wanted);
         }
