@@ -59,6 +59,9 @@ pub struct PodSummary {
     pub default_container: Option<String>,
     /// When the pod is being deleted.
     pub terminating: bool,
+    /// Its containers run Windows (`spec.os.name`): no /bin/sh, `cmd.exe` instead.
+    #[serde(default)]
+    pub windows: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,6 +75,9 @@ pub struct ContainerSummary {
     /// A debug (ephemeral) container's target: the container it was started beside.
     #[serde(default)]
     pub debug_of: Option<String>,
+    /// Its main process reads stdin (the spec's `stdin` or `tty`): an attach can type into it.
+    #[serde(default)]
+    pub interactive: bool,
 }
 
 /// What the page shows where a terminal cannot start: the container's state, its last
@@ -225,10 +231,12 @@ mod tests {
                     restarts: 0,
                     not_connectable: None,
                     debug_of: None,
+                    interactive: false,
                 })
                 .collect(),
             default_container: None,
             terminating: false,
+            windows: false,
         }
     }
 

@@ -4,7 +4,9 @@
 //! upgrades to a WebSocket and starts a session; `resume=ID&offset=N` instead of commands
 //! re-attaches to a session of the same person that lost its connection less than the grace
 //! period ago, and `start=ID` claims the session the server started while it rendered the
-//! terminal's own page (the early start; see [`Join`]). Binary messages carry terminal
+//! terminal's own page (the early start; see [`Join`]). `shell=bash` or `shell=sh` instead
+//! of commands starts podterm's shell with that shell only ([`shell_path`]); commands run
+//! exactly as given, never through a shell. Binary messages carry terminal
 //! bytes untouched (browser → server: stdin;
 //! server → browser: output). Text messages carry JSON: [`ClientMessage`] from the browser,
 //! [`ServerEvent`] from the server.
@@ -177,6 +179,14 @@ pub enum Join {
 /// with [`Join::Start`].
 pub fn exec_path(target: &Target, command: &[String], join: &Join) -> String {
     socket_path("exec", target, command, join)
+}
+
+/// The path of the exec WebSocket for a new session of podterm's shell with one shell only
+/// (`bash` or `sh`): set up as the default one, and ended with the session as it is.
+pub fn shell_path(target: &Target, shell: &str) -> String {
+    let path = socket_path("exec", target, &[], &Join::Start);
+    let separator = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{separator}shell={}", encode(shell))
 }
 
 /// The path of the attach WebSocket: a terminal on the container's main process (its
@@ -386,6 +396,14 @@ mod tests {
                 }
             ),
             "/ws/exec/ns/p/c?start=ab12"
+        );
+        assert_eq!(
+            shell_path(&target("ns", "p", "c", None), "bash"),
+            "/ws/exec/ns/p/c?shell=bash"
+        );
+        assert_eq!(
+            shell_path(&target("ns", "p", "c", Some("k")), "sh"),
+            "/ws/exec/ns/p/c?context=k&shell=sh"
         );
     }
 }

@@ -187,7 +187,7 @@ test("eight tabs: the active one stays in view, a list holds them all, and tabs 
 test("on a 390 px phone the page fits its width", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await visit(page, "/?namespace=shop");
-  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(5);
   expect(await podNamesBreakAtDashes(page)).toEqual([]);
   await page.locator('tr[data-pod="web-7d4b9c6f5-abcde"] .pod-open').click();
   await expect(page.getByTestId("session-status")).toHaveText("Connected");
@@ -231,7 +231,7 @@ test("pages that go wrong say why and what to do, once", async ({ page }) => {
   await expect(page.locator(".hint-box")).toContainText("You may not list namespaces here");
   expect((await page.locator(".topbar").boundingBox())!.height).toBeLessThan(60);
   await expect(page.getByRole("status")).toContainText("Not allowed: you may not open shells in namespace shop");
-  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(5);
   await expect(page.getByText("not allowed", { exact: true })).toHaveCount(0);
 });
 
@@ -278,7 +278,7 @@ test("the terminal's bar and its own page", async ({ page, context }) => {
 
   // Back after Log out shows no pod list.
   await visit(page, "/?namespace=shop");
-  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(5);
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login/);
   await page.goBack();

@@ -34,7 +34,7 @@ test("namespaces, the filter, and containers that cannot be opened", async ({ pa
   await page.getByLabel("Namespace").selectOption("shop");
   await expect(page).toHaveURL(/namespace=shop/);
   await hydrated(page);
-  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(5);
   await page.getByLabel("Filter pods").fill("worker");
   await expect(page.locator("tr[data-pod]")).toHaveCount(1);
   const worker = page.locator('tr[data-pod="worker-0"] button[data-container="worker"]');
@@ -48,10 +48,10 @@ test("the list counts the pods, filters on the server, and lists more on demand"
   const rows = page.locator("tr[data-pod]");
   const tally = page.locator(".pod-count");
   await visit(page, "/?namespace=shop");
-  await expect(tally).toHaveText("4 pods");
+  await expect(tally).toHaveText("5 pods");
   await page.getByLabel("Filter pods").fill("WEB");
   await expect(rows).toHaveCount(2);
-  await expect(tally).toHaveText("2 of 4 pods match");
+  await expect(tally).toHaveText("2 of 5 pods match");
   // the address follows the filter as typed: a reload shows the same list
   await expect(page).toHaveURL(/[?&]filter=WEB(&|$)/);
   await page.reload();
@@ -60,21 +60,21 @@ test("the list counts the pods, filters on the server, and lists more on demand"
   await expect(rows).toHaveCount(2);
   await page.getByLabel("Filter pods").fill("zzz");
   await expect(page.getByText("No pod matches the filter.")).toBeVisible();
-  await expect(tally).toHaveText("None of 4 pods match");
+  await expect(tally).toHaveText("None of 5 pods match");
   // the filter and the length are in the URL the forms send without scripts
   await visit(page, "/?namespace=shop&filter=web&limit=1");
   await expect(page.getByLabel("Filter pods")).toHaveValue("web");
   await expect(rows).toHaveCount(1);
-  await expect(tally).toHaveText("Showing 1 of 2 matching, 4 pods in all");
+  await expect(tally).toHaveText("Showing 1 of 2 matching, 5 pods in all");
   await page.getByRole("button", { name: "Show 1 more" }).click();
   await expect(rows).toHaveCount(2);
-  await expect(tally).toHaveText("2 of 4 pods match");
+  await expect(tally).toHaveText("2 of 5 pods match");
   await expect(page).toHaveURL(/[?&]limit=201(&|$)/);
   await expect(page.getByRole("button", { name: /Show .* more/ })).toHaveCount(0);
   // clearing the filter asks the server for every pod again
   await page.getByLabel("Filter pods").fill("");
-  await expect(rows).toHaveCount(4);
-  await expect(tally).toHaveText("4 pods");
+  await expect(rows).toHaveCount(5);
+  await expect(tally).toHaveText("5 pods");
   await expect(page).not.toHaveURL(/filter=/);
 });
 
@@ -204,7 +204,7 @@ test("logging in is required, and a wrong token is refused", async ({ browser })
   await page.getByLabel("Access token").fill(token);
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page).toHaveURL(/namespace=shop/);
-  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(5);
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login/);
   await context.close();

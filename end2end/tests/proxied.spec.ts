@@ -25,7 +25,7 @@ test("logging in through the proxy keeps the prefix", async ({ page }) => {
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page).toHaveURL(`${base}/?namespace=shop`);
   await hydrated(page);
-  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(5);
 });
 
 test("dashboard, namespace switch, a log and a terminal, all under /terminal/", async ({ page }) => {
@@ -37,7 +37,7 @@ test("dashboard, namespace switch, a log and a terminal, all under /terminal/", 
   const under = (query: string) => new RegExp(`^${base}/?\\?.*${query}`);
   await page.getByLabel("Namespace").selectOption("shop");
   await expect(page).toHaveURL(under("namespace=shop"));
-  await expect(page.locator("tr[data-pod]")).toHaveCount(4);
+  await expect(page.locator("tr[data-pod]")).toHaveCount(5);
   // a container's log, streamed through nginx under the prefix
   await page.locator('tr[data-pod="worker-0"] [data-logs="worker"]').click();
   await expect(page.locator(".log-lines")).toContainText("worker 2.4.1 starting");

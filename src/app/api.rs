@@ -54,6 +54,9 @@ pub struct Dashboard {
     pub pods: Result<PodWindow, String>,
     /// Why the person may not open shells in this namespace, if they may not.
     pub exec_denied: Option<String>,
+    /// The ways in besides a shell, as the namespace allows them (see `app::ways_in`).
+    #[serde(default)]
+    pub ways: crate::app::ways_in::Ways,
     /// Who is logged in, as podterm knows them.
     pub user: String,
     /// The context shown needs a login of its own (user-token logins are per context).
@@ -88,6 +91,10 @@ pub async fn load_dashboard(
         namespace: namespace.clone().unwrap_or_default(),
         pods: Err(String::new()),
         exec_denied: None,
+        ways: crate::app::ways_in::Ways {
+            debug_image: state.debug.default.clone(),
+            ..Default::default()
+        },
         user: caller.identity.name().to_string(),
         login_for: None,
     };
@@ -110,7 +117,7 @@ pub async fn load_dashboard(
     let limit = crate::model::window_limit(limit);
     let valid = crate::names::validate_label(&namespace);
     // Independent questions to the cluster, asked at once.
-    let (namespaces, listed, exec) = futures::join!(
+    let (namespaces, listed, exec, debug, attach) = futures::join!(
         pods::namespaces(&cluster),
         async {
             match &valid {
@@ -130,6 +137,18 @@ pub async fn load_dashboard(
                 Ok(()) => access::may_exec(&cluster, &namespace, None).await,
             }
         },
+        async {
+            match &valid {
+                Err(_) => Ok(()),
+                Ok(()) => access::may_debug(&cluster, &namespace, None).await,
+            }
+        },
+        async {
+            match &valid {
+                Err(_) => Ok(()),
+                Ok(()) => access::may_attach(&cluster, &namespace, None).await,
+            }
+        },
     );
     // A namespace that is not there has no pods: say so, rather than "no pods".
     let missing = namespaces
@@ -144,6 +163,8 @@ pub async fn load_dashboard(
     };
     if view.pods.is_ok() {
         view.exec_denied = exec.err().map(|failure| failure.message);
+        view.ways.debug_denied = debug.err().map(|failure| failure.message);
+        view.ways.attach_denied = attach.err().map(|failure| failure.message);
     }
     Ok(view)
 }

@@ -166,6 +166,8 @@ pub fn DashboardPage() -> impl IntoView {
     let here = RwSignal::new(None::<(String, String)>);
     let open = Callback::new(move |terminal: Terminal| tabs.open(Pane::Shell(terminal)));
     let logs = Callback::new(move |target: Target| tabs.open(Pane::Log(target)));
+    provide_context(super::ways_in::Opener(open));
+    provide_context(super::ways_in::LogOpener(logs));
     #[cfg(feature = "hydrate")]
     saved_tabs::keep(tabs);
     #[cfg(feature = "hydrate")]
@@ -294,6 +296,7 @@ fn Sidebar(data: Dashboard, open: Callback<Terminal>, logs: Callback<Target>) ->
     let namespace = data.namespace.clone();
     let exec_denied = data.exec_denied.clone();
     let namespace_note = data.namespaces.as_ref().ok().and_then(|ns| ns.note.clone());
+    super::ways_in::provide_for_list(data.ways.clone());
     view! {
         <aside class="sidebar">
             {namespace_note.map(|note| view! { <p class="panel-message hint-box">{note}</p> })}
@@ -336,9 +339,16 @@ fn Terminals(
         }
     });
     let asking = move || {
-        closing
-            .get()
-            .and_then(|id| list.with(|t| t.iter().find(|tab| tab.id == id).map(Tab::label)))
+        closing.get().and_then(|id| {
+            list.with(|t| {
+                t.iter()
+                    .find(|tab| tab.id == id)
+                    .and_then(|tab| match &tab.pane {
+                        Pane::Shell(terminal) => Some((tab.label(), terminal.closing_words())),
+                        Pane::Log(_) => None,
+                    })
+            })
+        })
     };
     view! {
         <main class="terminals">
@@ -402,14 +412,14 @@ fn Terminals(
                     </Show>
                 </div>
             </Show>
-            {move || asking().map(|label| view! {
+            {move || asking().map(|(label, (closing_words, button))| view! {
                 <div class="close-confirm" role="alertdialog" aria-label="End this shell?">
-                    <span>"Closing " <strong>{label}</strong> " ends its shell and whatever runs in it."</span>
+                    <span>"Closing " <strong>{label}</strong> {closing_words}</span>
                     <button class="button small danger" on:click=move |_| {
                         if let Some(id) = closing.get_untracked() {
                             tabs.close(id);
                         }
-                    }>"End the shell"</button>
+                    }>{button}</button>
                     <button class="button small" on:click=move |_| closing.set(None)>"Keep it"</button>
                 </div>
             })}
@@ -500,8 +510,9 @@ mod saved_tabs {
             target.container.clone(),
             session.unwrap_or_default(),
         ];
-        if let Pane::Log(_) = tab.pane {
-            fields.push(LOG.into());
+        match &tab.pane {
+            Pane::Log(_) => fields.push(LOG.into()),
+            Pane::Shell(terminal) => fields.extend(terminal.saved_fields()),
         }
         fields
             .iter()
@@ -511,12 +522,15 @@ mod saved_tabs {
     }
 
     fn parse(line: &str) -> Option<(Pane, Option<String>)> {
-        let mut fields: Vec<String> = line
+        let fields: Vec<String> = line
             .split(' ')
             .map(|f| js_sys::decode_uri_component(f).ok().map(String::from))
             .collect::<Option<_>>()?;
-        let log = fields.len() == 6 && fields.pop().as_deref() == Some(LOG);
-        let [context, namespace, pod, container, session] = <[String; 5]>::try_from(fields).ok()?;
+        // A log's line has `log` as its sixth and last field; a terminal's has none or at
+        // least two more (`Terminal::saved_fields`).
+        let log = fields.len() == 6 && fields[5] == LOG;
+        let [context, namespace, pod, container, session] =
+            <[String; 5]>::try_from(fields.get(..5)?.to_vec()).ok()?;
         if namespace.is_empty() || pod.is_empty() || container.is_empty() {
             return None;
         }
@@ -531,8 +545,9 @@ mod saved_tabs {
         }
         let terminal = Terminal {
             target,
-            command: Vec::new(),
-        };
+            ..Default::default()
+        }
+        .with_saved_fields(&fields[5..])?;
         Some((
             Pane::Shell(terminal),
             Some(session).filter(|s| !s.is_empty()),

@@ -23,6 +23,8 @@ pub fn TerminalPage() -> impl IntoView {
     let pod = read("pod");
     let container = read("container");
     let command: Vec<String> = query.with_untracked(|q| q.get_all("command").unwrap_or_default());
+    let shell = read("shell");
+    let way = super::ways_in::way_from_link(read("attach"), read("debug_of"), read("reused"));
     let confirmed = RwSignal::new(command.is_empty());
     // A shell handed over by the dashboard ("Own page"): resumed, not started.
     let resume = read("resume");
@@ -72,6 +74,7 @@ pub fn TerminalPage() -> impl IntoView {
             <Suspense fallback=|| sync_view(view! { <p class="page-message">"Finding the pod…"</p> })>
                 {move || {
                     let (context, namespace, pod, command, resume, home) = (context.clone(), namespace.clone(), pod.clone(), command.clone(), resume.clone(), home.clone());
+                    let (shell, way) = (shell.clone(), way.clone());
                     Suspend::new(async move {
                         match resolved.await {
                             Err(e) => sync_view(view! {
@@ -81,7 +84,7 @@ pub fn TerminalPage() -> impl IntoView {
                                 </div>
                             }).into_any(),
                             Ok(container) => {
-                                let terminal = Terminal { target: Target { context, namespace, pod, container }, command: command.clone() };
+                                let terminal = Terminal { target: Target { context, namespace, pod, container }, command: command.clone(), shell: shell.clone(), way: way.clone() };
                                 let session = RwSignal::new(None::<String>);
                                 #[cfg(feature = "hydrate")]
                                 let resume = remember(&terminal, session).or(resume);

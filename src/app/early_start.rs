@@ -18,8 +18,13 @@ pub const SCRIPT: &str = include_str!("../../public/js/early-socket.js");
 /// page renders them as placeholders).
 /// No session is started when the page resumes one (`resuming`).
 pub fn head(terminal: &Terminal, socket: String, resuming: bool) -> impl IntoView + use<> {
+    // Only podterm's own shell (bash, else sh), the one the server starts for a page.
     #[cfg(feature = "ssr")]
-    let session = if terminal.command.is_empty() && !resuming {
+    let session = if terminal.command.is_empty()
+        && terminal.shell.is_none()
+        && !matches!(terminal.way, super::ways_in::Way::Attach { .. })
+        && !resuming
+    {
         crate::server::relay::prestart::prestart(&terminal.target).unwrap_or_default()
     } else {
         // Only the shell: a command runs once the person has confirmed it.

@@ -14,6 +14,7 @@ mod pod_feed;
 mod pod_list;
 mod sync_view;
 mod terminal;
+pub mod ways_in;
 #[cfg(feature = "hydrate")]
 mod xterm;
 

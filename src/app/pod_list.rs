@@ -239,7 +239,7 @@ fn PodRow(
     };
     let terminal = |container: &str| Terminal {
         target: target(container),
-        command: Vec::new(),
+        ..Default::default()
     };
     let default = pod
         .default_container
@@ -247,40 +247,31 @@ fn PodRow(
         .and_then(|name| pod.container(name))
         .filter(|c| c.not_connectable.is_none() && !denied)
         .map(|c| terminal(&c.name));
+    let windows = pod.windows;
     let status_class = match pod.status.as_str() {
         "Running" | "Completed" | "Succeeded" => "pod-status ok",
         "Pending" | "ContainerCreating" | "Terminating" => "pod-status pending",
         _ => "pod-status bad",
     };
-    let containers = pod.containers.iter().map(|c| {
-        let t = terminal(&c.name);
-        let disabled = c.not_connectable.is_some() || denied;
-        let title = match &c.not_connectable {
-            Some(why) => why.clone(),
-            None if denied => "You may not open shells in this namespace".into(),
-            None => format!("Open a shell in {} ({})", c.name, c.image),
-        };
-        let log = target(&c.name);
-        view! {
-            <span class="container-pair">
-                <button class="container" class:default=pod.default_container.as_deref() == Some(c.name.as_str())
-                    disabled=disabled title=title.clone() data-container=c.name.clone()
-                    on:click=move |_| open.run(t.clone())>
-                    {c.name.clone()}
-                </button>
+    let containers = pod
+        .containers
+        .iter()
+        .map(|c| {
+            let log = target(&c.name);
+            view! {
+                <super::ways_in::ContainerActions pod=pod.clone() container=c.clone() context=context.clone() open denied/>
                 <button class="container-logs" title=format!("Read the log of {}", c.name) aria-label=format!("Logs of {}", c.name)
                     data-logs=c.name.clone() on:click=move |_| logs.run(log.clone())>
                     "logs"
                 </button>
-            </span>
-            {c.not_connectable.clone().map(|why| view! { <span class="why-not">{why}</span> })}
-        }
-    }).collect_view();
+            }
+        })
+        .collect_view();
     view! {
         <tr class="pod" data-pod=pod.name.clone()>
             <td class="pod-name">
                 {match default {
-                    Some(t) => view! { <button class="pod-open" title="Open a shell in the default container" on:click=move |_| open.run(t.clone())>{pod.name.clone()}</button> }.into_any(),
+                    Some(t) => view! { <button class="pod-open" title="Open a terminal in the default container" on:click=move |_| open.run(super::ways_in::with_chosen_command(t.clone(), windows))>{pod.name.clone()}</button> }.into_any(),
                     None => view! { <span class="pod-open disabled">{pod.name.clone()}</span> }.into_any(),
                 }}
                 <div class="containers">{containers}</div>

@@ -5,15 +5,20 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use super::sync_view::sync_view;
+use super::ways_in::{self, Way};
 use crate::model::Target;
 use crate::protocol::ErrorReason;
 
 /// A terminal to open: its command, in its target.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Terminal {
     pub target: Target,
-    /// Empty for podterm's shell (bash, else sh).
+    /// A command run exactly as given (no shell); empty for podterm's shell.
     pub command: Vec<String>,
+    /// podterm's shell with this shell only (`bash` or `sh`) rather than bash, else sh.
+    pub shell: Option<String>,
+    /// A new process, the main process, or a shell in a debug container.
+    pub way: Way,
 }
 
 impl Terminal {
@@ -33,20 +38,41 @@ impl Terminal {
         for arg in &self.command {
             link.push_str(&format!("&command={}", encode(arg)));
         }
+        if let Some(shell) = &self.shell {
+            link.push_str(&format!("&shell={}", encode(shell)));
+        }
+        match &self.way {
+            Way::Exec => {}
+            Way::Attach { stdin } => link.push_str(if *stdin {
+                "&attach=stdin"
+            } else {
+                "&attach=output"
+            }),
+            Way::Debug { of, reused } => {
+                link.push_str(&format!("&debug_of={}", encode(of)));
+                if *reused {
+                    link.push_str("&reused=1");
+                }
+            }
+        }
         link
     }
 
     /// The exec WebSocket's path: a new session, or a resume of `session` from `offset`.
     pub fn socket_path(&self, resume: Option<(&str, u64)>) -> String {
-        use crate::protocol::{Join, exec_path};
-        let attach = match resume {
+        use crate::protocol::{Join, attach_path, exec_path, shell_path};
+        let join = match resume {
             Some((session, offset)) => Join::Resume {
                 session: session.to_string(),
                 offset,
             },
             None => Join::Start,
         };
-        exec_path(&self.target, &self.command, &attach)
+        match (&self.way, &self.shell, &join) {
+            (Way::Attach { .. }, ..) => attach_path(&self.target, &join),
+            (_, Some(shell), Join::Start) => shell_path(&self.target, shell),
+            _ => exec_path(&self.target, &self.command, &join),
+        }
     }
 }
 
@@ -211,9 +237,13 @@ pub fn TerminalView(
     #[cfg(not(feature = "hydrate"))]
     let _ = visible;
     let title = terminal.target.title();
+    let notes = ways_in::notes(&terminal);
+    let guide_for = terminal.clone();
     let base = super::base();
     let link = format!("{base}{}", terminal.deep_link());
-    let command = (!terminal.command.is_empty()).then(|| terminal.command.join(" "));
+    let command = (!terminal.command.is_empty())
+        .then(|| ways_in::command::argv_words(&terminal.command))
+        .or_else(|| terminal.shell.clone());
     let socket = early.then(|| format!("{base}{}", terminal.socket_path(None)));
     let head = socket
         .clone()
@@ -277,7 +307,12 @@ pub fn TerminalView(
                 </Show>
                 <span class="terminal-actions">{another}{logs}{own_page}</span>
             </header>
-            <div class="terminal-host" data-socket=socket node_ref=host></div>
+            {notes}
+            // Where the terminal cannot start, what the container is doing and the ways in.
+            <Show when=move || state.with(ways_in::shows_guide)>
+                <ways_in::Guide terminal=guide_for.clone() state retry=Callback::new(move |()| attempt.update(|n| *n += 1))/>
+            </Show>
+            <div class="terminal-host" class:behind-guide=move || state.with(ways_in::shows_guide) data-socket=socket node_ref=host></div>
         </section>
     })
 }

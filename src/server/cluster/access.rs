@@ -30,27 +30,35 @@ pub async fn may_read_logs(cluster: &Cluster, namespace: &str, pod: &str) -> Res
     may(cluster, namespace, Some(pod), "log", &["get"], &what).await
 }
 
-/// Ok when the caller may both `create` and `get` pods/attach of `pod`.
-pub async fn may_attach(cluster: &Cluster, namespace: &str, pod: &str) -> Result<(), Failure> {
-    let what = format!("attach to the main process of pod {pod}");
-    may(
-        cluster,
-        namespace,
-        Some(pod),
-        "attach",
-        &["create", "get"],
-        &what,
-    )
-    .await
+/// Ok when the caller may both `create` and `get` pods/attach (of `pod`, or in the
+/// namespace).
+pub async fn may_attach(
+    cluster: &Cluster,
+    namespace: &str,
+    pod: Option<&str>,
+) -> Result<(), Failure> {
+    let what = match pod {
+        Some(pod) => format!("attach to the main process of pod {pod}"),
+        None => format!("attach to main processes in namespace {namespace}"),
+    };
+    may(cluster, namespace, pod, "attach", &["create", "get"], &what).await
 }
 
-/// Ok when the caller may `patch` pods/ephemeralcontainers of `pod` (add a debug container).
-pub async fn may_debug(cluster: &Cluster, namespace: &str, pod: &str) -> Result<(), Failure> {
-    let what = format!("add a debug container to pod {pod}");
+/// Ok when the caller may `patch` pods/ephemeralcontainers (of `pod`, or in the namespace):
+/// add a debug container.
+pub async fn may_debug(
+    cluster: &Cluster,
+    namespace: &str,
+    pod: Option<&str>,
+) -> Result<(), Failure> {
+    let what = match pod {
+        Some(pod) => format!("add a debug container to pod {pod}"),
+        None => format!("add debug containers in namespace {namespace}"),
+    };
     may(
         cluster,
         namespace,
-        Some(pod),
+        pod,
         "ephemeralcontainers",
         &["patch"],
         &what,

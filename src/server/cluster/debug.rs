@@ -99,7 +99,7 @@ async fn start(
         .clusters
         .get(query.context.as_deref(), &caller.identity)
         .await?;
-    may_debug(&cluster, namespace, pod_name).await?;
+    may_debug(&cluster, namespace, Some(pod_name)).await?;
     may_exec(&cluster, namespace, Some(pod_name)).await?;
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
     let pod = pods.get(pod_name).await.map_err(|e| classify(&e))?;

@@ -40,8 +40,8 @@ pub async fn insight(
     let denied = |r: Result<(), Failure>| r.err().map(|f| f.message);
     let (logs, debug, attach) = tokio::join!(
         may_read_logs(cluster, namespace, pod_name),
-        may_debug(cluster, namespace, pod_name),
-        may_attach(cluster, namespace, pod_name),
+        may_debug(cluster, namespace, Some(pod_name)),
+        may_attach(cluster, namespace, Some(pod_name)),
     );
     let logs_denied = denied(logs);
     let (log, log_of_previous, log_error) = if logs_denied.is_some() {

@@ -66,15 +66,18 @@ pub fn summarize(pod: &Pod) -> PodSummary {
         .unwrap_or_else(|| "Unknown".into());
     let terminating = pod.metadata.deletion_timestamp.is_some();
     let scheduled = spec.and_then(|s| s.node_name.as_ref()).is_some();
-    let summary =
-        |name: &str, image: Option<&String>, st: Option<&&ContainerStatus>| ContainerSummary {
-            name: name.to_string(),
-            image: image.cloned().unwrap_or_default(),
-            ready: st.is_some_and(|s| s.ready),
-            restarts: st.map_or(0, |s| s.restart_count),
-            not_connectable: why_not_connectable(st.copied(), scheduled, terminating),
-            debug_of: None,
-        };
+    let summary = |name: &str,
+                   image: Option<&String>,
+                   st: Option<&&ContainerStatus>,
+                   stdin: (Option<bool>, Option<bool>)| ContainerSummary {
+        name: name.to_string(),
+        image: image.cloned().unwrap_or_default(),
+        ready: st.is_some_and(|s| s.ready),
+        restarts: st.map_or(0, |s| s.restart_count),
+        not_connectable: why_not_connectable(st.copied(), scheduled, terminating),
+        debug_of: None,
+        interactive: stdin.0.unwrap_or(false) || stdin.1.unwrap_or(false),
+    };
     let mut containers: Vec<ContainerSummary> = spec
         .map(|s| s.containers.as_slice())
         .unwrap_or_default()
@@ -84,6 +87,7 @@ pub fn summarize(pod: &Pod) -> PodSummary {
                 &c.name,
                 c.image.as_ref(),
                 statuses.iter().find(|s| s.name == c.name),
+                (c.stdin, c.tty),
             )
         })
         .collect();
@@ -100,7 +104,7 @@ pub fn summarize(pod: &Pod) -> PodSummary {
         let st = debug_statuses.iter().find(|s| s.name == c.name);
         containers.push(ContainerSummary {
             debug_of: c.target_container_name.clone(),
-            ..summary(&c.name, c.image.as_ref(), st)
+            ..summary(&c.name, c.image.as_ref(), st, (c.stdin, c.tty))
         });
     }
     let mut reason = status
@@ -151,6 +155,9 @@ pub fn summarize(pod: &Pod) -> PodSummary {
         default_container: annotated.or_else(|| containers.first().map(|c| c.name.clone())),
         containers,
         terminating,
+        windows: spec
+            .and_then(|s| s.os.as_ref())
+            .is_some_and(|os| os.name.eq_ignore_ascii_case("windows")),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::server::cluster::kube_errors::{Failure, classify};
 use crate::server::cluster::pods::summarize;
 use crate::server::relay::reaper;
 use crate::server::relay::session::Start;
-use crate::server::relay::shell::default_command;
+use crate::server::relay::shell::{default_command, shell_command};
 use crate::server::relay::upstream::Upstream;
 use crate::server::relay::{connection, prestart};
 use crate::server::trail::admission::SessionInfo;
@@ -60,13 +60,14 @@ impl ExecTarget {
             .map_err(|e| format!("container {container:?} is not a valid name: {e}"))?;
         let mut context = None;
         let mut command = Vec::new();
-        let (mut resume, mut offset, mut prestarted) = (None, None, None);
+        let (mut resume, mut offset, mut prestarted, mut shell) = (None, None, None, None);
         for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             match key.as_ref() {
                 "context" => context = Some(value.into_owned()).filter(|c| !c.is_empty()),
                 "command" => command.push(value.into_owned()),
                 "resume" => resume = Some(value.into_owned()),
                 "start" => prestarted = Some(value.into_owned()),
+                "shell" => shell = Some(value.into_owned()),
                 "offset" => {
                     offset = Some(
                         value
@@ -104,9 +105,17 @@ impl ExecTarget {
         if attach && matches!(join, Join::Claim { .. }) {
             return Err("only a shell starts with its page".into());
         }
+        if shell.is_some() && (attach || !command.is_empty() || !matches!(join, Join::Start)) {
+            return Err("a shell is chosen only for a new session, without a command".into());
+        }
         let marked = !attach && command.is_empty();
         if marked {
-            command = default_command();
+            command = match &shell {
+                Some(shell) => shell_command(shell).ok_or_else(|| {
+                    format!("shell {shell:?} is not one podterm starts; choose bash or sh")
+                })?,
+                None => default_command(),
+            };
         }
         Ok(Self {
             target: Target {
@@ -348,7 +357,7 @@ async fn resume_allowed(
         .await
         .map_err(Failure::from)?;
     if exec.attach {
-        may_attach(&cluster, &target.namespace, &target.pod).await
+        may_attach(&cluster, &target.namespace, Some(&target.pod)).await
     } else {
         may_exec(&cluster, &target.namespace, Some(&target.pod)).await
     }
@@ -399,7 +408,7 @@ async fn open_attach(
         .get(target.context.as_deref(), &caller.identity)
         .await
         .map_err(Failure::from)?;
-    may_attach(&cluster, &target.namespace, &target.pod).await?;
+    may_attach(&cluster, &target.namespace, Some(&target.pod)).await?;
     let pod = running_container(&cluster, target).await?;
     let spec = pod.spec.unwrap_or_default();
     let (stdin, tty) = spec
@@ -457,4 +466,36 @@ async fn running_container(
         ));
     }
     Ok(pod)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(query: &str, attach: bool) -> Result<ExecTarget, String> {
+        ExecTarget::parse("ns".into(), "p".into(), "c".into(), Some(query), attach)
+    }
+
+    #[test]
+    fn a_chosen_shell_is_marked_and_a_command_runs_as_given() {
+        let bash = parse("shell=bash", false).unwrap();
+        assert!(bash.marked);
+        assert_eq!(bash.command, shell_command("bash").unwrap());
+        let argv = parse("command=echo&command=a%20%20b", false).unwrap();
+        assert!(!argv.marked);
+        assert_eq!(argv.command, ["echo", "a  b"]);
+        assert!(
+            parse("shell=zsh", false)
+                .unwrap_err()
+                .contains("bash or sh")
+        );
+        for refused in [
+            "shell=sh&command=ls",
+            "shell=sh&resume=x&offset=0",
+            "shell=sh&start=x",
+        ] {
+            assert!(parse(refused, false).is_err(), "{refused}");
+        }
+        assert!(parse("shell=sh", true).is_err());
+    }
 }

@@ -11,3 +11,37 @@ exec sh"#;
 pub fn default_command() -> Vec<String> {
     vec!["/bin/sh".into(), "-c".into(), FALLBACK.into()]
 }
+
+/// The shells a person may pick instead of the fallback (`shell=` on the exec route).
+pub const SHELLS: [&str; 2] = ["bash", "sh"];
+
+/// podterm's shell with one shell only, as `default_command` sets it up: still a fixed
+/// script, so the session's processes carry its mark and end with it. `None` for a shell
+/// not in [`SHELLS`].
+pub fn shell_command(shell: &str) -> Option<Vec<String>> {
+    if !SHELLS.contains(&shell) {
+        return None;
+    }
+    let (setup, _) = FALLBACK.split_once("\nif command -v bash")?;
+    Some(vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        format!("{setup}\nexec {shell}"),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chosen_shell_keeps_the_set_up_and_runs_only_itself() {
+        let bash = shell_command("bash").unwrap();
+        assert_eq!(bash[..2], ["/bin/sh", "-c"]);
+        assert!(bash[2].starts_with("TERM=xterm-256color"), "{}", bash[2]);
+        assert!(bash[2].ends_with("\nexec bash"), "{}", bash[2]);
+        assert!(!bash[2].contains("exec sh"));
+        assert!(shell_command("sh").unwrap()[2].ends_with("\nexec sh"));
+        assert_eq!(shell_command("zsh; rm -rf /"), None);
+    }
+}
