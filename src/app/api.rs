@@ -177,19 +177,12 @@ pub async fn find_pod(
     pod: String,
 ) -> Result<PodSummary, ServerFnError> {
     use crate::server::cluster::{kube_errors::classify, pods::summarize};
-    use crate::server::{caller, state};
     use k8s_openapi::api::core::v1::Pod;
     crate::names::validate_label(&namespace)
         .map_err(|e| ServerFnError::new(format!("namespace {namespace:?}: {e}")))?;
     crate::names::validate_subdomain(&pod)
         .map_err(|e| ServerFnError::new(format!("pod {pod:?}: {e}")))?;
-    let state = state()?;
-    let caller = caller()?;
-    let cluster = state
-        .clusters
-        .get(context.as_deref(), &caller.identity)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    let (_, cluster) = person_cluster(context).await?;
     let api: kube::Api<Pod> = kube::Api::namespaced(cluster.client.clone(), &namespace);
     let found = api.get(&pod).await.map_err(|e| {
         let failure = classify(&e);
@@ -213,8 +206,26 @@ pub async fn container_insight(
     container: String,
 ) -> Result<crate::model::ContainerInsight, ServerFnError> {
     use crate::server::cluster::{insight::insight, logs::validate_names};
-    use crate::server::{caller, state};
     validate_names(&namespace, &pod, &container).map_err(|f| ServerFnError::new(f.message))?;
+    let (state, cluster) = person_cluster(context).await?;
+    insight(&cluster, &namespace, &pod, &container, &state.debug.default)
+        .await
+        .map_err(|f| ServerFnError::new(f.message))
+}
+
+/// The server's state and the calling person's client for a context (the current one
+/// when `None`).
+#[cfg(feature = "ssr")]
+async fn person_cluster(
+    context: Option<String>,
+) -> Result<
+    (
+        crate::server::AppState,
+        crate::server::cluster::clusters::Cluster,
+    ),
+    ServerFnError,
+> {
+    use crate::server::{caller, state};
     let state = state()?;
     let caller = caller()?;
     let cluster = state
@@ -222,9 +233,7 @@ pub async fn container_insight(
         .get(context.as_deref(), &caller.identity)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
-    insight(&cluster, &namespace, &pod, &container, &state.debug.default)
-        .await
-        .map_err(|f| ServerFnError::new(f.message))
+    Ok((state, cluster))
 }
 
 /// What a terminal's own page shows around it, as the dashboard does.

@@ -133,8 +133,12 @@ impl Cluster {
             })
         };
         for container in pod.containers.iter().filter(|c| c.supervised()) {
-            self.runtime
-                .start_main(&self.target(pod, container), pod.restart_policy, report());
+            self.runtime.start_main(
+                &self.target(pod, container),
+                pod.restart_policy,
+                None,
+                report(),
+            );
         }
         for container in &pod.ephemeral_containers {
             if !self.spec.images.contains_key(&container.image) {
@@ -158,8 +162,12 @@ impl Cluster {
                 .as_deref()
                 .and_then(|name| pod.containers.iter().find(|c| c.name == name))
                 .map(|c| self.target(pod, c));
-            self.runtime
-                .start_ephemeral(&self.target(pod, container), target.as_ref(), report());
+            self.runtime.start_main(
+                &self.target(pod, container),
+                crate::config::RestartPolicy::Never,
+                target.as_ref(),
+                report(),
+            );
         }
     }
 

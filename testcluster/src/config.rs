@@ -480,10 +480,12 @@ impl ClusterSpec {
             return Err(format!("pod {:?} has no containers", pod.name));
         }
         let mut seen = std::collections::BTreeSet::new();
-        for c in &pod.containers {
-            if c.target_container_name.is_some() {
+        for c in pod.all_containers() {
+            names::validate_label(&c.name)
+                .map_err(|e| format!("pod {:?}, container {:?}: {e}", pod.name, c.name))?;
+            if !seen.insert(c.name.as_str()) {
                 return Err(format!(
-                    "pod {:?}, container {:?}: only ephemeral containers have a targetContainerName",
+                    "pod {:?} has two containers named {:?}",
                     pod.name, c.name
                 ));
             }
@@ -498,22 +500,10 @@ impl ClusterSpec {
                 ));
             }
         }
-        for c in &pod.ephemeral_containers {
-            names::validate_label(&c.name)
-                .map_err(|e| format!("pod {:?}, container {:?}: {e}", pod.name, c.name))?;
-            if !seen.insert(c.name.as_str()) {
-                return Err(format!(
-                    "pod {:?} has two containers named {:?}",
-                    pod.name, c.name
-                ));
-            }
-        }
         for c in &pod.containers {
-            names::validate_label(&c.name)
-                .map_err(|e| format!("pod {:?}, container {:?}: {e}", pod.name, c.name))?;
-            if !seen.insert(c.name.as_str()) {
+            if c.target_container_name.is_some() {
                 return Err(format!(
-                    "pod {:?} has two containers named {:?}",
+                    "pod {:?}, container {:?}: only ephemeral containers have a targetContainerName",
                     pod.name, c.name
                 ));
             }

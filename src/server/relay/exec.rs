@@ -296,12 +296,8 @@ pub(super) async fn start(
         target.command.clone()
     };
     let setup = std::time::Instant::now();
-    let opened = if target.attach {
-        open_attach(state, caller, &target.target).await
-    } else {
-        open(state, caller, &target.target, command).await
-    };
-    let (upstream, client) = match opened {
+    let command = (!target.attach).then_some(command);
+    let (upstream, client) = match open(state, caller, &target.target, command).await {
         Ok((upstream, context, client)) => {
             facts.target.context = Some(context);
             state
@@ -373,44 +369,45 @@ async fn fail(mut browser: WebSocket, failure: Failure) {
 }
 
 /// Checks access and the pod and container first (for a clear "not allowed" or "not
-/// running"), then opens the exec as the caller. Returns the stream and the context used.
+/// running"), then opens the exec of `command` or, without one, the attach, as the caller.
+/// Returns the stream and the context used.
 async fn open(
     state: &AppState,
     caller: &Caller,
     target: &Target,
-    command: Vec<String>,
+    command: Option<Vec<String>>,
 ) -> Result<(Upstream, String, kube::Client), Failure> {
     let cluster = state
         .clusters
         .get(target.context.as_deref(), &caller.identity)
         .await
         .map_err(Failure::from)?;
-    may_exec(&cluster, &target.namespace, Some(&target.pod)).await?;
-    running_container(&cluster, target).await?;
-    let params = AttachParams::interactive_tty().container(&target.container);
-    let request = kube::core::Request::new(format!("/api/v1/namespaces/{}/pods", target.namespace))
-        .exec(&target.pod, command, &params)
-        .map_err(|e| Failure::new(ErrorReason::BadRequest, e.to_string()))?;
+    let (namespace, pod) = (&target.namespace, Some(target.pod.as_str()));
+    match command {
+        Some(_) => may_exec(&cluster, namespace, pod).await?,
+        None => may_attach(&cluster, namespace, pod).await?,
+    }
+    let found = running_container(&cluster, target).await?;
+    let pods = format!("/api/v1/namespaces/{namespace}/pods");
+    let request = match command {
+        Some(command) => kube::core::Request::new(pods).exec(
+            &target.pod,
+            command,
+            &AttachParams::interactive_tty().container(&target.container),
+        ),
+        None => kube::core::Request::new(pods)
+            .attach(&target.pod, &attach_params(&found, &target.container)),
+    }
+    .map_err(|e| Failure::new(ErrorReason::BadRequest, e.to_string()))?;
     let stream = crate::server::relay::upstream::connect(&cluster.client, request)
         .await
         .map_err(|e| classify(&e))?;
     Ok((stream, cluster.context.clone(), cluster.client.clone()))
 }
 
-/// As `open`, for an attach: its stdin and terminal as the container's spec gives them.
-async fn open_attach(
-    state: &AppState,
-    caller: &Caller,
-    target: &Target,
-) -> Result<(Upstream, String, kube::Client), Failure> {
-    let cluster = state
-        .clusters
-        .get(target.context.as_deref(), &caller.identity)
-        .await
-        .map_err(Failure::from)?;
-    may_attach(&cluster, &target.namespace, Some(&target.pod)).await?;
-    let pod = running_container(&cluster, target).await?;
-    let spec = pod.spec.unwrap_or_default();
+/// An attach's streams: the container's own stdin and terminal, as its spec gives them.
+fn attach_params(pod: &Pod, container: &str) -> AttachParams {
+    let spec = pod.spec.clone().unwrap_or_default();
     let (stdin, tty) = spec
         .containers
         .iter()
@@ -421,22 +418,15 @@ async fn open_attach(
                 .flatten()
                 .map(|c| (&c.name, c.stdin, c.tty)),
         )
-        .find(|(name, ..)| **name == target.container)
+        .find(|(name, ..)| *name == container)
         .map(|(_, stdin, tty)| (stdin.unwrap_or(false), tty.unwrap_or(false)))
         .unwrap_or_default();
-    let params = AttachParams::default()
-        .container(&target.container)
+    AttachParams::default()
+        .container(container)
         .stdin(stdin)
         .stdout(true)
         .stderr(!tty)
-        .tty(tty);
-    let request = kube::core::Request::new(format!("/api/v1/namespaces/{}/pods", target.namespace))
-        .attach(&target.pod, &params)
-        .map_err(|e| Failure::new(ErrorReason::BadRequest, e.to_string()))?;
-    let stream = crate::server::relay::upstream::connect(&cluster.client, request)
-        .await
-        .map_err(|e| classify(&e))?;
-    Ok((stream, cluster.context.clone(), cluster.client.clone()))
+        .tty(tty)
 }
 
 /// The pod, once its container is known to run; else why not, in words.

@@ -282,8 +282,17 @@ impl Runtime {
     }
 
     /// Runs a container's main process under `policy`, its output logged and its changes
-    /// of state sent to `report`, until the container is stopped.
-    pub fn start_main(&self, target: &ContainerTarget, policy: RestartPolicy, report: Report) {
+    /// of state sent to `report`, until the container is stopped. An ephemeral container
+    /// joins the process namespace of `shared`, its target, started first if it idles
+    /// until an exec.
+    pub fn start_main(
+        &self,
+        target: &ContainerTarget,
+        policy: RestartPolicy,
+        shared: Option<&ContainerTarget>,
+        report: Report,
+    ) {
+        let other = shared.map(|t| self.container(t));
         let container = self.container(target);
         if container
             .supervised
@@ -297,29 +306,6 @@ impl Runtime {
             return;
         };
         let starter = self.starter.clone();
-        tokio::spawn(supervise::run(starter, container, first, policy, report));
-    }
-
-    /// Runs an ephemeral container's main process once, in the process namespace of
-    /// `shared` (its target, started first if it idles until an exec).
-    pub fn start_ephemeral(
-        &self,
-        target: &ContainerTarget,
-        shared: Option<&ContainerTarget>,
-        report: Report,
-    ) {
-        let other = shared.map(|t| self.container(t));
-        let container = self.container(target);
-        if container
-            .supervised
-            .swap(true, std::sync::atomic::Ordering::AcqRel)
-        {
-            return;
-        }
-        let Ok(first) = container.init.clone().try_lock_owned() else {
-            return;
-        };
-        let starter = self.starter.clone();
         tokio::spawn(async move {
             if let Some(other) = other
                 && !other.supervised.load(std::sync::atomic::Ordering::Acquire)
@@ -327,7 +313,7 @@ impl Runtime {
             {
                 tracing::warn!(container = ?other.target.key, "target did not start: {e}");
             }
-            supervise::run(starter, container, first, RestartPolicy::Never, report).await;
+            supervise::run(starter, container, first, policy, report).await;
         });
     }
 
