@@ -2,7 +2,7 @@
 // debug container beside a distroless one, attaching to an interactive main process, and
 // a command of one's own, run as an argument list.
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, pane, run, screen, status, token, watch } from "./support";
+import { BOTH, hydrated, pane, run, screen, status, token, watch } from "./support";
 
 const violations: string[] = [];
 
@@ -20,7 +20,7 @@ async function visit(page: Page, url: string) {
   await hydrated(page);
 }
 
-test("no shell: the guide shows the container, then Debug gets in beside it", async ({ page }) => {
+test("no shell: the guide shows the container, then Debug gets in beside it", BOTH, async ({ page }) => {
   await visit(page, "/?namespace=shop");
   const row = page.locator('tr[data-pod^="payments-"]');
   const pod = (await row.getAttribute("data-pod")) ?? "";
@@ -32,7 +32,8 @@ test("no shell: the guide shows the container, then Debug gets in beside it", as
   await expect(guide).toContainText("from the current instance");
   // It logs a line every 3 s: its first or its latest ones.
   await expect(guide.getByTestId("guide-log")).toContainText(/payments 1\.4\.2 listening|processed order \d+/);
-  await expect(guide.locator('a[data-way="logs"]')).toHaveAttribute("href", /\/api\/logs\/shop\/payments-[^/]+\/payments\?tail=200/);
+  // On the dashboard the whole log opens in a tab beside the terminals.
+  await expect(guide.locator('button[data-way="logs"]')).toHaveText("Open the logs");
   // Its main process reads no stdin: no Attach offered.
   await expect(guide.getByRole("button", { name: "Attach", exact: true })).toHaveCount(0);
 
@@ -61,7 +62,7 @@ test("no shell: the guide shows the container, then Debug gets in beside it", as
   await expect(page.locator(".tab-panel:not(.hidden)").getByTestId("terminal-note")).toContainText("reused");
 });
 
-test("a crash loop's guide says how it last ended and shows its last words", async ({ page }) => {
+test("a crash loop's guide says how it last ended and shows its last words", BOTH, async ({ page }) => {
   await visit(page, "/?namespace=shop");
   const row = page.locator('tr[data-pod="worker-0"]');
   await row.getByRole("button", { name: "Why?" }).click();
@@ -76,7 +77,7 @@ test("a crash loop's guide says how it last ended and shows its last words", asy
   await expect(row.getByRole("button", { name: /^Debug: start a debug container beside worker$/ })).toBeDisabled();
 });
 
-test("attach reaches an interactive main process; closing detaches", async ({ page }) => {
+test("attach reaches an interactive main process; closing detaches", BOTH, async ({ page }) => {
   await visit(page, "/?namespace=tools");
   await page.locator('tr[data-pod="repl"]').getByRole("button", { name: "Attach" }).click();
   await expect(status(page, "repl")).toHaveText("Connected");
@@ -92,7 +93,7 @@ test("attach reaches an interactive main process; closing detaches", async ({ pa
   await expect(page.locator(".tab")).toHaveCount(0);
 });
 
-test("a command of one's own runs as an argument list, and is remembered", async ({ page }) => {
+test("a command of one's own runs as an argument list, and is remembered", BOTH, async ({ page }) => {
   await visit(page, "/?namespace=shop");
   const row = page.locator('tr[data-pod="web-7d4b9c6f5-fghij"]');
   const pod = (await row.getAttribute("data-pod")) ?? "";
