@@ -388,14 +388,15 @@ async fn open(
         None => may_attach(&cluster, namespace, pod).await?,
     }
     let found = running_container(&cluster, target).await?;
-    let pods = format!("/api/v1/namespaces/{namespace}/pods");
+    // The path written out in each call: tests/deploy_manifests.rs reads it there.
     let request = match command {
-        Some(command) => kube::core::Request::new(pods).exec(
-            &target.pod,
-            command,
-            &AttachParams::interactive_tty().container(&target.container),
-        ),
-        None => kube::core::Request::new(pods)
+        Some(command) => kube::core::Request::new(format!("/api/v1/namespaces/{namespace}/pods"))
+            .exec(
+                &target.pod,
+                command,
+                &AttachParams::interactive_tty().container(&target.container),
+            ),
+        None => kube::core::Request::new(format!("/api/v1/namespaces/{namespace}/pods"))
             .attach(&target.pod, &attach_params(&found, &target.container)),
     }
     .map_err(|e| Failure::new(ErrorReason::BadRequest, e.to_string()))?;
