@@ -216,4 +216,10 @@ test("where RBAC forbids exec, the page says so instead of opening a broken term
   const web = page.locator('tr[data-pod="web-7d4b9c6f5-abcde"] button[data-container="web"]');
   await expect(web).toBeDisabled();
   await expect(web).toHaveAttribute("title", "You may not open shells in this namespace");
+  // Nor add debug containers; but bob may read the logs.
+  const row = page.locator('tr[data-pod="web-7d4b9c6f5-abcde"]');
+  const debug = row.getByRole("button", { name: /start a debug container beside web/ });
+  await expect(debug).toBeDisabled();
+  await expect(debug).toHaveAttribute("title", /may not add debug containers in namespace shop/);
+  await expect(row.locator('[data-logs="web"]')).toBeEnabled();
 });
