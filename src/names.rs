@@ -23,6 +23,16 @@ pub fn validate_subdomain(name: &str) -> Result<(), String> {
     name.split('.').try_for_each(check_label)
 }
 
+/// A container's place (namespace, pod, container), each name checked; the error says
+/// which, as a sentence.
+pub fn validate_place(namespace: &str, pod: &str, container: &str) -> Result<(), String> {
+    let invalid =
+        |what: &str, name: &str, e: String| format!("{what} {name:?} is not a valid name: {e}");
+    validate_label(namespace).map_err(|e| invalid("namespace", namespace, e))?;
+    validate_subdomain(pod).map_err(|e| invalid("pod", pod, e))?;
+    validate_label(container).map_err(|e| invalid("container", container, e))
+}
+
 fn check_label(part: &str) -> Result<(), String> {
     let ok_inner = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
     let ok_edge = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();

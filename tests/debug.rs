@@ -24,16 +24,7 @@ async fn distroless_pod(f: &common::Fixture) -> String {
         .clone();
     pod.name = format!("debug-me-{}", std::process::id());
     f.cluster.put_pod(pod.clone()).await.unwrap();
-    let kubeconfig = kube::config::Kubeconfig::from_yaml(f.cluster.kubeconfig_yaml()).unwrap();
-    let options = kube::config::KubeConfigOptions {
-        context: Some("admin@demo".into()),
-        ..Default::default()
-    };
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        .unwrap();
-    let pods: kube::Api<Pod> =
-        kube::Api::namespaced(kube::Client::try_from(config).unwrap(), "shop");
+    let pods: kube::Api<Pod> = kube::Api::namespaced(f.cluster.admin_client().await, "shop");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let running = pods

@@ -205,8 +205,8 @@ pub async fn container_insight(
     pod: String,
     container: String,
 ) -> Result<crate::model::ContainerInsight, ServerFnError> {
-    use crate::server::cluster::{insight::insight, logs::validate_names};
-    validate_names(&namespace, &pod, &container).map_err(|f| ServerFnError::new(f.message))?;
+    use crate::server::cluster::insight::insight;
+    crate::names::validate_place(&namespace, &pod, &container).map_err(ServerFnError::new)?;
     let (state, cluster) = person_cluster(context).await?;
     insight(&cluster, &namespace, &pod, &container, &state.debug.default)
         .await

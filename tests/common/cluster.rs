@@ -125,11 +125,8 @@ impl Cluster {
         }
     }
 
-    /// Waits until the demo's crash-looping container is held back (CrashLoopBackOff), its
-    /// job has run (Succeeded) and the web pods' logging sidecar runs: their main processes
-    /// make these states, on both clusters, within a second of the start.
-    pub async fn demo_states(&self) {
-        use k8s_openapi::api::core::v1::Pod;
+    /// A kube-rs client as the demo's admin.
+    pub async fn admin_client(&self) -> kube::Client {
         let kubeconfig = kube::config::Kubeconfig::from_yaml(self.kubeconfig_yaml()).unwrap();
         let options = kube::config::KubeConfigOptions {
             context: Some("admin@demo".into()),
@@ -138,7 +135,15 @@ impl Cluster {
         let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
             .unwrap();
-        let client = kube::Client::try_from(config).unwrap();
+        kube::Client::try_from(config).unwrap()
+    }
+
+    /// Waits until the demo's crash-looping container is held back (CrashLoopBackOff), its
+    /// job has run (Succeeded) and the web pods' logging sidecar runs: their main processes
+    /// make these states, on both clusters, within a second of the start.
+    pub async fn demo_states(&self) {
+        use k8s_openapi::api::core::v1::Pod;
+        let client = self.admin_client().await;
         let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "shop");
         let tools: kube::Api<Pod> = kube::Api::namespaced(client, "tools");
         let deadline = std::time::Instant::now() + Duration::from_secs(20);

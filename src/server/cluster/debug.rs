@@ -84,7 +84,8 @@ async fn start(
     target: &str,
     query: DebugQuery,
 ) -> Result<Started, Failure> {
-    crate::server::cluster::logs::validate_names(namespace, pod_name, target)?;
+    crate::names::validate_place(namespace, pod_name, target)
+        .map_err(|e| Failure::new(ErrorReason::BadRequest, e))?;
     let image = query.image.unwrap_or_else(|| state.debug.default.clone());
     if !state.debug.allowed.contains(&image) {
         return Err(Failure::new(

@@ -65,7 +65,8 @@ async fn stream(
     container: &str,
     query: LogQuery,
 ) -> Result<Body, Failure> {
-    validate_names(namespace, pod, container)?;
+    crate::names::validate_place(namespace, pod, container)
+        .map_err(|e| Failure::new(ErrorReason::BadRequest, e))?;
     if query.tail.is_some_and(|n| n < 0) {
         return Err(Failure::new(
             ErrorReason::BadRequest,
@@ -114,18 +115,4 @@ async fn stream(
     // A follow ends at shutdown, which would otherwise wait for it.
     let stopping = state.sessions.stopping().cancelled_owned();
     Ok(Body::from_stream(chunks.take_until(stopping)))
-}
-
-/// Namespace, pod and container names as Kubernetes allows them; the error says which.
-pub fn validate_names(namespace: &str, pod: &str, container: &str) -> Result<(), Failure> {
-    use crate::names::{validate_label, validate_subdomain};
-    let invalid = |what: &str, name: &str, e: String| {
-        Failure::new(
-            ErrorReason::BadRequest,
-            format!("{what} {name:?} is not a valid name: {e}"),
-        )
-    };
-    validate_label(namespace).map_err(|e| invalid("namespace", namespace, e))?;
-    validate_subdomain(pod).map_err(|e| invalid("pod", pod, e))?;
-    validate_label(container).map_err(|e| invalid("container", container, e))
 }

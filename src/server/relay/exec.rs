@@ -52,12 +52,7 @@ impl ExecTarget {
         query: Option<&str>,
         attach: bool,
     ) -> Result<Self, String> {
-        use crate::names::{validate_label, validate_subdomain};
-        validate_label(&namespace)
-            .map_err(|e| format!("namespace {namespace:?} is not a valid name: {e}"))?;
-        validate_subdomain(&pod).map_err(|e| format!("pod {pod:?} is not a valid name: {e}"))?;
-        validate_label(&container)
-            .map_err(|e| format!("container {container:?} is not a valid name: {e}"))?;
+        crate::names::validate_place(&namespace, &pod, &container)?;
         let mut context = None;
         let mut command = Vec::new();
         let (mut resume, mut offset, mut prestarted, mut shell) = (None, None, None, None);
@@ -149,37 +144,16 @@ impl ExecTarget {
     }
 }
 
-/// `/ws/exec/NS/POD/CONTAINER`: a new process in the container.
-pub async fn handler(
-    state: State<AppState>,
-    caller: Extension<Caller>,
-    path: Path<(String, String, String)>,
-    query: RawQuery,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    socket(state, caller, path, query, upgrade, false)
-}
-
+/// `/ws/exec/NS/POD/CONTAINER` (`ATTACH` false): a new process in the container;
 /// `/ws/attach/NS/POD/CONTAINER`: the container's main process.
-pub async fn attach_handler(
-    state: State<AppState>,
-    caller: Extension<Caller>,
-    path: Path<(String, String, String)>,
-    query: RawQuery,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    socket(state, caller, path, query, upgrade, true)
-}
-
-fn socket(
+pub async fn handler<const ATTACH: bool>(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((namespace, pod, container)): Path<(String, String, String)>,
     RawQuery(query): RawQuery,
     upgrade: WebSocketUpgrade,
-    attach: bool,
 ) -> Response {
-    let target = ExecTarget::parse(namespace, pod, container, query.as_deref(), attach);
+    let target = ExecTarget::parse(namespace, pod, container, query.as_deref(), ATTACH);
     // Sized for keystrokes: the default 128 KiB read buffer would be resident per session.
     upgrade
         .read_buffer_size(crate::server::relay::upstream::READ_BUFFER)

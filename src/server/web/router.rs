@@ -30,10 +30,13 @@ pub fn router(state: AppState) -> Router {
         hsts_seconds: state.auth.config.hsts_seconds,
     };
     let app = Router::new()
-        .route("/ws/exec/{namespace}/{pod}/{container}", get(exec::handler))
+        .route(
+            "/ws/exec/{namespace}/{pod}/{container}",
+            get(exec::handler::<false>),
+        )
         .route(
             "/ws/attach/{namespace}/{pod}/{container}",
-            get(exec::attach_handler),
+            get(exec::handler::<true>),
         )
         .route("/api/pods/watch", get(pod_feed::handler))
         .route(
