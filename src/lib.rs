@@ -5,6 +5,7 @@
 //! (`server`, ssr only), which relays to the cluster through kube-rs.
 
 pub mod app;
+pub mod files;
 pub mod model;
 pub mod names;
 pub mod protocol;
