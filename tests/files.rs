@@ -573,3 +573,44 @@ async fn a_pod_deleted_mid_upload_ends_it_with_words_and_a_paused_reader_loses_n
     assert!(code >= 400, "{code}: {text}");
     assert!(text.contains("pod") || text.contains("container"), "{text}");
 }
+
+#[tokio::test]
+async fn a_cancelled_upload_leaves_nothing_behind() {
+    let f = start().await;
+    let url = files(
+        "default/busybox/busybox",
+        "upload",
+        "/tmp/cancelled/half.bin",
+    );
+    let mut stream = tokio::net::TcpStream::connect(f.addr).await.unwrap();
+    let head = format!(
+        "PUT {url} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n",
+        f.addr,
+        BEARER.1,
+        32 << 20
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&random(4 << 20)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    drop(stream);
+    // The partial file goes once podterm sees the request end.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = exec(
+            &f,
+            "default",
+            "busybox",
+            "busybox",
+            &["ls", "-a", "/tmp/cancelled"],
+        )
+        .await;
+        assert!(left.contains(".."), "the folder was made: {left:?}");
+        if !left.contains("half.bin") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "left behind: {left}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let audit = std::fs::read_to_string(&f.audit_log).unwrap();
+    assert!(audit.contains("the upload was cancelled"), "{audit}");
+}
