@@ -2,7 +2,8 @@
 //!
 //! A `host` tree mirrors the machine's top level: its system directories are bind-mounted
 //! read-only inside the container's mount namespace, the rest (tmp, root, var, home) are the
-//! container's own. A `busybox` tree holds Debian's static busybox and its applets only.
+//! container's own. A `busybox` tree holds Debian's static busybox and its applets only,
+//! less those its image leaves out.
 
 use std::fs;
 use std::io;
@@ -21,8 +22,14 @@ pub const DEVICES: &[&str] = &["null", "zero", "full", "tty", "random", "urandom
 /// Where Debian's busybox-static installs its binary.
 pub const BUSYBOX: &str = "/bin/busybox";
 
-/// Creates the tree at `root` for a container of this kind.
-pub fn build(root: &Path, kind: RootfsKind, shared_busybox: &Path) -> io::Result<()> {
+/// Creates the tree at `root` for a container of this kind; a busybox tree has no
+/// applets named in `without`.
+pub fn build(
+    root: &Path,
+    kind: RootfsKind,
+    shared_busybox: &Path,
+    without: &[String],
+) -> io::Result<()> {
     fs::create_dir_all(root)?;
     for dir in [
         "proc", "dev/pts", "dev/shm", "tmp", "root", "var/tmp", "run",
@@ -42,7 +49,7 @@ pub fn build(root: &Path, kind: RootfsKind, shared_busybox: &Path) -> io::Result
     }
     match kind {
         RootfsKind::Host => build_host(root),
-        RootfsKind::Busybox => build_busybox(root, shared_busybox),
+        RootfsKind::Busybox => build_busybox(root, shared_busybox, without),
         RootfsKind::Distroless => build_distroless(root),
     }
 }
@@ -102,7 +109,7 @@ fn build_host(root: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn build_busybox(root: &Path, shared_busybox: &Path) -> io::Result<()> {
+fn build_busybox(root: &Path, shared_busybox: &Path, without: &[String]) -> io::Result<()> {
     for dir in ["bin", "sbin", "usr/bin", "usr/sbin", "etc", "home"] {
         fs::create_dir_all(root.join(dir))?;
     }
@@ -113,6 +120,10 @@ fn build_busybox(root: &Path, shared_busybox: &Path) -> io::Result<()> {
     for applet in applets(shared_busybox)? {
         let applet = applet.trim_start_matches('/');
         if applet.is_empty() || applet == "bin/busybox" || !applet.contains('/') {
+            continue;
+        }
+        let name = applet.rsplit('/').next().unwrap_or(applet);
+        if without.iter().any(|w| w == name) {
             continue;
         }
         let link = root.join(applet);
@@ -193,4 +204,36 @@ fn program_in_host_dirs(program: &str) -> bool {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busybox_tree_leaves_out_what_its_image_lacks() {
+        if !Path::new(BUSYBOX).exists() {
+            eprintln!("skipped: {BUSYBOX} is missing");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let without = ["tar", "sh", "ash"].map(String::from);
+        build(&root, RootfsKind::Busybox, Path::new(BUSYBOX), &without).unwrap();
+        for gone in ["bin/tar", "bin/sh", "bin/ash"] {
+            assert!(!root.join(gone).is_symlink(), "{gone} is still there");
+        }
+        for kept in [
+            "bin/busybox",
+            "bin/cat",
+            "bin/dd",
+            "usr/bin/find",
+            "bin/sleep",
+        ] {
+            assert!(root.join(kept).exists(), "{kept} is missing");
+        }
+        let path = "/usr/bin:/bin";
+        assert!(resolve(&root, RootfsKind::Busybox, "tar", path).is_none());
+        assert!(resolve(&root, RootfsKind::Busybox, "cat", path).is_some());
+    }
 }
