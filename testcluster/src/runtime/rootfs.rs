@@ -65,8 +65,14 @@ fn build_distroless(root: &Path) -> io::Result<()> {
             "the distroless demo program was not built (it needs gcc and libc6-dev)",
         ));
     }
+    // Root's, and only root may write there, whatever the umask: the nonroot user
+    // cannot change the image's files (an upload to /app is refused), only its home's
+    // and /tmp's.
     for dir in ["app", "etc", "home/nonroot"] {
         fs::create_dir_all(root.join(dir))?;
+    }
+    for dir in ["", "app", "etc", "home", "home/nonroot"] {
+        set_mode(&root.join(dir), 0o755)?;
     }
     let program = root.join(DISTROLESS_PROGRAM.trim_start_matches('/'));
     fs::write(&program, DISTROLESS_SERVER)?;
@@ -84,6 +90,9 @@ fn build_distroless(root: &Path) -> io::Result<()> {
         root.join("etc/os-release"),
         "PRETTY_NAME=\"Distroless\"\nID=distroless\n",
     )?;
+    for file in ["etc/passwd", "etc/group", "etc/os-release"] {
+        set_mode(&root.join(file), 0o644)?;
+    }
     // Only root may give it away; without isolation the tree is the caller's.
     let _ = std::os::unix::fs::chown(root.join("home/nonroot"), Some(65532), Some(65532));
     Ok(())
@@ -208,6 +217,8 @@ fn is_executable(path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
     use super::*;
 
     #[test]
@@ -235,5 +246,28 @@ mod tests {
         let path = "/usr/bin:/bin";
         assert!(resolve(&root, RootfsKind::Busybox, "tar", path).is_none());
         assert!(resolve(&root, RootfsKind::Busybox, "cat", path).is_some());
+    }
+
+    #[test]
+    fn the_distroless_tree_is_roots_and_only_its_home_is_the_users() {
+        if DISTROLESS_SERVER.is_empty() {
+            eprintln!("skipped: the distroless program was not built");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        build(&root, RootfsKind::Distroless, Path::new(BUSYBOX), &[]).unwrap();
+        let mode = |p: &str| fs::metadata(root.join(p)).unwrap().permissions().mode() & 0o7777;
+        for dir in ["", "app", "etc", "home"] {
+            assert_eq!(mode(dir), 0o755, "/{dir}");
+        }
+        assert_eq!(mode("app/server"), 0o755);
+        assert_eq!(mode("etc/passwd"), 0o644);
+        assert_eq!(mode("tmp"), 0o1777);
+        if nix::unistd::geteuid().is_root() {
+            let owner = |p: &str| fs::metadata(root.join(p)).unwrap().uid();
+            assert_eq!(owner("app"), 0);
+            assert_eq!(owner("home/nonroot"), 65532);
+        }
     }
 }
