@@ -655,6 +655,15 @@ mod tests {
         }));
         let kinds: Vec<_> = demo.images.values().map(|i| i.rootfs).collect();
         assert!(kinds.contains(&RootfsKind::Host) && kinds.contains(&RootfsKind::Busybox));
+        // Containers to reach files in: without tar, and without any shell.
+        let lacks = |programs: &[&str]| {
+            demo.images.values().any(|i| {
+                i.without.len() == programs.len()
+                    && programs.iter().all(|p| i.without.contains(&p.to_string()))
+            })
+        };
+        assert!(lacks(&["tar"]));
+        assert!(lacks(&["sh", "ash", "hush", "tar"]));
     }
 
     #[test]
