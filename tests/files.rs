@@ -36,7 +36,8 @@ async fn request(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
+    // A refusal can come before the whole body is sent: the answer is read all the same.
+    let _ = stream.write_all(body).await;
     let mut raw = Vec::new();
     tokio::time::timeout(Duration::from_secs(120), stream.read_to_end(&mut raw))
         .await
@@ -709,4 +710,32 @@ async fn containers_without_tar_or_a_shell_still_move_files() {
         "{}",
         String::from_utf8_lossy(&body)
     );
+}
+
+#[tokio::test]
+async fn a_full_disk_is_said_and_leaves_nothing() {
+    let f = start().await;
+    // /dev/shm is a 64 MiB tmpfs in the container, as on a node.
+    let place = "default/busybox/busybox";
+    let data = random(80 << 20);
+    let (code, _, body) = request(
+        f.addr,
+        "PUT",
+        &files(place, "upload", "/dev/shm/big.bin"),
+        &[BEARER],
+        &data,
+    )
+    .await;
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(code, 507, "{text}");
+    assert!(text.contains("ran out of space in /dev/shm"), "{text}");
+    let left = exec(
+        &f,
+        "default",
+        "busybox",
+        "busybox",
+        &["ls", "-a", "/dev/shm"],
+    )
+    .await;
+    assert!(!left.contains("big.bin"), "{left}");
 }

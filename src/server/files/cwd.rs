@@ -64,7 +64,11 @@ async fn cwd(
         context: Some(cluster.context.clone()),
         ..target.clone()
     };
-    let owned = session.filter(|id| state.sessions.belongs(id, caller.identity.name(), &here));
+    let owned = session.filter(|id| {
+        state
+            .sessions
+            .belongs(id, &caller.identity.cache_key(), &here)
+    });
     if let Some(id) = owned
         && place.via == Via::Shell
         && let Some(path) = shell_dir(&place, id).await

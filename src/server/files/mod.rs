@@ -142,7 +142,7 @@ impl IntoResponse for FileError {
 
 /// What a program's error says about `path`, as a refusal with the right status.
 pub fn stderr_failure(stderr: &str, path: &str) -> FileError {
-    let said = stderr.lines().last().unwrap_or("").trim();
+    let said = telling_line(stderr);
     let (status, what) = if said.contains("No such file") {
         (
             StatusCode::NOT_FOUND,
@@ -184,9 +184,18 @@ pub fn stderr_failure(stderr: &str, path: &str) -> FileError {
     FileError::status(status, what)
 }
 
+/// The line of a program's errors that says what went wrong (`dd` ends with its counts).
+fn telling_line(stderr: &str) -> &str {
+    let lines = || stderr.lines().map(str::trim).filter(|l| !l.is_empty());
+    lines()
+        .find(|l| l.contains(": "))
+        .or_else(|| lines().last())
+        .unwrap_or("")
+}
+
 /// Why a write into `dir` failed, saying what to do next.
 pub fn write_failure(stderr: &str, dir: &str) -> FileError {
-    let said = stderr.lines().last().unwrap_or("");
+    let said = telling_line(stderr);
     let (status, what) = if said.contains("Permission denied") {
         (
             StatusCode::FORBIDDEN,
