@@ -1,8 +1,8 @@
-//! The addresses of `/api/files/NS/POD/CONTAINER/{list,download,upload}` (without the
+//! The addresses of `/api/files/NS/POD/CONTAINER/{list,download,upload,cwd}` (without the
 //! site's base). Every value in the query is percent-encoded: a path may hold spaces, line
 //! breaks, any Unicode, a leading dash.
 
-use crate::files::{DOWNLOAD, LIST, UPLOAD};
+use crate::files::{CWD, DOWNLOAD, LIST, UPLOAD};
 use crate::model::Target;
 use crate::protocol::encode;
 
@@ -59,6 +59,15 @@ pub fn upload(target: &Target, path: &str, put: Put) -> String {
     address(target, UPLOAD, &query)
 }
 
+/// Where an upload goes by default: the shell's directory of terminal `session`.
+pub fn cwd(target: &Target, session: Option<&str>) -> String {
+    let query: Vec<_> = session
+        .map(|s| ("session", s.to_string()))
+        .into_iter()
+        .collect();
+    address(target, CWD, &query)
+}
+
 /// What a download is saved as, unless podterm names it otherwise.
 pub fn saved_name(path: &str, dir: bool) -> String {
     let name = match crate::files::base_name(path) {
@@ -96,6 +105,11 @@ mod tests {
             download(&target(None), "/etc/os-release"),
             "/api/files/shop/web-0/web/download?path=%2Fetc%2Fos-release"
         );
+        assert_eq!(
+            cwd(&target(None), Some("s-1")),
+            "/api/files/shop/web-0/web/cwd?session=s-1"
+        );
+        assert_eq!(cwd(&target(None), None), "/api/files/shop/web-0/web/cwd");
     }
 
     #[test]

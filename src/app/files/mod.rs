@@ -1,6 +1,7 @@
 //! Moving files between the browser and a container: a Files tab per container (a folder's
-//! entries, downloads of a file or a folder as `.tar.gz`, uploads into the folder shown).
-//! The server's side and the shared words are `crate::files`.
+//! entries, downloads of a file or a folder as `.tar.gz`, uploads into the folder shown),
+//! and files dropped onto a terminal (`destination`). The server's side and the shared
+//! words are `crate::files`.
 //!
 //! Downloads are plain links, so the browser's download manager streams them to the disk
 //! (with its own progress and cancel). Uploads go one at a time (`queue`) by
@@ -13,6 +14,7 @@
 mod address;
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod browse;
+mod destination;
 mod list;
 #[cfg(feature = "hydrate")]
 mod net;
@@ -30,10 +32,12 @@ use leptos::html::Input;
 use leptos::prelude::*;
 
 use browse::{Browser, Shown};
+pub use destination::TerminalUploads;
 use list::TransferList;
 use queue::Uploads;
 use table::Entries;
-use zone::{DropOverlay, DropZone};
+use zone::DropOverlay;
+pub use zone::DropZone;
 
 use crate::model::Target;
 

@@ -18,6 +18,15 @@ pub struct Picked {
     pub mtime: Option<i64>,
 }
 
+/// `3 files (12 MiB)`.
+pub fn describe(picked: &[Picked]) -> String {
+    let bytes = super::words::size(picked.iter().map(|p| p.size).sum());
+    match picked {
+        [one] => format!("{} ({bytes})", one.name),
+        many => format!("{} files ({bytes})", many.len()),
+    }
+}
+
 #[cfg(feature = "hydrate")]
 pub use browser::*;
 
