@@ -244,7 +244,7 @@ impl Uploads {
         let done = move |reply: Reply| {
             count(false);
             this.current.try_set_value(None);
-            this.finish(id, reply);
+            this.finish(id, reply, overwrite);
         };
         match Upload::start(&url, &file, progress, sent, done) {
             Ok(upload) => {
@@ -258,12 +258,14 @@ impl Uploads {
         }
     }
 
+    /// `overwrite`: the upload was to replace what is there; a conflict then is not a
+    /// file that exists (a folder of that name, say), and is said as it is.
     #[cfg(feature = "hydrate")]
-    fn finish(&self, id: u32, reply: super::net::Reply) {
+    fn finish(&self, id: u32, reply: super::net::Reply, overwrite: bool) {
         use super::net::Reply;
         let stage = match reply {
             Reply::Landed(uploaded) => Stage::Done(uploaded),
-            Reply::Refused(failure) if failure.status == 409 => {
+            Reply::Refused(failure) if failure.status == 409 && !overwrite => {
                 if self.replace_all.try_get_value() == Some(true) {
                     return self.send(id, true);
                 }

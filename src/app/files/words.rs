@@ -86,6 +86,7 @@ impl Failure {
             403 => "This folder cannot be read.",
             404 => "This folder, pod or container is not there.",
             400 => "podterm cannot list this path.",
+            429 => "You have as many transfers running as podterm allows.",
             502..=504 => "The cluster did not answer.",
             _ => "podterm could not list this folder.",
         }
@@ -100,7 +101,8 @@ impl Failure {
                 "If the cluster refused, ask whoever runs it for create on pods/exec in namespace {namespace} (and on pods/ephemeralcontainers for a container without a shell). If the container did, go to a folder its user may read."
             ),
             404 => "Go up, or back to the working directory.".into(),
-            400 => "Type an absolute path, starting with /.".into(),
+            400 => "Check the path, or go up or back to the working directory.".into(),
+            429 => "Wait for one of your downloads or uploads to finish, then press Retry.".into(),
             502..=504 => "Press Retry in a moment; if it goes on, the cluster may be down.".into(),
             _ => "Press Retry.".into(),
         }
@@ -114,9 +116,11 @@ impl Failure {
             403 => "Upload to a folder the container's user may write to, such as /tmp.",
             404 => "The pod or container is gone: open it again from the pod list.",
             400 => "Check the destination: an absolute path of folders.",
+            409 => "Upload it under another name, or move what is there first.",
             413 => {
                 "Compress or split the file, or ask whoever runs podterm to raise --max-transfer-bytes."
             }
+            429 => "Wait for one of your other transfers to finish, then press Try again.",
             507 => "Free some space in the container (df -h shows where), then press Try again.",
             502..=504 => "The cluster did not answer: press Try again in a moment.",
             _ => "Press Try again.",
@@ -139,7 +143,7 @@ impl Failure {
 
     /// Trying the same again may work.
     pub fn may_retry(&self) -> bool {
-        !matches!(self.status, 400 | 401 | 403 | 404 | 413)
+        !matches!(self.status, 400 | 401 | 403 | 404 | 409 | 413)
     }
 }
 
@@ -192,7 +196,7 @@ mod tests {
         assert!(f(507).upload_next_step().contains("df -h"));
         assert!(f(413).upload_next_step().contains("--max-transfer-bytes"));
         assert!(!f(413).may_retry() && f(507).may_retry() && f(0).may_retry());
-        for status in [0, 400, 401, 403, 404, 409, 413, 500, 502, 507] {
+        for status in [0, 400, 401, 403, 404, 409, 413, 429, 500, 502, 507] {
             assert!(!f(status).list_headline().is_empty());
             assert!(!f(status).upload_next_step().is_empty());
             assert!(!f(status).said().is_empty());
