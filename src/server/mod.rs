@@ -5,6 +5,7 @@
 //! counts places for the caps of both the listener and the watches.
 
 pub mod cluster;
+pub mod files;
 pub mod relay;
 pub mod tally;
 pub mod trail;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub recordings: Option<Recordings>,
     /// The images debug containers may use.
     pub debug: Arc<cluster::debug::DebugImages>,
+    /// Files in and out of containers: limits, and what each container was found to have.
+    pub files: Arc<files::Transfers>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

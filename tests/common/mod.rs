@@ -52,6 +52,8 @@ pub struct Options {
     pub hsts_seconds: Option<u64>,
     /// Replaces the demo cluster's kubeconfig (e.g. to add a context).
     pub kubeconfig: Option<KubeconfigChange>,
+    /// The largest file transfer.
+    pub max_transfer_bytes: u64,
 }
 
 impl Default for Options {
@@ -68,6 +70,7 @@ impl Default for Options {
             allowed_hosts: vec![],
             hsts_seconds: None,
             kubeconfig: None,
+            max_transfer_bytes: 1 << 30,
         }
     }
 }
@@ -171,6 +174,10 @@ pub async fn start_with(options: Options) -> Fixture {
             with_input: false,
         }),
         debug: Arc::new(DebugImages::new("busybox:1.36".into(), vec![])),
+        files: Arc::new(podterm::server::files::Transfers::new(
+            options.max_transfer_bytes,
+            4,
+        )),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

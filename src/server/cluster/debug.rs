@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::protocol::ErrorReason;
 use crate::server::AppState;
 use crate::server::cluster::access::{may_debug, may_exec};
+use crate::server::cluster::clusters::Cluster;
 use crate::server::cluster::kube_errors::{Failure, classify};
 use crate::server::trail::audit::DebugFacts;
 use crate::server::web::identity::Caller;
@@ -86,7 +87,35 @@ async fn start(
 ) -> Result<Started, Failure> {
     crate::names::validate_place(namespace, pod_name, target)
         .map_err(|e| Failure::new(ErrorReason::BadRequest, e))?;
-    let image = query.image.unwrap_or_else(|| state.debug.default.clone());
+    let cluster = state
+        .clusters
+        .get(query.context.as_deref(), &caller.identity)
+        .await?;
+    ensure(
+        state,
+        caller,
+        &cluster,
+        namespace,
+        pod_name,
+        target,
+        query.image,
+    )
+    .await
+}
+
+/// Starts the caller's debug container beside `target` (or finds their running one) once
+/// the cluster allows it, and answers once it runs. `image`: the operator's default when
+/// `None`.
+pub async fn ensure(
+    state: &AppState,
+    caller: &Caller,
+    cluster: &Cluster,
+    namespace: &str,
+    pod_name: &str,
+    target: &str,
+    image: Option<String>,
+) -> Result<Started, Failure> {
+    let image = image.unwrap_or_else(|| state.debug.default.clone());
     if !state.debug.allowed.contains(&image) {
         return Err(Failure::new(
             ErrorReason::BadRequest,
@@ -96,12 +125,8 @@ async fn start(
             ),
         ));
     }
-    let cluster = state
-        .clusters
-        .get(query.context.as_deref(), &caller.identity)
-        .await?;
-    may_debug(&cluster, namespace, Some(pod_name)).await?;
-    may_exec(&cluster, namespace, Some(pod_name)).await?;
+    may_debug(cluster, namespace, Some(pod_name)).await?;
+    may_exec(cluster, namespace, Some(pod_name)).await?;
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
     let pod = pods.get(pod_name).await.map_err(|e| classify(&e))?;
     let spec = pod.spec.clone().unwrap_or_default();

@@ -117,6 +117,13 @@ impl Sessions {
         &self.prestarts
     }
 
+    /// Whether `id` is a live shell session of `owner`'s at `target` (not an attach).
+    pub fn belongs(&self, id: &str, owner: &str, target: &Target) -> bool {
+        self.map()
+            .get(id)
+            .is_some_and(|s| s.belongs_to(owner, target, false))
+    }
+
     /// Re-attaches a connection to a session of the same person at the same target. The
     /// connection attached before (if any) is told and let go.
     pub fn resume(

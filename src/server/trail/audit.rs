@@ -48,6 +48,26 @@ pub struct DebugFacts<'a> {
     pub image: &'a str,
 }
 
+/// One file or folder moved in or out of a container (never its contents).
+#[derive(Debug)]
+pub struct TransferFacts<'a> {
+    pub user: &'a str,
+    pub groups: &'a [String],
+    pub from: &'a str,
+    pub context: &'a str,
+    pub namespace: &'a str,
+    pub pod: &'a str,
+    pub container: &'a str,
+    /// `upload` or `download`.
+    pub direction: &'a str,
+    pub path: &'a str,
+    pub bytes: u64,
+    /// SHA-256 of the bytes relayed, hex.
+    pub sha256: &'a str,
+    /// `ok`, or what went wrong, in words.
+    pub result: &'a str,
+}
+
 impl SessionFacts {
     fn to_json(&self, kind: &str) -> Value {
         json!({
@@ -151,6 +171,26 @@ impl Audit {
             "target": facts.target,
             "container": facts.container,
             "image": facts.image,
+            "time": jiff::Timestamp::now().to_string(),
+        }));
+    }
+
+    /// A file went in or out of a container (or failed to).
+    pub fn file_transferred(&self, facts: &TransferFacts) {
+        self.write(json!({
+            "audit": "file_transferred",
+            "user": facts.user,
+            "groups": facts.groups,
+            "from": facts.from,
+            "context": facts.context,
+            "namespace": facts.namespace,
+            "pod": facts.pod,
+            "container": facts.container,
+            "direction": facts.direction,
+            "path": facts.path,
+            "bytes": facts.bytes,
+            "sha256": facts.sha256,
+            "result": facts.result,
             "time": jiff::Timestamp::now().to_string(),
         }));
     }

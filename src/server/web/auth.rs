@@ -221,12 +221,22 @@ pub async fn middleware(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    // A log follow holds a stream open, a debug container changes a pod: only our own
-    // pages may start one, whatever the credentials.
-    let streams = ["/ws/", "/api/logs/", "/api/debug/"]
+    // A log follow holds a stream open, a debug container changes a pod, a transfer moves
+    // files: only our own pages may start one, whatever the credentials.
+    let streams = ["/ws/", "/api/logs/", "/api/debug/", "/api/files/"]
         .iter()
         .any(|prefix| path.starts_with(prefix));
+    // A download is a navigation, which carries no Origin: Fetch Metadata says where from.
+    let foreign = path.starts_with("/api/files/")
+        && matches!(
+            request
+                .headers()
+                .get("sec-fetch-site")
+                .and_then(|v| v.to_str().ok()),
+            Some("cross-site" | "same-site")
+        );
     if (by_cookie && unsafe_method || streams) && !auth.origin_allowed(request.headers(), peer.ip())
+        || foreign
     {
         tracing::warn!(from = %from.address, %path, "refused a cross-origin request");
         return cross_origin();

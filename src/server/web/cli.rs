@@ -189,6 +189,14 @@ pub struct Args {
     )]
     pub debug_images: Vec<String>,
 
+    /// The largest file (or folder, as a tar) one upload or download may move.
+    #[arg(long, env = "PODTERM_MAX_TRANSFER_BYTES", default_value_t = 8 << 30)]
+    pub max_transfer_bytes: u64,
+
+    /// File transfers one person may run at once.
+    #[arg(long, env = "PODTERM_MAX_TRANSFERS_PER_USER", default_value_t = 8)]
+    pub max_transfers_per_user: usize,
+
     /// Write the audit trail (one JSON line per session start and end) to this file
     /// instead of standard error.
     #[arg(long, env = "PODTERM_AUDIT_LOG")]

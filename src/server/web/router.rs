@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
             "/api/debug/{namespace}/{pod}/{container}",
             post(debug::handler),
         )
+        .merge(crate::server::files::routes())
         .route("/admin/sessions", get(admin::list))
         .route("/admin/sessions/{id}", delete(admin::end))
         .route("/login", get(login::login_page).post(login::login_submit))

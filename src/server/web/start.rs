@@ -137,6 +137,10 @@ fn app_state(
             args.debug_image.clone(),
             args.debug_images.clone(),
         )),
+        files: Arc::new(crate::server::files::Transfers::new(
+            args.max_transfer_bytes,
+            args.max_transfers_per_user,
+        )),
     })
 }
 

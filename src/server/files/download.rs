@@ -1,0 +1,364 @@
+//! `GET …/download?path=`: a file as it is, or a folder as a `.tar.gz` (the container's
+//! `tar`, or one podterm writes from `find` and `cat` when it has none; links are kept as
+//! links either way, never followed out of the tree). Streamed through a small channel: a
+//! browser that stops reading stops the container's program.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+
+use super::reach::{Place, reach};
+use super::run::RunError;
+use super::{Audited, FileError, checked, stderr_failure};
+use crate::files::{FilesQuery, base_name, clean_path, parent};
+use crate::server::AppState;
+use crate::server::web::identity::Caller;
+
+/// What is read from the container at a time.
+pub const CHUNK: usize = 64 * 1024;
+
+pub async fn handler(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((namespace, pod, container)): Path<(String, String, String)>,
+    Query(query): Query<FilesQuery>,
+) -> Response {
+    let place = (namespace.as_str(), pod.as_str(), container.as_str());
+    match download(&state, &caller, place, query).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn download(
+    state: &AppState,
+    caller: &Caller,
+    (namespace, pod, container): (&str, &str, &str),
+    query: FilesQuery,
+) -> Result<Response, FileError> {
+    let path = clean_path(query.path.as_deref().unwrap_or(""))
+        .map_err(|e| FileError::bad(format!("which file? {e}")))?;
+    let cluster = checked(
+        state,
+        caller,
+        (namespace, pod, container),
+        query.context.as_deref(),
+    )
+    .await?;
+    let slot = state.files.admit(caller.identity.name())?;
+    let place = reach(state, caller, &cluster, namespace, pod, container).await?;
+    let seen = place.real(&path, true).await?;
+    let out = place.run(&["stat", "-c", "%f %s", &seen]).await?;
+    if out.code != 0 {
+        return Err(stderr_failure(&out.stderr, &path));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (mode, size) = text.trim().split_once(' ').unwrap_or(("0", "0"));
+    let mode = u32::from_str_radix(mode, 16).unwrap_or(0);
+    let size: u64 = size.parse().unwrap_or(0);
+    let audited = Audited::new(
+        state,
+        caller,
+        &cluster.context,
+        (namespace, pod, container),
+        "download",
+        &path,
+    );
+    let max = state.files.max_bytes;
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let name = match base_name(&path) {
+        "" => "root",
+        name => name,
+    };
+    let (content_type, file_name, length) = match mode & 0o170000 {
+        0o100000 => {
+            if size > max {
+                return Err(too_large(&path, size, max));
+            }
+            tokio::spawn(async move {
+                let result = send_file(&place, &seen, size, &tx).await;
+                audited.finish(result, &tx, slot).await;
+            });
+            ("application/octet-stream", name.to_string(), Some(size))
+        }
+        0o040000 => {
+            tokio::spawn(async move {
+                let result = send_folder(&place, &seen, max, &tx).await;
+                audited.finish(result, &tx, slot).await;
+            });
+            ("application/gzip", format!("{name}.tar.gz"), None)
+        }
+        _ => {
+            return Err(FileError::bad(format!(
+                "{path} is neither a file nor a folder (a device, pipe or socket); podterm downloads files and folders"
+            )));
+        }
+    };
+    let stream = tokio_stream_from(rx);
+    let mut response = (StatusCode::OK, Body::from_stream(stream)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(length) = length {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    if let Ok(value) = HeaderValue::from_str(&disposition(&file_name)) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+fn tokio_stream_from(
+    mut rx: mpsc::Receiver<Result<Bytes, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+pub fn too_large(path: &str, size: u64, max: u64) -> FileError {
+    FileError::status(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "{path} is {} and this podterm moves at most {} at a time; ask its operator to raise --max-transfer-bytes",
+            human(size),
+            human(max)
+        ),
+    )
+}
+
+pub fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266).
+fn disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// What a transfer moved, for the trail.
+pub struct Moved {
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// Sends the file's bytes as `cat` reads them: exactly `size` (the size when asked; a file
+/// that grows meanwhile is cut there, one that shrinks fails the download).
+async fn send_file(
+    place: &Place,
+    seen: &str,
+    size: u64,
+    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> Result<Moved, FileError> {
+    let mut process = place
+        .runner
+        .start(&["cat", seen], false)
+        .await
+        .map_err(|e| place.run_error(e))?;
+    let mut stdout = process.stdout().expect("asked for stdout");
+    let mut hash = Sha256::new();
+    let mut sent = 0u64;
+    let mut buf = vec![0u8; CHUNK];
+    while sent < size {
+        let want = CHUNK.min((size - sent) as usize);
+        let n = match stdout.read(&mut buf[..want]).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        hash.update(&buf[..n]);
+        sent += n as u64;
+        if tx
+            .send(Ok(Bytes::copy_from_slice(&buf[..n])))
+            .await
+            .is_err()
+        {
+            process.abort();
+            return Err(FileError::bad("the download was cancelled"));
+        }
+    }
+    drop(stdout);
+    if sent < size {
+        let ended = place.runner.finish("cat", &mut process).await;
+        return Err(match ended {
+            Ok(e) if e.code != 0 => stderr_failure(&e.stderr, place.shown(seen)),
+            Err(e) => place.run_error(e),
+            Ok(_) => FileError::bad(format!(
+                "{} shrank while it was being read; try again",
+                place.shown(seen)
+            )),
+        });
+    }
+    process.abort();
+    Ok(Moved {
+        bytes: sent,
+        sha256: hex(&hash.finalize()),
+    })
+}
+
+/// Sends the folder as a gzipped tar, from the container's `tar` or, without one, written
+/// by podterm.
+async fn send_folder(
+    place: &Place,
+    seen: &str,
+    max: u64,
+    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> Result<Moved, FileError> {
+    let mut out = Gzip::new(tx, max);
+    let name = format!("./{}", base_name(seen));
+    let dir = parent(seen);
+    let argv = if base_name(seen).is_empty() {
+        vec!["tar", "-c", "-f", "-", "-C", seen, "."]
+    } else {
+        vec!["tar", "-c", "-f", "-", "-C", dir, name.as_str()]
+    };
+    match place.runner.start(&argv, false).await {
+        Ok(mut process) => {
+            let mut stdout = process.stdout().expect("asked for stdout");
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                match stdout.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if let Err(e) = out.write(&buf[..n]).await {
+                            process.abort();
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+            drop(stdout);
+            match place.runner.finish("tar", &mut process).await {
+                Ok(e) if e.code == 0 => out.finish().await,
+                Ok(e) => Err(stderr_failure(&e.stderr, place.shown(seen))),
+                Err(RunError::Missing(_)) => {
+                    super::tarball::write(place, seen, &mut out).await?;
+                    out.finish().await
+                }
+                Err(e) => Err(place.run_error(e)),
+            }
+        }
+        Err(RunError::Missing(_)) => {
+            super::tarball::write(place, seen, &mut out).await?;
+            out.finish().await
+        }
+        Err(e) => Err(place.run_error(e)),
+    }
+}
+
+/// The gzip stream of a folder on its way to the browser, counted and hashed as sent.
+pub struct Gzip<'a> {
+    encoder: GzEncoder<Vec<u8>>,
+    tx: &'a mpsc::Sender<Result<Bytes, std::io::Error>>,
+    hash: Sha256,
+    sent: u64,
+    read: u64,
+    max: u64,
+}
+
+impl<'a> Gzip<'a> {
+    fn new(tx: &'a mpsc::Sender<Result<Bytes, std::io::Error>>, max: u64) -> Self {
+        Self {
+            encoder: GzEncoder::new(Vec::with_capacity(CHUNK), Compression::fast()),
+            tx,
+            hash: Sha256::new(),
+            sent: 0,
+            read: 0,
+            max,
+        }
+    }
+
+    /// Adds tar bytes; refuses past the transfer limit.
+    pub async fn write(&mut self, data: &[u8]) -> Result<(), FileError> {
+        self.read += data.len() as u64;
+        if self.read > self.max {
+            return Err(too_large("the folder", self.read, self.max));
+        }
+        let _ = self.encoder.write_all(data);
+        if self.encoder.get_ref().len() >= CHUNK {
+            let chunk = std::mem::take(self.encoder.get_mut());
+            self.send(chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, chunk: Vec<u8>) -> Result<(), FileError> {
+        self.hash.update(&chunk);
+        self.sent += chunk.len() as u64;
+        self.tx
+            .send(Ok(Bytes::from(chunk)))
+            .await
+            .map_err(|_| FileError::bad("the download was cancelled"))
+    }
+
+    async fn finish(mut self) -> Result<Moved, FileError> {
+        let rest = std::mem::replace(
+            &mut self.encoder,
+            GzEncoder::new(Vec::new(), Compression::fast()),
+        )
+        .finish()
+        .unwrap_or_default();
+        self.send(rest).await?;
+        Ok(Moved {
+            bytes: self.sent,
+            sha256: hex(&self.hash.clone().finalize()),
+        })
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_survive_the_header() {
+        assert_eq!(
+            disposition("a b é\".txt"),
+            "attachment; filename=\"a b __.txt\"; filename*=UTF-8''a%20b%20%C3%A9%22.txt"
+        );
+    }
+
+    #[test]
+    fn sizes_read_like_a_person_writes_them() {
+        assert_eq!(human(12), "12 bytes");
+        assert_eq!(human(3 * 1024 * 1024 / 2), "1.5 MiB");
+    }
+}

@@ -1,0 +1,283 @@
+//! Files in and out of a container, for anyone who may exec there: list a directory,
+//! download a file or a folder (`.tar.gz`), upload a file, find the shell's directory.
+//! Every transfer is a second, non-interactive exec of single programs with paths as
+//! arguments (`reach` decides where they run), streamed both ways: podterm never holds a
+//! whole file. The routes are `/api/files/NS/POD/CONTAINER/{list,download,upload,cwd}`.
+
+mod cwd;
+mod download;
+mod listing;
+mod reach;
+mod run;
+mod tarball;
+mod upload;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+
+use crate::protocol::ErrorReason;
+use crate::server::AppState;
+use crate::server::cluster::access::may_exec;
+use crate::server::cluster::clusters::Cluster;
+use crate::server::web::identity::Caller;
+
+pub use reach::Ways;
+
+/// The operator's settings for transfers, and what is remembered between them.
+pub struct Transfers {
+    /// The largest file one upload or download may move.
+    pub max_bytes: u64,
+    /// Transfers one person may run at once.
+    pub per_user: usize,
+    ways: Ways,
+    running: std::sync::Mutex<crate::server::tally::Tally<String>>,
+}
+
+impl Transfers {
+    pub fn new(max_bytes: u64, per_user: usize) -> Self {
+        Self {
+            max_bytes,
+            per_user,
+            ways: Ways::default(),
+            running: Default::default(),
+        }
+    }
+
+    /// Counts a transfer against the person's limit while the slot lives.
+    pub fn admit(self: &std::sync::Arc<Self>, user: &str) -> Result<Slot, FileError> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if running.of(user) >= self.per_user {
+            return Err(FileError::new(
+                ErrorReason::TooMany,
+                format!(
+                    "you already have {} transfers running, the most allowed at once; wait for one to finish",
+                    self.per_user
+                ),
+            ));
+        }
+        running.add(Some(user.to_string()));
+        Ok(Slot {
+            transfers: self.clone(),
+            user: user.to_string(),
+        })
+    }
+}
+
+/// A running transfer, counted until dropped.
+pub struct Slot {
+    transfers: std::sync::Arc<Transfers>,
+    user: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut running = self
+            .transfers
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        running.remove(Some(&self.user));
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    let base = "/api/files/{namespace}/{pod}/{container}";
+    Router::new()
+        .route(&format!("{base}/list"), get(listing::handler))
+        .route(&format!("{base}/download"), get(download::handler))
+        .route(&format!("{base}/upload"), put(upload::handler))
+        .route(&format!("{base}/cwd"), get(cwd::handler))
+}
+
+/// A refusal, in words for the person, with its HTTP status.
+#[derive(Debug)]
+pub struct FileError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl FileError {
+    pub fn new(reason: ErrorReason, message: impl Into<String>) -> Self {
+        let status = match reason {
+            ErrorReason::BadRequest | ErrorReason::NotRunning => StatusCode::BAD_REQUEST,
+            ErrorReason::Forbidden => StatusCode::FORBIDDEN,
+            ErrorReason::NotFound => StatusCode::NOT_FOUND,
+            ErrorReason::Unreachable => StatusCode::BAD_GATEWAY,
+            ErrorReason::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::status(status, message)
+    }
+
+    pub fn status(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad(message: impl Into<String>) -> Self {
+        Self::status(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// The same refusal, said after what was being tried.
+    pub fn context(mut self, doing: &str) -> Self {
+        self.message = format!("{doing}: {}", self.message);
+        self
+    }
+}
+
+impl IntoResponse for FileError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.message).into_response();
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        response
+    }
+}
+
+/// What a program's error says about `path`, as a refusal with the right status.
+pub fn stderr_failure(stderr: &str, path: &str) -> FileError {
+    let said = stderr.lines().last().unwrap_or("").trim();
+    let (status, what) = if said.contains("No such file") {
+        (
+            StatusCode::NOT_FOUND,
+            format!("there is no {path} in the container"),
+        )
+    } else if said.contains("Permission denied") || said.contains("Operation not permitted") {
+        (
+            StatusCode::FORBIDDEN,
+            format!("the container's user may not do this with {path} (Permission denied)"),
+        )
+    } else if said.contains("Read-only file system") {
+        (
+            StatusCode::FORBIDDEN,
+            format!("{path} is on a read-only file system in the container"),
+        )
+    } else if said.contains("No space left") || said.contains("Disk quota") {
+        (
+            StatusCode::INSUFFICIENT_STORAGE,
+            format!("the container ran out of space writing {path}"),
+        )
+    } else if said.contains("Not a directory") {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("a part of {path} is a file, not a folder"),
+        )
+    } else if said.contains("Is a directory") {
+        (StatusCode::CONFLICT, format!("{path} is a folder"))
+    } else if said.is_empty() {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the container could not do this with {path} and said nothing about why"),
+        )
+    } else {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the container could not do this with {path}: {said}"),
+        )
+    };
+    FileError::status(status, what)
+}
+
+/// Every request's first steps: names checked, the person's cluster, and the cluster asked
+/// whether this person may exec in the pod.
+pub async fn checked(
+    state: &AppState,
+    caller: &Caller,
+    place: (&str, &str, &str),
+    context: Option<&str>,
+) -> Result<Cluster, FileError> {
+    let (namespace, pod, container) = place;
+    crate::names::validate_place(namespace, pod, container).map_err(FileError::bad)?;
+    let cluster = state
+        .clusters
+        .get(context, &caller.identity)
+        .await
+        .map_err(crate::server::cluster::kube_errors::Failure::from)?;
+    may_exec(&cluster, namespace, Some(pod))
+        .await
+        .map_err(|f| FileError::from(f).context("files move through exec"))?;
+    Ok(cluster)
+}
+
+/// One transfer's audit line, written when it ends however it ends.
+pub struct Audited {
+    audit: std::sync::Arc<crate::server::trail::audit::Audit>,
+    user: String,
+    groups: Vec<String>,
+    from: String,
+    context: String,
+    place: [String; 3],
+    direction: &'static str,
+    path: String,
+}
+
+impl Audited {
+    pub fn new(
+        state: &AppState,
+        caller: &Caller,
+        context: &str,
+        (namespace, pod, container): (&str, &str, &str),
+        direction: &'static str,
+        path: &str,
+    ) -> Self {
+        Self {
+            audit: state.audit.clone(),
+            user: caller.identity.name().to_string(),
+            groups: caller.identity.groups().to_vec(),
+            from: caller.from.clone(),
+            context: context.to_string(),
+            place: [namespace.into(), pod.into(), container.into()],
+            direction,
+            path: path.to_string(),
+        }
+    }
+
+    pub fn record(&self, bytes: u64, sha256: &str, result: &str) {
+        let [namespace, pod, container] = &self.place;
+        self.audit
+            .file_transferred(&crate::server::trail::audit::TransferFacts {
+                user: &self.user,
+                groups: &self.groups,
+                from: &self.from,
+                context: &self.context,
+                namespace,
+                pod,
+                container,
+                direction: self.direction,
+                path: &self.path,
+                bytes,
+                sha256,
+                result,
+            });
+    }
+
+    /// Ends a download: its line in the trail, and a failure passed to the browser as a
+    /// broken body (the headers are sent already).
+    pub async fn finish(
+        self,
+        result: Result<download::Moved, FileError>,
+        tx: &tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>,
+        slot: Slot,
+    ) {
+        match result {
+            Ok(moved) => self.record(moved.bytes, &moved.sha256, "ok"),
+            Err(e) => {
+                self.record(0, "", &e.message);
+                let _ = tx.send(Err(std::io::Error::other(e.message))).await;
+            }
+        }
+        drop(slot);
+    }
+}
+
+impl From<crate::server::cluster::kube_errors::Failure> for FileError {
+    fn from(f: crate::server::cluster::kube_errors::Failure) -> Self {
+        FileError::new(f.reason, f.message)
+    }
+}

@@ -1,0 +1,197 @@
+//! A folder's tar written by podterm, for containers without `tar`: `find -print0` names
+//! the tree (links are not followed), `stat` describes each entry, `cat` gives each file's
+//! bytes. Headers come from the `tar` crate; contents are streamed, never held.
+
+use tokio::io::AsyncReadExt;
+
+use super::FileError;
+use super::download::{CHUNK, Gzip};
+use super::reach::Place;
+use super::run::OUTPUT_KEPT;
+use crate::files::base_name;
+
+/// Type, mode, size, time; then the name and, for a link, its target.
+const FORMAT: &str = "%f %s %Y\u{1f}%n\u{1f}%N\u{1e}";
+const END: &str = "\u{1e}\n";
+const BATCH: usize = 200;
+
+/// Writes the tar of `seen` (as the programs see it) into `out`.
+pub async fn write(place: &Place, seen: &str, out: &mut Gzip<'_>) -> Result<(), FileError> {
+    let start = format!("{}/.", seen.trim_end_matches('/'));
+    let found = place.run(&["find", &start, "-print0"]).await?;
+    if found.cut {
+        return Err(FileError::bad(format!(
+            "{} holds too many files to list (over {} MiB of names) and the container has no tar",
+            place.shown(seen),
+            OUTPUT_KEPT >> 20
+        )));
+    }
+    let top = match base_name(seen) {
+        "" => ".".to_string(),
+        name => format!("./{name}"),
+    };
+    let names: Vec<String> = found
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|n| !n.is_empty())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    let mut builder = tar::Builder::new(Vec::new());
+    for batch in names.chunks(BATCH) {
+        let mut argv = vec!["stat", "-c", FORMAT];
+        argv.extend(batch.iter().map(String::as_str));
+        let listed = place.run(&argv).await?;
+        let text = String::from_utf8_lossy(&listed.stdout).into_owned();
+        for record in text.split(END).filter(|r| !r.is_empty()) {
+            let Some(entry) = Entry::read(record) else {
+                continue;
+            };
+            let relative = entry.path.strip_prefix(&start).unwrap_or("");
+            let name = format!("{top}{relative}");
+            add(place, &mut builder, &entry, &name, out).await?;
+        }
+    }
+    // Two zero blocks end an archive.
+    out.write(&[0u8; 1024]).await
+}
+
+struct Entry {
+    mode: u32,
+    size: u64,
+    modified: u64,
+    path: String,
+    link: Option<String>,
+}
+
+impl Entry {
+    fn read(record: &str) -> Option<Entry> {
+        let mut parts = record.splitn(3, '\u{1f}');
+        let fields: Vec<&str> = parts.next()?.split(' ').collect();
+        let path = parts.next()?.to_string();
+        let quoted = parts.next()?;
+        let [mode, size, modified] = fields[..] else {
+            return None;
+        };
+        let link = quoted
+            .strip_prefix(&format!("'{path}' -> '"))
+            .and_then(|t| t.strip_suffix('\''))
+            .map(str::to_string);
+        Some(Entry {
+            mode: u32::from_str_radix(mode, 16).ok()?,
+            size: size.parse().ok()?,
+            modified: modified.parse().unwrap_or(0),
+            path,
+            link,
+        })
+    }
+}
+
+async fn add(
+    place: &Place,
+    builder: &mut tar::Builder<Vec<u8>>,
+    entry: &Entry,
+    name: &str,
+    out: &mut Gzip<'_>,
+) -> Result<(), FileError> {
+    let mut header = tar::Header::new_gnu();
+    header.set_mode(entry.mode & 0o7777);
+    header.set_mtime(entry.modified);
+    let size = match entry.mode & 0o170000 {
+        0o040000 => {
+            header.set_entry_type(tar::EntryType::Directory);
+            0
+        }
+        0o100000 => {
+            header.set_entry_type(tar::EntryType::Regular);
+            entry.size
+        }
+        0o120000 => {
+            header.set_entry_type(tar::EntryType::Symlink);
+            let Some(target) = &entry.link else {
+                return Ok(());
+            };
+            builder
+                .append_link(&mut header, name, target)
+                .map_err(|e| {
+                    FileError::bad(format!("cannot put the link {name} in the archive: {e}"))
+                })?;
+            let bytes = std::mem::take(builder.get_mut());
+            return out.write(&bytes).await;
+        }
+        // Devices, pipes and sockets have no contents to download.
+        _ => return Ok(()),
+    };
+    header.set_size(size);
+    builder
+        .append_data(&mut header, name, std::io::empty())
+        .map_err(|e| FileError::bad(format!("cannot put {name} in the archive: {e}")))?;
+    let bytes = std::mem::take(builder.get_mut());
+    out.write(&bytes).await?;
+    if size > 0 {
+        contents(place, &entry.path, size, out).await?;
+    }
+    Ok(())
+}
+
+/// Exactly `size` bytes of the file (cut, or padded with zeros if it changed meanwhile),
+/// then the padding to the next block.
+async fn contents(
+    place: &Place,
+    path: &str,
+    size: u64,
+    out: &mut Gzip<'_>,
+) -> Result<(), FileError> {
+    let mut process = place
+        .runner
+        .start(&["cat", path], false)
+        .await
+        .map_err(|e| place.run_error(e))?;
+    let mut stdout = process.stdout().expect("asked for stdout");
+    let mut buf = vec![0u8; CHUNK];
+    let mut written = 0u64;
+    while written < size {
+        let want = CHUNK.min((size - written) as usize);
+        match stdout.read(&mut buf[..want]).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                out.write(&buf[..n]).await?;
+                written += n as u64;
+            }
+        }
+    }
+    drop(stdout);
+    if written < size {
+        match place.runner.finish("cat", &mut process).await {
+            Ok(e) if e.code != 0 => {
+                return Err(super::stderr_failure(&e.stderr, place.shown(path)));
+            }
+            Err(e) => return Err(place.run_error(e)),
+            // It shrank meanwhile: the header said more, so zeros make up the rest.
+            Ok(_) => {}
+        }
+    }
+    process.abort();
+    let zeros = vec![0u8; CHUNK];
+    while written < size {
+        let n = CHUNK.min((size - written) as usize);
+        out.write(&zeros[..n]).await?;
+        written += n as u64;
+    }
+    let pad = (512 - size % 512) % 512;
+    out.write(&zeros[..pad as usize]).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_records_read_back() {
+        let e = Entry::read("a1ff 4 5\u{1f}/d/./l\u{1f}'/d/./l' -> 'x y'").unwrap();
+        assert_eq!(e.mode & 0o170000, 0o120000);
+        assert_eq!(e.link.as_deref(), Some("x y"));
+        let f = Entry::read("81a4 3 9\u{1f}/d/./a\nb\u{1f}'/d/./a\nb'").unwrap();
+        assert_eq!(f.path, "/d/./a\nb");
+        assert_eq!(f.size, 3);
+    }
+}

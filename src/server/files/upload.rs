@@ -1,0 +1,250 @@
+//! `PUT …/upload?path=`: the request's body into a file in the container. It goes to a
+//! hidden file beside the destination first (`dd of=`), which is renamed into place only
+//! once complete, so a cancelled or failed upload leaves nothing behind; then the
+//! container's `sha256sum` is compared with the digest of the bytes podterm relayed.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::download::{hex, too_large};
+use super::reach::{Place, reach};
+use super::run::RunError;
+use super::{Audited, FileError, checked, stderr_failure};
+use crate::files::{FilesQuery, Uploaded, base_name, check_name, clean_path, parent};
+use crate::server::AppState;
+use crate::server::web::identity::Caller;
+
+pub async fn handler(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((namespace, pod, container)): Path<(String, String, String)>,
+    Query(query): Query<FilesQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let place = (namespace.as_str(), pod.as_str(), container.as_str());
+    match upload(&state, &caller, place, query, &headers, body).await {
+        Ok(uploaded) => Json(uploaded).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn upload(
+    state: &AppState,
+    caller: &Caller,
+    (namespace, pod, container): (&str, &str, &str),
+    query: FilesQuery,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Uploaded, FileError> {
+    let path = clean_path(query.path.as_deref().unwrap_or(""))
+        .map_err(|e| FileError::bad(format!("where to? {e}")))?;
+    let name = base_name(&path).to_string();
+    check_name(&name).map_err(FileError::bad)?;
+    let length: Option<u64> = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let max = state.files.max_bytes;
+    if let Some(length) = length.filter(|l| *l > max) {
+        return Err(too_large(&name, length, max));
+    }
+    let cluster = checked(
+        state,
+        caller,
+        (namespace, pod, container),
+        query.context.as_deref(),
+    )
+    .await?;
+    let _slot = state.files.admit(caller.identity.name())?;
+    let place = reach(state, caller, &cluster, namespace, pod, container).await?;
+    let audited = Audited::new(
+        state,
+        caller,
+        &cluster.context,
+        (namespace, pod, container),
+        "upload",
+        &path,
+    );
+    let result = write(&place, &path, &name, &query, length, max, body).await;
+    match &result {
+        Ok(up) => audited.record(up.bytes, &up.sha256, verdict(up.verified)),
+        Err(e) => audited.record(0, "", &e.message),
+    }
+    result
+}
+
+fn verdict(verified: Option<bool>) -> &'static str {
+    match verified {
+        Some(true) => "ok, verified",
+        Some(false) => "ok, digest differs",
+        None => "ok, not verified (no sha256sum)",
+    }
+}
+
+async fn write(
+    place: &Place,
+    path: &str,
+    name: &str,
+    query: &FilesQuery,
+    length: Option<u64>,
+    max: u64,
+    body: Body,
+) -> Result<Uploaded, FileError> {
+    let dir = place.real(parent(path), true).await?;
+    let seen = format!("{}/{name}", dir.trim_end_matches('/'));
+    let there = place.run(&["stat", "-c", "%f", &seen]).await?;
+    if there.code == 0 {
+        let mode =
+            u32::from_str_radix(String::from_utf8_lossy(&there.stdout).trim(), 16).unwrap_or(0);
+        if mode & 0o170000 == 0o040000 {
+            return Err(FileError::status(
+                StatusCode::CONFLICT,
+                format!("{path} is a folder; choose another name"),
+            ));
+        }
+        if !query.overwrite {
+            return Err(FileError::status(
+                StatusCode::CONFLICT,
+                format!("{path} already exists; replace it or choose another name"),
+            ));
+        }
+    } else if !there.stderr.contains("No such file") {
+        return Err(stderr_failure(&there.stderr, path));
+    }
+    let made = place.run(&["mkdir", "-p", &dir]).await?;
+    if made.code != 0 {
+        return Err(stderr_failure(&made.stderr, place.shown(&dir)));
+    }
+    let short: String = name.chars().take(64).collect();
+    let part = format!(
+        "{}/.{short}.podterm-{:08x}",
+        dir.trim_end_matches('/'),
+        rand::random::<u32>()
+    );
+    let relayed = match relay(place, &part, path, length, max, body).await {
+        Ok(relayed) => relayed,
+        Err(e) => {
+            remove(place, &part).await;
+            return Err(e);
+        }
+    };
+    if let Err(e) = settle(place, &part, &seen, path, query).await {
+        remove(place, &part).await;
+        return Err(e);
+    }
+    let verified = verify(place, &seen, &relayed.1).await;
+    Ok(Uploaded {
+        path: path.to_string(),
+        bytes: relayed.0,
+        sha256: relayed.1,
+        verified,
+        via: place.via,
+    })
+}
+
+/// The body into `dd of=PART`, counted and hashed; the bytes and their digest.
+async fn relay(
+    place: &Place,
+    part: &str,
+    path: &str,
+    length: Option<u64>,
+    max: u64,
+    body: Body,
+) -> Result<(u64, String), FileError> {
+    let of = format!("of={part}");
+    let mut process = place
+        .runner
+        .start(&["dd", &of, "bs=65536"], true)
+        .await
+        .map_err(|e| place.run_error(e))?;
+    let mut stdin = process.stdin().expect("asked for stdin");
+    let mut stream = body.into_data_stream();
+    let mut hash = Sha256::new();
+    let mut bytes = 0u64;
+    let mut broken: Option<FileError> = None;
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(_) => {
+                broken = Some(FileError::bad("the upload was cancelled"));
+                break;
+            }
+        };
+        bytes += chunk.len() as u64;
+        if bytes > max {
+            broken = Some(too_large(path, bytes, max));
+            break;
+        }
+        hash.update(&chunk);
+        if stdin.write_all(&chunk).await.is_err() {
+            // dd stopped (a full disk, a refusal) or the pod went: its end says which.
+            break;
+        }
+    }
+    if broken.is_none() && length.is_some_and(|l| l != bytes) && bytes <= max {
+        broken = Some(FileError::bad("the upload was cancelled"));
+    }
+    if let Some(e) = broken {
+        process.abort();
+        return Err(e);
+    }
+    let _ = stdin.shutdown().await;
+    drop(stdin);
+    let ended = place.runner.finish("dd", &mut process).await;
+    match ended {
+        Ok(e) if e.code == 0 => Ok((bytes, hex(&hash.finalize()))),
+        Ok(e) => Err(stderr_failure(&e.stderr, path)),
+        Err(RunError::Missing(p)) => Err(FileError::bad(format!(
+            "the container has no {p} to write files with"
+        ))),
+        Err(e) => Err(place.run_error(e)),
+    }
+}
+
+/// The modification time and mode, then the rename into place.
+async fn settle(
+    place: &Place,
+    part: &str,
+    seen: &str,
+    path: &str,
+    query: &FilesQuery,
+) -> Result<(), FileError> {
+    if let Some(mtime) = query.mtime {
+        // Only a nicety: a container whose touch cannot set times keeps the upload's.
+        let _ = place
+            .runner
+            .output(&["touch", "-c", "-d", &format!("@{mtime}"), part])
+            .await;
+    }
+    if query.executable {
+        let out = place.run(&["chmod", "+x", part]).await?;
+        if out.code != 0 {
+            return Err(stderr_failure(&out.stderr, path));
+        }
+    }
+    let out = place.run(&["mv", "-f", part, seen]).await?;
+    if out.code != 0 {
+        return Err(stderr_failure(&out.stderr, path));
+    }
+    Ok(())
+}
+
+/// Whether the container's `sha256sum` of the file is the digest relayed; `None` without one.
+async fn verify(place: &Place, seen: &str, digest: &str) -> Option<bool> {
+    match place.runner.output(&["sha256sum", seen]).await {
+        Ok(out) if out.code == 0 => Some(out.stdout.starts_with(digest.as_bytes())),
+        Ok(_) => Some(false),
+        Err(_) => None,
+    }
+}
+
+async fn remove(place: &Place, part: &str) {
+    let _ = place.runner.output(&["rm", "-f", part]).await;
+}
