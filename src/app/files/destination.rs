@@ -25,6 +25,7 @@ pub fn TerminalUploads(
     let note = RwSignal::new(String::new());
     let invalid = RwSignal::new(None::<String>);
     let executable = RwSignal::new(false);
+    let field = NodeRef::<leptos::html::Input>::new();
     let target = StoredValue::new(target);
     let prefill = move || {
         #[cfg(feature = "hydrate")]
@@ -71,6 +72,13 @@ pub fn TerminalUploads(
             }
         }
     });
+    // The question takes the keyboard: Enter uploads.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(field) = field.get() {
+            let _ = field.focus();
+        }
+    });
     let start = move || match crate::files::clean_path(dir.get_untracked().trim()) {
         Err(why) => invalid.set(Some(crate::app::upper_first(&why))),
         Ok(path) => {
@@ -92,7 +100,7 @@ pub fn TerminalUploads(
                 on:submit=move |ev| { ev.prevent_default(); start(); }>
                 <label class="upload-where-field">
                     <span>"Upload " <strong>{what}</strong> " into the folder"</span>
-                    <input type="text" class="upload-dir" aria-label="Destination folder" spellcheck="false"
+                    <input type="text" class="upload-dir" aria-label="Destination folder" spellcheck="false" node_ref=field
                         autocomplete="off" prop:value=move || dir.get()
                         on:input=move |ev| { typed.set(true); invalid.set(None); dir.set(event_target_value(&ev)); }/>
                 </label>
