@@ -573,3 +573,140 @@ async fn a_pod_deleted_mid_upload_ends_it_with_words_and_a_paused_reader_loses_n
     assert!(code >= 400, "{code}: {text}");
     assert!(text.contains("pod") || text.contains("container"), "{text}");
 }
+
+#[tokio::test]
+async fn a_cancelled_upload_leaves_nothing_behind() {
+    let f = start().await;
+    let url = files(
+        "default/busybox/busybox",
+        "upload",
+        "/tmp/cancelled/half.bin",
+    );
+    let mut stream = tokio::net::TcpStream::connect(f.addr).await.unwrap();
+    let head = format!(
+        "PUT {url} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n",
+        f.addr,
+        BEARER.1,
+        32 << 20
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&random(4 << 20)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    drop(stream);
+    // The partial file goes once podterm sees the request end.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = exec(
+            &f,
+            "default",
+            "busybox",
+            "busybox",
+            &["ls", "-a", "/tmp/cancelled"],
+        )
+        .await;
+        assert!(left.contains(".."), "the folder was made: {left:?}");
+        if !left.contains("half.bin") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "left behind: {left}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let audit = std::fs::read_to_string(&f.audit_log).unwrap();
+    assert!(audit.contains("the upload was cancelled"), "{audit}");
+}
+
+#[tokio::test]
+async fn containers_without_tar_or_a_shell_still_move_files() {
+    let f = start().await;
+    // No tar: podterm writes the folder's archive itself.
+    let reloader = "tools/config-reloader-5b7f9d6c8-r2t9w/reloader";
+    running(&f, "tools", "config-reloader-5b7f9d6c8-r2t9w").await;
+    for (path, body) in [
+        ("/srv/conf/a.yaml", "a: 1"),
+        ("/srv/conf/deep/b c.yaml", "b: 2"),
+    ] {
+        let (code, _, answer) = request(
+            f.addr,
+            "PUT",
+            &files(reloader, "upload", path),
+            &[BEARER],
+            body.as_bytes(),
+        )
+        .await;
+        assert_eq!(code, 200, "{}", String::from_utf8_lossy(&answer));
+    }
+    let (code, head, body) = request(
+        f.addr,
+        "GET",
+        &files(reloader, "download", "/srv/conf"),
+        &[BEARER],
+        b"",
+    )
+    .await;
+    assert_eq!(code, 200, "{head}");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&body[..]));
+    let mut seen = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut text = String::new();
+        entry.read_to_string(&mut text).ok();
+        seen.push(format!("{name}={text}"));
+    }
+    let joined = seen.join("\n");
+    assert!(joined.contains("conf/a.yaml=a: 1"), "{joined}");
+    assert!(joined.contains("conf/deep/b c.yaml=b: 2"), "{joined}");
+
+    // No shell: single programs.
+    let exporter = "tools/metrics-exporter-6d8c7b9f5-m3x8v/exporter";
+    running(&f, "tools", "metrics-exporter-6d8c7b9f5-m3x8v").await;
+    let data = random(1 << 20);
+    let (code, _, body) = request(
+        f.addr,
+        "PUT",
+        &files(exporter, "upload", "/tmp/in.bin"),
+        &[BEARER],
+        &data,
+    )
+    .await;
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    let up: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(up["via"], "tools");
+    assert_eq!(up["verified"], true);
+    let (code, _, down) = request(
+        f.addr,
+        "GET",
+        &files(exporter, "download", "/tmp/in.bin"),
+        &[BEARER],
+        b"",
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(sha(&down), sha(&data));
+    let (code, _, body) = request(
+        f.addr,
+        "GET",
+        &files(exporter, "list", "/tmp"),
+        &[BEARER],
+        b"",
+    )
+    .await;
+    assert_eq!(code, 200);
+    let listing: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(listing["entries"][0]["owner"], "nobody", "{listing}");
+    // Its user may not write to /etc: the refusal names the path.
+    let (code, _, body) = request(
+        f.addr,
+        "PUT",
+        &files(exporter, "upload", "/etc/x"),
+        &[BEARER],
+        b"x",
+    )
+    .await;
+    assert_eq!(code, 403);
+    assert!(
+        String::from_utf8_lossy(&body).contains("/etc"),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+}

@@ -105,6 +105,7 @@ impl Cluster {
             key: key(&container.name),
             pod_uid: uid,
             rootfs: self.spec.rootfs_of(&container.image),
+            without: self.spec.without_of(&container.image),
             env: container
                 .env
                 .iter()

@@ -52,6 +52,36 @@ pub struct ImageSpec {
     /// entrypoint); only ephemeral containers use it. By default the rootfs kind's.
     #[serde(default)]
     pub command: Vec<String>,
+    /// Programs (busybox applets: `tar`, `sh`, ...) a `busybox` tree leaves out, as an
+    /// image built without them; `/bin/busybox` itself stays.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub without: Vec<String>,
+}
+
+impl ImageSpec {
+    /// Whether what it leaves out is plain program names of a busybox tree.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.without.is_empty() {
+            return Ok(());
+        }
+        if self.rootfs != RootfsKind::Busybox {
+            return Err("without: only a busybox image leaves programs out".into());
+        }
+        for name in &self.without {
+            let plain = !name.is_empty()
+                && name != "."
+                && name != ".."
+                && !name.contains(['/', '\0'])
+                && !name.chars().any(char::is_whitespace);
+            if !plain {
+                return Err(format!("without: {name:?} is not a program's plain name"));
+            }
+            if name == "busybox" {
+                return Err("without: busybox itself is always there".into());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `host`: the machine's own tree, read-only (bash, coreutils, python...).
@@ -447,6 +477,11 @@ impl ClusterSpec {
             }
         }
         validate_policy(&self.policy)?;
+        for (name, image) in &self.images {
+            image
+                .validate()
+                .map_err(|e| format!("image {name:?}: {e}"))?;
+        }
         let mut namespaces = std::collections::BTreeSet::new();
         for ns in &self.namespaces {
             names::validate_label(&ns.name).map_err(|e| format!("namespace {:?}: {e}", ns.name))?;
@@ -536,6 +571,14 @@ impl ClusterSpec {
         command.iter().map(|s| s.to_string()).collect()
     }
 
+    /// The programs an image's tree leaves out.
+    pub fn without_of(&self, image: &str) -> Vec<String> {
+        self.images
+            .get(image)
+            .map(|i| i.without.clone())
+            .unwrap_or_default()
+    }
+
     pub fn rootfs_of(&self, image: &str) -> RootfsKind {
         self.images
             .get(image)
@@ -612,6 +655,15 @@ mod tests {
         }));
         let kinds: Vec<_> = demo.images.values().map(|i| i.rootfs).collect();
         assert!(kinds.contains(&RootfsKind::Host) && kinds.contains(&RootfsKind::Busybox));
+        // Containers to reach files in: without tar, and without any shell.
+        let lacks = |programs: &[&str]| {
+            demo.images.values().any(|i| {
+                i.without.len() == programs.len()
+                    && programs.iter().all(|p| i.without.contains(&p.to_string()))
+            })
+        };
+        assert!(lacks(&["tar"]));
+        assert!(lacks(&["sh", "ash", "hush", "tar"]));
     }
 
     #[test]
@@ -648,6 +700,23 @@ mod tests {
         assert!(err.contains("image \"x\""), "{err}");
         let err = ClusterSpec::from_yaml("bogus: 1").unwrap_err();
         assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn images_leave_out_only_plain_busybox_programs() {
+        let image = |yaml: &str| {
+            ClusterSpec::from_yaml(&format!("images: {{\"x:1\": {yaml}}}")).map(|_| ())
+        };
+        assert!(image("{rootfs: busybox, without: [tar, sh]}").is_ok());
+        let err = image("{rootfs: host, without: [tar]}").unwrap_err();
+        assert!(
+            err.contains("\"x:1\"") && err.contains("only a busybox"),
+            "{err}"
+        );
+        for bad in ["bin/tar", "..", "\"\"", "\"a b\"", "busybox"] {
+            let err = image(&format!("{{rootfs: busybox, without: [{bad}]}}")).unwrap_err();
+            assert!(err.contains("without"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -184,6 +184,30 @@ pub fn stderr_failure(stderr: &str, path: &str) -> FileError {
     FileError::status(status, what)
 }
 
+/// Why a write into `dir` failed, saying what to do next.
+pub fn write_failure(stderr: &str, dir: &str) -> FileError {
+    let said = stderr.lines().last().unwrap_or("");
+    let (status, what) = if said.contains("Permission denied") {
+        (
+            StatusCode::FORBIDDEN,
+            format!("the container's user may not write in {dir} (Permission denied); choose a folder it owns, such as /tmp"),
+        )
+    } else if said.contains("Read-only file system") {
+        (
+            StatusCode::FORBIDDEN,
+            format!("{dir} is on a read-only file system in the container; choose another folder"),
+        )
+    } else if said.contains("No space left") || said.contains("Disk quota") {
+        (
+            StatusCode::INSUFFICIENT_STORAGE,
+            format!("the container ran out of space in {dir}; nothing was kept. Free some space or choose another folder"),
+        )
+    } else {
+        return stderr_failure(stderr, dir);
+    };
+    FileError::status(status, what)
+}
+
 /// Every request's first steps: names checked, the person's cluster, and the cluster asked
 /// whether this person may exec in the pod.
 pub async fn checked(

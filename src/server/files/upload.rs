@@ -15,7 +15,7 @@ use tokio::io::AsyncWriteExt;
 use super::download::{hex, too_large};
 use super::reach::{Place, reach};
 use super::run::RunError;
-use super::{Audited, FileError, checked, stderr_failure};
+use super::{Audited, FileError, checked, stderr_failure, write_failure};
 use crate::files::{FilesQuery, Uploaded, base_name, check_name, clean_path, parent};
 use crate::server::AppState;
 use crate::server::web::identity::Caller;
@@ -120,7 +120,7 @@ async fn write(
     }
     let made = place.run(&["mkdir", "-p", &dir]).await?;
     if made.code != 0 {
-        return Err(stderr_failure(&made.stderr, place.shown(&dir)));
+        return Err(write_failure(&made.stderr, parent(path)));
     }
     let short: String = name.chars().take(64).collect();
     let part = format!(
@@ -200,7 +200,7 @@ async fn relay(
     let ended = place.runner.finish("dd", &mut process).await;
     match ended {
         Ok(e) if e.code == 0 => Ok((bytes, hex(&hash.finalize()))),
-        Ok(e) => Err(stderr_failure(&e.stderr, path)),
+        Ok(e) => Err(write_failure(&e.stderr, parent(path))),
         Err(RunError::Missing(p)) => Err(FileError::bad(format!(
             "the container has no {p} to write files with"
         ))),

@@ -287,6 +287,7 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
     if !session.running {
         let status = protocol::container_not_found(protocol, &session.target.key.container);
         finish(sink, protocol, Some(status)).await;
+        drain(stream).await;
         return;
     }
     if session.subresource == Subresource::Attach {
@@ -308,6 +309,7 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
                 Some(protocol::internal_error(protocol, &message)),
             )
             .await;
+            drain(stream).await;
             return;
         }
     };
@@ -356,7 +358,7 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
             (pump, stdin_task)
         }
     };
-    let reader = tokio::spawn(read_client(
+    let mut reader = tokio::spawn(read_client(
         stream,
         protocol,
         input_tx,
@@ -377,7 +379,8 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
     match end {
         End::Exited(code) => {
             let _ = exited_tx.send(true);
-            reader.abort();
+            // The reader goes on until the client has closed too, dropping what it still
+            // sends: a socket closed with input unread is reset, and the status with it.
             stdin_task.abort();
             let sink = pump.await.ok().flatten();
             tracing::info!(container = ?session.target.key, code, "exec finished");
@@ -389,6 +392,8 @@ async fn run(cluster: Arc<Cluster>, session: Session, protocol: Protocol, socket
                 )
                 .await;
             }
+            let _ = tokio::time::timeout(CLOSE_WAIT, &mut reader).await;
+            reader.abort();
         }
         End::ClientGone | End::Cut => {
             reader.abort();
@@ -453,6 +458,23 @@ async fn finish(mut sink: Sink, protocol: Protocol, status: Option<Vec<u8>>) {
         })))
         .await;
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+}
+
+/// How long a closed exec waits for its client to close too.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// Reads (and drops) what the client still sends until it closes, so that the socket is
+/// not closed with input unread: the kernel would reset the connection, and a proxy in
+/// between (kube-apiserver) may lose the status sent just before.
+async fn drain(mut stream: SplitStream<WebSocket>) {
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 enum Input {

@@ -76,6 +76,8 @@ pub struct ContainerTarget {
     /// A pod deleted and created again under the same name gets fresh containers.
     pub pod_uid: String,
     pub rootfs: RootfsKind,
+    /// Programs its busybox tree leaves out.
+    pub without: Vec<String>,
     pub env: Vec<(String, String)>,
     pub main: Vec<String>,
     /// The main process's stdin is kept open for attached clients.
@@ -633,7 +635,8 @@ impl Starter {
     async fn build_root(&self, container: &Container) -> io::Result<()> {
         let busybox = self.busybox.clone().unwrap_or_default();
         let (root, kind) = (container.root.clone(), container.target.rootfs);
-        tokio::task::spawn_blocking(move || rootfs::build(&root, kind, &busybox))
+        let without = container.target.without.clone();
+        tokio::task::spawn_blocking(move || rootfs::build(&root, kind, &busybox, &without))
             .await
             .map_err(io::Error::other)?
     }

@@ -2,7 +2,8 @@
 //!
 //! A `host` tree mirrors the machine's top level: its system directories are bind-mounted
 //! read-only inside the container's mount namespace, the rest (tmp, root, var, home) are the
-//! container's own. A `busybox` tree holds Debian's static busybox and its applets only.
+//! container's own. A `busybox` tree holds Debian's static busybox and its applets only,
+//! less those its image leaves out.
 
 use std::fs;
 use std::io;
@@ -21,8 +22,14 @@ pub const DEVICES: &[&str] = &["null", "zero", "full", "tty", "random", "urandom
 /// Where Debian's busybox-static installs its binary.
 pub const BUSYBOX: &str = "/bin/busybox";
 
-/// Creates the tree at `root` for a container of this kind.
-pub fn build(root: &Path, kind: RootfsKind, shared_busybox: &Path) -> io::Result<()> {
+/// Creates the tree at `root` for a container of this kind; a busybox tree has no
+/// applets named in `without`.
+pub fn build(
+    root: &Path,
+    kind: RootfsKind,
+    shared_busybox: &Path,
+    without: &[String],
+) -> io::Result<()> {
     fs::create_dir_all(root)?;
     for dir in [
         "proc", "dev/pts", "dev/shm", "tmp", "root", "var/tmp", "run",
@@ -42,7 +49,7 @@ pub fn build(root: &Path, kind: RootfsKind, shared_busybox: &Path) -> io::Result
     }
     match kind {
         RootfsKind::Host => build_host(root),
-        RootfsKind::Busybox => build_busybox(root, shared_busybox),
+        RootfsKind::Busybox => build_busybox(root, shared_busybox, without),
         RootfsKind::Distroless => build_distroless(root),
     }
 }
@@ -58,8 +65,14 @@ fn build_distroless(root: &Path) -> io::Result<()> {
             "the distroless demo program was not built (it needs gcc and libc6-dev)",
         ));
     }
+    // Root's, and only root may write there, whatever the umask: the nonroot user
+    // cannot change the image's files (an upload to /app is refused), only its home's
+    // and /tmp's.
     for dir in ["app", "etc", "home/nonroot"] {
         fs::create_dir_all(root.join(dir))?;
+    }
+    for dir in ["", "app", "etc", "home", "home/nonroot"] {
+        set_mode(&root.join(dir), 0o755)?;
     }
     let program = root.join(DISTROLESS_PROGRAM.trim_start_matches('/'));
     fs::write(&program, DISTROLESS_SERVER)?;
@@ -77,6 +90,9 @@ fn build_distroless(root: &Path) -> io::Result<()> {
         root.join("etc/os-release"),
         "PRETTY_NAME=\"Distroless\"\nID=distroless\n",
     )?;
+    for file in ["etc/passwd", "etc/group", "etc/os-release"] {
+        set_mode(&root.join(file), 0o644)?;
+    }
     // Only root may give it away; without isolation the tree is the caller's.
     let _ = std::os::unix::fs::chown(root.join("home/nonroot"), Some(65532), Some(65532));
     Ok(())
@@ -102,7 +118,7 @@ fn build_host(root: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn build_busybox(root: &Path, shared_busybox: &Path) -> io::Result<()> {
+fn build_busybox(root: &Path, shared_busybox: &Path, without: &[String]) -> io::Result<()> {
     for dir in ["bin", "sbin", "usr/bin", "usr/sbin", "etc", "home"] {
         fs::create_dir_all(root.join(dir))?;
     }
@@ -113,6 +129,10 @@ fn build_busybox(root: &Path, shared_busybox: &Path) -> io::Result<()> {
     for applet in applets(shared_busybox)? {
         let applet = applet.trim_start_matches('/');
         if applet.is_empty() || applet == "bin/busybox" || !applet.contains('/') {
+            continue;
+        }
+        let name = applet.rsplit('/').next().unwrap_or(applet);
+        if without.iter().any(|w| w == name) {
             continue;
         }
         let link = root.join(applet);
@@ -193,4 +213,61 @@ fn program_in_host_dirs(program: &str) -> bool {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use super::*;
+
+    #[test]
+    fn a_busybox_tree_leaves_out_what_its_image_lacks() {
+        if !Path::new(BUSYBOX).exists() {
+            eprintln!("skipped: {BUSYBOX} is missing");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let without = ["tar", "sh", "ash"].map(String::from);
+        build(&root, RootfsKind::Busybox, Path::new(BUSYBOX), &without).unwrap();
+        for gone in ["bin/tar", "bin/sh", "bin/ash"] {
+            assert!(!root.join(gone).is_symlink(), "{gone} is still there");
+        }
+        for kept in [
+            "bin/busybox",
+            "bin/cat",
+            "bin/dd",
+            "usr/bin/find",
+            "bin/sleep",
+        ] {
+            assert!(root.join(kept).exists(), "{kept} is missing");
+        }
+        let path = "/usr/bin:/bin";
+        assert!(resolve(&root, RootfsKind::Busybox, "tar", path).is_none());
+        assert!(resolve(&root, RootfsKind::Busybox, "cat", path).is_some());
+    }
+
+    #[test]
+    fn the_distroless_tree_is_roots_and_only_its_home_is_the_users() {
+        if DISTROLESS_SERVER.is_empty() {
+            eprintln!("skipped: the distroless program was not built");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        build(&root, RootfsKind::Distroless, Path::new(BUSYBOX), &[]).unwrap();
+        let mode = |p: &str| fs::metadata(root.join(p)).unwrap().permissions().mode() & 0o7777;
+        for dir in ["", "app", "etc", "home"] {
+            assert_eq!(mode(dir), 0o755, "/{dir}");
+        }
+        assert_eq!(mode("app/server"), 0o755);
+        assert_eq!(mode("etc/passwd"), 0o644);
+        assert_eq!(mode("tmp"), 0o1777);
+        if nix::unistd::geteuid().is_root() {
+            let owner = |p: &str| fs::metadata(root.join(p)).unwrap().uid();
+            assert_eq!(owner("app"), 0);
+            assert_eq!(owner("home/nonroot"), 65532);
+        }
+    }
 }
