@@ -236,7 +236,7 @@ fn body(browser: Browser, target: &Target, namespace: &str, enter: Callback<Stri
                 <div class="files-failure error-box" role="alert">
                     <strong>{failure.list_headline()}</strong>
                     <p>{failure.said()}</p>
-                    <p class="next-step">{failure.list_next_step(namespace)}</p>
+                    {(!failure.advised()).then(|| view! { <p class="next-step">{failure.list_next_step(namespace)}</p> })}
                     <button class="button small" on:click=retry>"Retry"</button>
                     {up}
                     <button class="button small" on:click=move |_| browser.go(None)>"Working directory"</button>

@@ -106,9 +106,7 @@ impl Stage {
             Stage::Sending(progress) => progress.words(),
             Stage::Checking => "Sent; the container is writing and checking it…".into(),
             Stage::Done(uploaded) => result(uploaded),
-            Stage::Failed(failure) => {
-                format!("{} {}", failure.said(), failure.upload_next_step())
-            }
+            Stage::Failed(failure) => failure.with_next_step(failure.upload_next_step()),
             Stage::Cancelled => "Cancelled; podterm removes what was sent of it.".into(),
             Stage::Skipped => "Skipped: the file that was there is kept.".into(),
         }

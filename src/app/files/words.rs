@@ -127,10 +127,15 @@ impl Failure {
         }
     }
 
-    /// podterm's words, or a sentence of the page's own when it said none.
+    /// podterm's words, as a sentence, or one of the page's own when it said none.
     pub fn said(&self) -> String {
         if !self.message.is_empty() {
-            return crate::app::upper_first(&self.message);
+            let said = crate::app::upper_first(&self.message);
+            return if said.ends_with(['.', '!', '?']) {
+                said
+            } else {
+                format!("{said}.")
+            };
         }
         match self.status {
             0 => "podterm could not be reached.".into(),
@@ -138,6 +143,20 @@ impl Failure {
             413 => "The file is larger than podterm allows.".into(),
             507 => "No space is left in the container.".into(),
             status => format!("podterm answered {status}."),
+        }
+    }
+
+    /// podterm said what to do already ("…; choose another folder").
+    pub fn advised(&self) -> bool {
+        self.message.contains("; ")
+    }
+
+    /// podterm's words, then what to do unless they say it.
+    pub fn with_next_step(&self, next: &str) -> String {
+        if self.advised() {
+            self.said()
+        } else {
+            format!("{} {next}", self.said())
         }
     }
 
@@ -190,9 +209,23 @@ mod tests {
         assert_eq!(f(507).said(), "No space is left in the container.");
         assert_eq!(
             Failure::new(403, " /etc is not writable\n").said(),
-            "/etc is not writable"
+            "/etc is not writable."
         );
-        assert_eq!(Failure::new(404, "no such file").said(), "No such file");
+        assert_eq!(Failure::new(404, "no such file.").said(), "No such file.");
+        // podterm's own advice is not said twice.
+        let read_only = Failure::new(
+            403,
+            "/etc is on a read-only file system; choose another folder",
+        );
+        assert_eq!(
+            read_only.with_next_step(read_only.upload_next_step()),
+            "/etc is on a read-only file system; choose another folder."
+        );
+        let gone = Failure::new(404, "there is no pod web-0");
+        assert_eq!(
+            gone.with_next_step(gone.upload_next_step()),
+            "There is no pod web-0. The pod or container is gone: open it again from the pod list."
+        );
         assert!(f(507).upload_next_step().contains("df -h"));
         assert!(f(413).upload_next_step().contains("--max-transfer-bytes"));
         assert!(!f(413).may_retry() && f(507).may_retry() && f(0).may_retry());
