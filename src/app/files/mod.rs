@@ -59,6 +59,8 @@ pub fn FilesView(
     uploads.on_settled(Callback::new(move |()| browser.load(true)));
     let zone = DropZone::new();
     let typed = RwSignal::new(String::new());
+    // The person has typed in the path field since a folder was asked for.
+    let editing = RwSignal::new(false);
     let typed_problem = RwSignal::new(None::<String>);
     let executable = RwSignal::new(false);
     let files_input = NodeRef::<Input>::new();
@@ -72,11 +74,17 @@ pub fn FilesView(
             input.set_webkitdirectory(true);
         }
     });
-    // The field shows the folder listed.
+    // The field shows the folder listed, unless the person is typing another.
     Effect::new(move |_| {
-        if let Some(dir) = browser.dir() {
+        if let Some(dir) = browser.dir()
+            && !editing.get_untracked()
+        {
             typed.set(dir);
         }
+    });
+    Effect::new(move |_| {
+        browser.asked.track();
+        editing.set(false);
     });
     if let Some(busy) = busy {
         Effect::new(move |_| busy.set(uploads.busy()));
@@ -170,7 +178,10 @@ pub fn FilesView(
                     on:click=move |_| browser.go(browser.up())>"↑ Up"</button>
                 <input type="text" class="files-path-field" aria-label="Folder path" spellcheck="false" autocomplete="off"
                     placeholder="/path/in/the/container" prop:value=move || typed.get()
-                    on:input=move |ev| typed.set(event_target_value(&ev))/>
+                    on:input=move |ev| {
+                        editing.set(true);
+                        typed.set(event_target_value(&ev));
+                    }/>
                 <button type="submit" class="button small">"Go"</button>
                 <button type="button" class="button small" title="List the folder again" on:click=move |_| browser.load(false)>"Reload"</button>
                 <label class="check" title="Browsers do not say whether a file is a program: say it here">
