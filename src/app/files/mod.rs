@@ -198,8 +198,8 @@ pub fn FilesView(
             })}
             <div class="files-body">
                 {move || body(browser, &body_target, &namespace, enter)}
-                <DropOverlay zone words=drop_words/>
             </div>
+            <DropOverlay zone words=drop_words/>
             <TransferList uploads/>
         </section>
     }

@@ -88,7 +88,7 @@ fn row(
         let path = path.clone();
         view! {
             <span class="file-target">" → " {to}</span>
-            <button class="button small" aria-label=format!("Open {name} as a folder")
+            <button class="file-open" aria-label=format!("Open {name} as a folder") title="If it leads to a folder, open it"
                 on:click=move |_| enter.run(path.clone())>"Open"</button>
         }
     });

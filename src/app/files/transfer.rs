@@ -141,13 +141,10 @@ pub struct Transfer {
     pub stage: Stage,
 }
 
-/// The transfer list's summary line: `Uploading 2 of 5 files to the container`.
+/// The transfer list's summary line: `Uploading: 2 of 5 files done`, then
+/// `Uploaded 4 files; 1 failed`.
 pub fn summary(transfers: &[Transfer]) -> String {
     let count = |f: fn(&Stage) -> bool| transfers.iter().filter(|t| f(&t.stage)).count();
-    let total = transfers.len();
-    let over = count(Stage::is_over);
-    let failed = count(|s| matches!(s, Stage::Failed(_)));
-    let done = count(|s| matches!(s, Stage::Done(_)));
     let files = |n: usize| {
         if n == 1 {
             "1 file".into()
@@ -155,12 +152,24 @@ pub fn summary(transfers: &[Transfer]) -> String {
             format!("{n} files")
         }
     };
-    if over < total {
-        return format!("Uploading: {over} of {} done", files(total));
+    let over = count(Stage::is_over);
+    if over < transfers.len() {
+        return format!("Uploading: {over} of {} done", files(transfers.len()));
     }
-    match failed {
-        0 => format!("Uploaded {}", files(done)),
-        _ => format!("Uploaded {} of {}; {failed} failed", done, files(total)),
+    let done = count(|s| matches!(s, Stage::Done(_)));
+    let rest: Vec<String> = [
+        (count(|s| matches!(s, Stage::Failed(_))), "failed"),
+        (count(|s| *s == Stage::Cancelled), "cancelled"),
+        (count(|s| *s == Stage::Skipped), "skipped"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    match (done, rest.is_empty()) {
+        (0, _) => format!("Nothing uploaded: {}", rest.join(", ")),
+        (_, true) => format!("Uploaded {}", files(done)),
+        (_, false) => format!("Uploaded {}; {}", files(done), rest.join(", ")),
     }
 }
 
@@ -222,7 +231,16 @@ mod tests {
             t(Stage::Done(uploaded(None))),
             t(Stage::Failed(Failure::new(507, ""))),
         ];
-        assert_eq!(summary(&list), "Uploaded 1 of 2 files; 1 failed");
+        assert_eq!(summary(&list), "Uploaded 1 file; 1 failed");
         assert_eq!(summary(&list[..1]), "Uploaded 1 file");
+        let list = [
+            t(Stage::Failed(Failure::new(403, ""))),
+            t(Stage::Cancelled),
+            t(Stage::Skipped),
+        ];
+        assert_eq!(
+            summary(&list),
+            "Nothing uploaded: 1 failed, 1 cancelled, 1 skipped"
+        );
     }
 }
