@@ -153,6 +153,12 @@ test("a folder uploaded keeps its structure; a file and the folder download byte
   for (const [path, data] of Object.entries(made)) {
     expect(sha256(readFileSync(join(out, top, path))), path).toBe(sha256(data));
   }
+
+  // The tab comes back after a reload.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator(".tab.active")).toContainText("busybox/busybox · files");
+  await expect(files(page).getByTestId("files-via")).toBeVisible();
 });
 
 test("a file that exists is replaced only when the person says so", BOTH, async ({ page }) => {
@@ -241,14 +247,20 @@ test("a cancelled upload leaves nothing behind", BOTH, async ({ page, baseURL })
     // Progress in bytes, speed and time left.
     await expect(row.locator(".transfer-words")).toHaveText(/ of 48 MiB · [\d.]+ [KM]iB\/s · .+ left$/, { timeout: 10_000 });
     await expect(row.locator("progress")).toHaveAttribute("max", String(48 * 1024 * 1024));
+    // Closing the tab now would stop it: asked first.
+    await page.locator(".tab.active .tab-close").click();
+    const closing = page.getByRole("alertdialog");
+    await expect(closing).toContainText("stops its uploads");
+    await closing.getByRole("button", { name: "Keep it" }).click();
+    await expect(row).toHaveAttribute("data-stage", "sending");
     await row.getByRole("button", { name: `Cancel the upload of ${name}` }).click();
     await expect(row).toHaveAttribute("data-stage", "cancelled");
-    // podterm removes what it had written.
+    // podterm removes what it had written, under its own name or a hidden one.
     await expect
       .poll(async () => {
         await files(page).getByRole("button", { name: "Reload" }).click();
         await expect(files(page).getByTestId("files-status")).not.toHaveText("Loading…");
-        return entry(page, name).count();
+        return files(page).locator(`tr[data-name*="${name}"]`).count();
       }, { timeout: 15_000 })
       .toBe(0);
   } finally {
