@@ -190,7 +190,9 @@ pub fn write_failure(stderr: &str, dir: &str) -> FileError {
     let (status, what) = if said.contains("Permission denied") {
         (
             StatusCode::FORBIDDEN,
-            format!("the container's user may not write in {dir} (Permission denied); choose a folder it owns, such as /tmp"),
+            format!(
+                "the container's user may not write in {dir} (Permission denied); choose a folder it owns, such as /tmp"
+            ),
         )
     } else if said.contains("Read-only file system") {
         (
@@ -200,7 +202,9 @@ pub fn write_failure(stderr: &str, dir: &str) -> FileError {
     } else if said.contains("No space left") || said.contains("Disk quota") {
         (
             StatusCode::INSUFFICIENT_STORAGE,
-            format!("the container ran out of space in {dir}; nothing was kept. Free some space or choose another folder"),
+            format!(
+                "the container ran out of space in {dir}; nothing was kept. Free some space or choose another folder"
+            ),
         )
     } else {
         return stderr_failure(stderr, dir);

@@ -120,11 +120,22 @@ impl Runner {
         program: &str,
         process: &mut AttachedProcess,
     ) -> Result<Ended, RunError> {
+        let status = process.take_status();
+        self.finish_with(program, process, status).await
+    }
+
+    /// As `finish`, with the status future taken earlier (to watch for an early end).
+    pub async fn finish_with(
+        &self,
+        program: &str,
+        process: &mut AttachedProcess,
+        status: Option<impl Future<Output = Option<Status>>>,
+    ) -> Result<Ended, RunError> {
         let stderr = match process.stderr() {
             Some(reader) => read_bounded(reader).await,
             None => String::new(),
         };
-        let status = match process.take_status() {
+        let status = match status {
             Some(status) => status.await,
             None => None,
         };

@@ -165,6 +165,10 @@ async fn relay(
         .await
         .map_err(|e| place.run_error(e))?;
     let mut stdin = process.stdin().expect("asked for stdin");
+    // The program can end before its input does (a full disk, a deleted pod): its status
+    // is watched beside every write, which would otherwise wait on a pipe nobody reads.
+    let mut status = Box::pin(process.take_status().expect("not taken yet"));
+    let mut early = None;
     let mut stream = body.into_data_stream();
     let mut hash = Sha256::new();
     let mut bytes = 0u64;
@@ -183,12 +187,15 @@ async fn relay(
             break;
         }
         hash.update(&chunk);
-        if stdin.write_all(&chunk).await.is_err() {
-            // dd stopped (a full disk, a refusal) or the pod went: its end says which.
-            break;
+        tokio::select! {
+            written = stdin.write_all(&chunk) => if written.is_err() { break },
+            ended = &mut status => {
+                early = Some(ended);
+                break;
+            }
         }
     }
-    if broken.is_none() && length.is_some_and(|l| l != bytes) && bytes <= max {
+    if early.is_none() && broken.is_none() && length.is_some_and(|l| l != bytes) && bytes <= max {
         broken = Some(FileError::bad("the upload was cancelled"));
     }
     if let Some(e) = broken {
@@ -197,9 +204,37 @@ async fn relay(
     }
     let _ = stdin.shutdown().await;
     drop(stdin);
-    let ended = place.runner.finish("dd", &mut process).await;
+    let ended = match early {
+        Some(status) => {
+            let program = "dd";
+            let finished = place
+                .runner
+                .finish_with(program, &mut process, Some(std::future::ready(status)))
+                .await;
+            process.abort();
+            finished
+        }
+        None => {
+            place
+                .runner
+                .finish_with("dd", &mut process, Some(status))
+                .await
+        }
+    };
     match ended {
-        Ok(e) if e.code == 0 => Ok((bytes, hex(&hash.finalize()))),
+        Ok(e) if e.code == 0 && length.is_none_or(|l| l == bytes) => {
+            Ok((bytes, hex(&hash.finalize())))
+        }
+        Ok(e) if e.code == 0 => Err(FileError::bad(
+            "the container stopped reading the upload before its end",
+        )),
+        Ok(e) if e.code == 137 || e.code == 143 => Err(FileError::status(
+            StatusCode::CONFLICT,
+            format!(
+                "the writing program was killed (exit code {}): the pod or container may have been stopped or deleted; nothing was kept",
+                e.code
+            ),
+        )),
         Ok(e) => Err(write_failure(&e.stderr, parent(path))),
         Err(RunError::Missing(p)) => Err(FileError::bad(format!(
             "the container has no {p} to write files with"
