@@ -1,5 +1,5 @@
-//! The dashboard: cluster and namespace selectors, the live pod list, and tabs of terminals
-//! and containers' logs.
+//! The dashboard: cluster and namespace selectors, the live pod list, and tabs of terminals,
+//! containers' logs and their files.
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
@@ -9,24 +9,26 @@ use crate::protocol::encode;
 
 use super::Terminal;
 use super::api::{Dashboard, load_dashboard};
+use super::files::FilesView;
 use super::logs::LogsView;
 use super::pod_list::PodList;
 use super::sync_view::sync_view;
 use super::terminal::TerminalView;
 use crate::model::Target;
 
-/// What a tab shows: a terminal, or a container's log.
+/// What a tab shows: a terminal, a container's log, or its files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Pane {
     Shell(Terminal),
     Log(Target),
+    Files(Target),
 }
 
 impl Pane {
     fn target(&self) -> &Target {
         match self {
             Pane::Shell(terminal) => &terminal.target,
-            Pane::Log(target) => target,
+            Pane::Log(target) | Pane::Files(target) => target,
         }
     }
 }
@@ -43,6 +45,8 @@ struct Tab {
     resume: Option<String>,
     /// Which shell of its container this is: 1, 2, … (a log has one tab).
     nth: u32,
+    /// Files tabs: uploads are on their way (closing the tab stops them).
+    busy: RwSignal<bool>,
 }
 
 /// The tabs: which is shown, and the one waiting for "End the shell?".
@@ -72,9 +76,9 @@ impl Tabs {
     fn add(&self, pane: Pane, resume: Option<String>) -> u32 {
         let id = self.next_id.get_value() + 1;
         self.next_id.set_value(id);
-        let session = self
-            .owner
-            .with_value(|owner| owner.with(|| RwSignal::new(resume.clone())));
+        let (session, busy) = self.owner.with_value(|owner| {
+            owner.with(|| (RwSignal::new(resume.clone()), RwSignal::new(false)))
+        });
         self.list.update(|t| {
             let nth = t
                 .iter()
@@ -89,6 +93,7 @@ impl Tabs {
                 session,
                 resume,
                 nth,
+                busy,
             })
         });
         self.active.set(Some(id));
@@ -117,11 +122,13 @@ impl Tabs {
         }
     }
 
-    /// The × of a tab: a live shell is only ended once the person says so.
+    /// The × of a tab: a live shell, or uploads on their way, end only once the person
+    /// says so.
     fn ask_to_close(&self, id: u32) {
         let live = self.list.with_untracked(|t| {
-            t.iter()
-                .any(|tab| tab.id == id && tab.session.get_untracked().is_some())
+            t.iter().any(|tab| {
+                tab.id == id && (tab.session.get_untracked().is_some() || tab.busy.get_untracked())
+            })
         });
         if live {
             self.active.set(Some(id));
@@ -137,6 +144,7 @@ impl Tab {
         let title = self.pane.target().title();
         match (&self.pane, self.nth) {
             (Pane::Log(_), _) => format!("{title} · log"),
+            (Pane::Files(_), _) => format!("{title} · files"),
             (Pane::Shell(_), 1) => title,
             (Pane::Shell(_), n) => format!("{title} ({n})"),
         }
@@ -166,8 +174,10 @@ pub fn DashboardPage() -> impl IntoView {
     let here = RwSignal::new(None::<(String, String)>);
     let open = Callback::new(move |terminal: Terminal| tabs.open(Pane::Shell(terminal)));
     let logs = Callback::new(move |target: Target| tabs.open(Pane::Log(target)));
+    let files = Callback::new(move |target: Target| tabs.open(Pane::Files(target)));
     provide_context(super::ways_in::Opener(open));
     provide_context(super::ways_in::LogOpener(logs));
+    provide_context(super::files::FilesOpener(files));
     #[cfg(feature = "hydrate")]
     saved_tabs::keep(tabs);
     #[cfg(feature = "hydrate")]
@@ -193,7 +203,7 @@ pub fn DashboardPage() -> impl IntoView {
                         Ok(view_data) => {
                             here.try_set(Some((view_data.context.clone(), view_data.namespace.clone())));
                             let title = format!("{} · podterm", view_data.namespace);
-                            view! { <super::PageTitle text=title/><Top data=view_data.clone()/><Sidebar data=view_data open logs/> }.into_any()
+                            view! { <super::PageTitle text=title/><Top data=view_data.clone()/><Sidebar data=view_data open logs files/> }.into_any()
                         }
                         Err(e) => view! {
                             <header class="topbar"><span class="brand">"podterm"</span></header>
@@ -202,7 +212,7 @@ pub fn DashboardPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <Terminals tabs here logs/>
+            <Terminals tabs here logs files/>
         </div>
     }
 }
@@ -291,7 +301,12 @@ fn Top(data: Dashboard) -> impl IntoView {
 }
 
 #[component]
-fn Sidebar(data: Dashboard, open: Callback<Terminal>, logs: Callback<Target>) -> impl IntoView {
+fn Sidebar(
+    data: Dashboard,
+    open: Callback<Terminal>,
+    logs: Callback<Target>,
+    files: Callback<Target>,
+) -> impl IntoView {
     let context = Some(data.context.clone());
     let namespace = data.namespace.clone();
     let exec_denied = data.exec_denied.clone();
@@ -302,7 +317,7 @@ fn Sidebar(data: Dashboard, open: Callback<Terminal>, logs: Callback<Target>) ->
             {namespace_note.map(|note| view! { <p class="panel-message hint-box">{note}</p> })}
             {data.exec_denied.map(|why| view! { <p class="panel-message warn denied" role="status">{super::upper_first(&why)}</p> })}
             {match data.pods {
-                Ok(window) => view! { <PodList window context namespace open logs exec_denied/> }.into_any(),
+                Ok(window) => view! { <PodList window context namespace open logs files exec_denied/> }.into_any(),
                 Err(e) => view! {
                     <div class="panel-message error error-box" role="alert">
                         <strong>"Cannot list pods in " {namespace.clone()}</strong>
@@ -324,6 +339,7 @@ fn Terminals(
     tabs: Tabs,
     here: RwSignal<Option<(String, String)>>,
     logs: Callback<Target>,
+    files: Callback<Target>,
 ) -> impl IntoView {
     let Tabs {
         list,
@@ -345,6 +361,10 @@ fn Terminals(
                     .find(|tab| tab.id == id)
                     .and_then(|tab| match &tab.pane {
                         Pane::Shell(terminal) => Some((tab.label(), terminal.closing_words())),
+                        Pane::Files(_) => Some((
+                            tab.label(),
+                            (" stops its uploads; podterm removes what was sent of the file on its way.", "Stop the uploads"),
+                        )),
                         Pane::Log(_) => None,
                     })
             })
@@ -379,6 +399,7 @@ fn Terminals(
                                 let close_label = match tab.pane {
                                     Pane::Shell(_) => "Close this terminal",
                                     Pane::Log(_) => "Close this log",
+                                    Pane::Files(_) => "Close these files",
                                 };
                                 view! {
                                     <div class="tab" class:active=move || active.get() == Some(id) class:elsewhere=elsewhere
@@ -438,9 +459,12 @@ fn Terminals(
                             };
                             let target = terminal.target.clone();
                             let log = Callback::new(move |()| logs.run(target.clone()));
-                            sync_view(view! { <TerminalView terminal visible resume=tab.resume session=tab.session moved another logs=log/> }).into_any()
+                            let target = terminal.target.clone();
+                            let file = Callback::new(move |()| files.run(target.clone()));
+                            sync_view(view! { <TerminalView terminal visible resume=tab.resume session=tab.session moved another logs=log files=file/> }).into_any()
                         }
                         Pane::Log(target) => sync_view(view! { <LogsView target visible/> }).into_any(),
+                        Pane::Files(target) => sync_view(view! { <FilesView target visible busy=tab.busy/> }).into_any(),
                     };
                     view! {
                         <div class="tab-panel" class:hidden=move || !visible.get()>
@@ -492,15 +516,16 @@ mod saved_tabs {
     use crate::protocol::encode;
 
     const KEY: &str = "podterm.tabs";
-    /// The last field of a log's line.
+    /// The last field of a log's line, and of a Files tab's.
     const LOG: &str = "log";
+    const FILES: &str = "files";
 
     fn storage() -> Option<web_sys::Storage> {
         web_sys::window()?.session_storage().ok().flatten()
     }
 
     /// One tab per line: its context, namespace, pod, container and session, encoded; a
-    /// log's with no session and `log` after it.
+    /// log's with no session and `log` after it, a Files tab's with `files`.
     fn line(tab: &Tab, session: Option<String>) -> String {
         let target = tab.pane.target();
         let mut fields = vec![
@@ -512,6 +537,7 @@ mod saved_tabs {
         ];
         match &tab.pane {
             Pane::Log(_) => fields.push(LOG.into()),
+            Pane::Files(_) => fields.push(FILES.into()),
             Pane::Shell(terminal) => fields.extend(terminal.saved_fields()),
         }
         fields
@@ -526,9 +552,10 @@ mod saved_tabs {
             .split(' ')
             .map(|f| js_sys::decode_uri_component(f).ok().map(String::from))
             .collect::<Option<_>>()?;
-        // A log's line has `log` as its sixth and last field; a terminal's has none or at
-        // least two more (`Terminal::saved_fields`).
+        // A log's line has `log` as its sixth and last field (a Files tab's `files`); a
+        // terminal's has none or at least two more (`Terminal::saved_fields`).
         let log = fields.len() == 6 && fields[5] == LOG;
+        let files = fields.len() == 6 && fields[5] == FILES;
         let [context, namespace, pod, container, session] =
             <[String; 5]>::try_from(fields.get(..5)?.to_vec()).ok()?;
         if namespace.is_empty() || pod.is_empty() || container.is_empty() {
@@ -542,6 +569,9 @@ mod saved_tabs {
         };
         if log {
             return Some((Pane::Log(target), None));
+        }
+        if files {
+            return Some((Pane::Files(target), None));
         }
         let terminal = Terminal {
             target,
@@ -561,9 +591,9 @@ mod saved_tabs {
                 let saved = storage()
                     .and_then(|s| s.get_item(KEY).ok().flatten())
                     .unwrap_or_default();
-                // Tabs whose shell had ended stay closed; logs are read again.
+                // Tabs whose shell had ended stay closed; logs are read again, files listed.
                 for (pane, session) in saved.lines().filter_map(parse) {
-                    if session.is_some() || matches!(pane, Pane::Log(_)) {
+                    if session.is_some() || matches!(pane, Pane::Log(_) | Pane::Files(_)) {
                         tabs.add(pane, session);
                     }
                 }

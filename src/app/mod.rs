@@ -8,6 +8,7 @@ mod connection;
 mod dashboard;
 mod deep_link;
 mod early_start;
+mod files;
 mod logs;
 #[cfg(feature = "hydrate")]
 mod pod_feed;

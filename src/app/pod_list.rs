@@ -1,6 +1,6 @@
 //! The pod list: a filter box, a window of the namespace's pods (one row per pod, a button
-//! per container for a shell and one for its logs), how many there are, and a way to list
-//! more. Once the page is hydrated
+//! per container for a shell, one for its logs and one for its files), how many there are,
+//! and a way to list more. Once the page is hydrated
 //! it follows the cluster through the server's pod feed (`pod_feed`), which sends the
 //! window for the filter as typed, so a namespace with thousands of pods costs the page a
 //! few hundred rows.
@@ -22,6 +22,8 @@ pub fn PodList(
     open: Callback<Terminal>,
     /// Opens a container's log.
     logs: Callback<Target>,
+    /// Opens a container's files.
+    files: Callback<Target>,
 ) -> impl IntoView {
     let typed = window.filter.clone();
     let filter = RwSignal::new(window.filter.clone());
@@ -82,7 +84,7 @@ pub fn PodList(
                         <thead><tr><th>"Pod"</th><th>"Status"</th><th>"Ready"</th><th>"Restarts"</th><th>"Age"</th></tr></thead>
                         <tbody>
                             <For each=move || shown.get() key=|p| p.clone() let:pod>
-                                <PodRow pod context=context.get_value() open logs denied/>
+                                <PodRow pod context=context.get_value() open logs files denied/>
                             </For>
                         </tbody>
                     </table>
@@ -222,13 +224,15 @@ pub(super) fn count(n: usize) -> String {
 }
 
 /// `denied`: no shell may be opened in this namespace; the list says so once, above. A
-/// container's log may be read whatever its state (the cluster says when there is none).
+/// container's log may be read whatever its state (the cluster says when there is none);
+/// its files need a running container and exec (podterm reaches them through exec).
 #[component]
 fn PodRow(
     pod: PodSummary,
     context: Option<String>,
     open: Callback<Terminal>,
     logs: Callback<Target>,
+    files: Callback<Target>,
     denied: bool,
 ) -> impl IntoView {
     let target = |container: &str| Target {
@@ -258,11 +262,19 @@ fn PodRow(
         .iter()
         .map(|c| {
             let log = target(&c.name);
+            let file = target(&c.name);
+            let files_denied = files_denied(c, denied);
             view! {
                 <super::ways_in::ContainerActions pod=pod.clone() container=c.clone() context=context.clone() open denied/>
                 <button class="container-logs" title=format!("Read the log of {}", c.name) aria-label=format!("Logs of {}", c.name)
                     data-logs=c.name.clone() on:click=move |_| logs.run(log.clone())>
                     "logs"
+                </button>
+                <button class="container-files" aria-label=format!("Files of {}", c.name) data-files=c.name.clone()
+                    disabled=files_denied.is_some()
+                    title=files_denied.clone().unwrap_or_else(|| format!("Browse, upload and download the files of {}", c.name))
+                    on:click=move |_| files.run(file.clone())>
+                    "files"
                 </button>
             }
         })
@@ -282,6 +294,23 @@ fn PodRow(
             <td>{pod.age.clone()}</td>
         </tr>
     }
+}
+
+/// Why a container's files cannot be reached, if they cannot: podterm reaches them through
+/// exec (or a debug container beside it), so they need a running container and exec.
+fn files_denied(container: &crate::model::ContainerSummary, denied: bool) -> Option<String> {
+    if denied {
+        return Some(
+            "You may not open shells in this namespace, and podterm reaches files through exec"
+                .into(),
+        );
+    }
+    container.not_connectable.as_ref().map(|why| {
+        format!(
+            "{}; podterm reaches files through a process in the container, so it must be running",
+            super::upper_first(why)
+        )
+    })
 }
 
 #[cfg(test)]

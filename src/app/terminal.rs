@@ -207,8 +207,9 @@ pub fn next_step(reason: ErrorReason) -> &'static str {
 /// start it before the wasm loads: the head names its socket, the host too. `resume`: a
 /// session of this page's to attach to rather than start one; `session` follows the
 /// session's id while it can be resumed. On the dashboard, `moved` closes the tab once
-/// "Own page" has taken the session, `another` opens a second shell beside it, and `logs`
-/// the container's log.
+/// "Own page" has taken the session, `another` opens a second shell beside it, `logs`
+/// the container's log and `files` its files. Files dropped onto it are uploaded into
+/// the container.
 #[component]
 pub fn TerminalView(
     terminal: Terminal,
@@ -219,6 +220,7 @@ pub fn TerminalView(
     #[prop(optional)] moved: Option<Callback<()>>,
     #[prop(optional)] another: Option<Callback<()>>,
     #[prop(optional)] logs: Option<Callback<()>>,
+    #[prop(optional)] files: Option<Callback<()>>,
 ) -> impl IntoView {
     let state = RwSignal::new(SessionState::Starting);
     let attempt = RwSignal::new(0u32);
@@ -281,6 +283,14 @@ pub fn TerminalView(
                 on:click=move |_| logs.run(())>"Logs"</button>
         }
     });
+    let files = files.map(|files| {
+        view! {
+            <button class="button small" title="Browse this container's files, upload and download, in a new tab"
+                on:click=move |_| files.run(())>"Files"</button>
+        }
+    });
+    let zone = super::files::DropZone::new();
+    let uploads_target = terminal.target.clone();
     // On its own page, where to go when this terminal cannot open.
     let dashboard = early.then(|| {
         super::dashboard_link(
@@ -291,7 +301,9 @@ pub fn TerminalView(
     // A `sync_view`: a terminal may end up inside any `AnyView`.
     sync_view(view! {
         {head}
-        <section class="terminal-pane" data-pod=terminal.target.pod.clone() data-container=terminal.target.container.clone()>
+        <section class="terminal-pane" data-pod=terminal.target.pod.clone() data-container=terminal.target.container.clone()
+            on:dragenter=move |ev| zone.enter(ev) on:dragover=move |ev| zone.hover(ev)
+            on:dragleave=move |ev| zone.leave(ev) on:drop=move |ev| zone.drop(ev)>
             <header class="terminal-bar">
                 <span class="terminal-title">{title}</span>
                 {command.map(|c| view! { <code class="terminal-command">{c}</code> })}
@@ -305,9 +317,10 @@ pub fn TerminalView(
                 <Show when=move || state.with(|s| s.is_over() && !s.may_retry())>
                     {dashboard.clone().map(|href| view! { <a class="button small" href=href>"Back to the dashboard"</a> })}
                 </Show>
-                <span class="terminal-actions">{another}{logs}{own_page}</span>
+                <span class="terminal-actions">{another}{logs}{files}{own_page}</span>
             </header>
             {notes}
+            <super::files::TerminalUploads target=uploads_target session zone/>
             // Where the terminal cannot start, what the container is doing and the ways in.
             <Show when=move || state.with(ways_in::shows_guide)>
                 <ways_in::Guide terminal=guide_for.clone() state retry=Callback::new(move |()| attempt.update(|n| *n += 1))/>

@@ -198,6 +198,17 @@ fn Insight(
         .debug_denied
         .clone()
         .or_else(|| (!running).then(|| super::actions::not_running_for_debug(&target.container)));
+    // A container without a shell still has files: podterm reaches them with its own
+    // programs, or from a debug container beside it.
+    let files = use_context::<crate::app::files::FilesOpener>()
+        .filter(|_| running)
+        .map(|crate::app::files::FilesOpener(open_files)| {
+            let target = target.clone();
+            view! {
+                <li><button class="button small" data-way="files" on:click=move |_| open_files.run(target.clone())>"Browse its files"</button>
+                    " to download or upload, in a tab beside the terminals"</li>
+            }
+        });
     let no_shell_hint = (running && terminal.command.is_empty()).then(|| {
         view! {
             <li class="why-not">"Or pick a program the image has in the container's command picker (▾ in the pod list)."</li>
@@ -219,6 +230,7 @@ fn Insight(
                 " a shell beside it, with its processes and files"
             </li>
             {attach}
+            {files}
             {no_shell_hint}
             <li><button class="button small" on:click=move |_| retry.run(())>"Try again"</button>" once it has changed"</li>
         </ul>
