@@ -189,7 +189,7 @@ fn telling_line(stderr: &str) -> &str {
     let lines = || stderr.lines().map(str::trim).filter(|l| !l.is_empty());
     lines()
         .find(|l| l.contains(": "))
-        .or_else(|| lines().last())
+        .or_else(|| lines().next_back())
         .unwrap_or("")
 }
 
