@@ -1,6 +1,7 @@
 //! podterm-bench: measures podterm against exec straight to the same API server, side by
 //! side in one run, on loopback. See BENCHMARKS.md for what is measured and the results.
 
+mod files;
 mod http;
 mod logs;
 mod measure;
@@ -52,6 +53,10 @@ struct Args {
     /// Also write every number as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// The size of the file moved up and down by the file transfer, in MB (1,000 by
+    /// default, 20 with --quick).
+    #[arg(long)]
+    files_mb: Option<u64>,
 }
 
 /// How big each measurement is.
@@ -76,6 +81,8 @@ pub struct Sizes {
     /// Visits with an empty cache (each a new browser context), then cached ones.
     pub cold_navigations: usize,
     pub navigations: usize,
+    /// The file moved up and down by `kubectl cp` and through podterm.
+    pub file_bytes: u64,
 }
 
 impl Sizes {
@@ -97,6 +104,7 @@ impl Sizes {
             log_stall_seconds: 30,
             cold_navigations: 5,
             navigations: 9,
+            file_bytes: 1_000_000_000,
         }
     }
 
@@ -117,6 +125,7 @@ impl Sizes {
             log_stall_seconds: 2,
             cold_navigations: 1,
             navigations: 1,
+            file_bytes: 20_000_000,
         }
     }
 }
@@ -133,6 +142,8 @@ pub struct Run {
     pub crowd: Option<measure::Crowd>,
     /// Direct, then podterm; then a stalled log reader through podterm.
     pub logs: Option<(logs::Follow, logs::Follow, logs::Stall)>,
+    /// One file up and down with `kubectl cp` and through podterm.
+    pub files: Option<files::Files>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -151,6 +162,7 @@ enum Part {
     Flood,
     Crowd,
     Logs,
+    Files,
 }
 
 #[tokio::main]
@@ -166,11 +178,14 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), Error> {
-    let sizes = if args.quick {
+    let mut sizes = if args.quick {
         Sizes::quick()
     } else {
         Sizes::full()
     };
+    if let Some(mb) = args.files_mb {
+        sizes.file_bytes = mb.max(1) * 1_000_000;
+    }
     let runs = if args.quick { 1 } else { args.runs.max(1) };
     let mut only = args.only.clone();
     if args.api_server == ApiServer::Real {
@@ -357,6 +372,10 @@ async fn measure_all(
         })
         .await?;
         run.logs = pair(both).map(|(direct, podterm)| (direct, podterm, stall));
+    }
+    if wanted(Part::Files) {
+        step("file transfer: kubectl cp and podterm, up and down");
+        run.files = Some(files::measure(bin, dir, cluster, sizes.file_bytes, order).await?);
     }
     if wanted(Part::Crowd) {
         run.crowd = Some(

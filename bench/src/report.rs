@@ -522,6 +522,10 @@ pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> St
             ],
         );
     }
+    let files = over(runs, |r| r.files.as_ref());
+    if !files.is_empty() {
+        files_table(&mut out, &files);
+    }
     let flood = over(runs, |r| r.flood.as_ref());
     if !flood.is_empty() {
         table(
@@ -543,4 +547,149 @@ pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> St
         );
     }
     out
+}
+
+/// One file up and down, `kubectl cp` beside podterm.
+fn files_table(out: &mut String, files: &[&crate::files::Files]) {
+    use crate::files::{Files, Transfer};
+    let first = files[0];
+    table(
+        out,
+        &format!(
+            "File transfer ({} MB of random bytes, up and down; kubectl: {})",
+            first.bytes / 1_000_000,
+            first.kubectl_version
+        ),
+        &["kubectl cp", "podterm", "podterm / kubectl cp, %", "target"],
+    );
+    let direction = |out: &mut String,
+                     what: &str,
+                     kubectl: fn(&Files) -> &Transfer,
+                     podterm: fn(&Files) -> &Transfer| {
+        let ratio = spread(files, |f| 100.0 * podterm(f).mb_per_s / kubectl(f).mb_per_s);
+        row(
+            out,
+            &format!("{what}, MB/s"),
+            &[
+                spread(files, |f| kubectl(f).mb_per_s).to_string(),
+                spread(files, |f| podterm(f).mb_per_s).to_string(),
+                ratio.to_string(),
+                format!("≥ 80: {}", check(ratio.median >= 80.0)),
+            ],
+        );
+        let growth = spread(files, |f| {
+            podterm(f).growth().map_or(f64::NAN, |g| g as f64 / MIB)
+        });
+        row(
+            out,
+            &format!("{what}: podterm memory growth, MiB"),
+            &[
+                String::new(),
+                growth.to_string(),
+                String::new(),
+                format!("≤ 32: {}", check(growth.max <= 32.0)),
+            ],
+        );
+        row(
+            out,
+            &format!("{what}: podterm CPU s/GB"),
+            &[
+                String::new(),
+                spread(files, |f| podterm(f).podterm_cpu_per_gb.unwrap_or(f64::NAN)).to_string(),
+                String::new(),
+                String::new(),
+            ],
+        );
+    };
+    direction(out, "upload", |f| &f.kubectl_up, |f| &f.podterm_up);
+    row(
+        out,
+        "upload: API server CPU s/GB",
+        &[
+            spread(files, |f| f.kubectl_up.cluster_cpu_per_gb).to_string(),
+            spread(files, |f| f.podterm_up.cluster_cpu_per_gb).to_string(),
+            String::new(),
+            String::new(),
+        ],
+    );
+    row(
+        out,
+        "upload: seconds, whole / until the body was sent",
+        &[
+            spread(files, |f| f.kubectl_up.seconds).to_string(),
+            format!(
+                "{} / {}",
+                spread(files, |f| f.podterm_up.seconds),
+                spread(files, |f| f.podterm_up.body_seconds.unwrap_or(f64::NAN))
+            ),
+            String::new(),
+            String::new(),
+        ],
+    );
+    direction(out, "download", |f| &f.kubectl_down, |f| &f.podterm_down);
+    row(
+        out,
+        "download: API server CPU s/GB",
+        &[
+            spread(files, |f| f.kubectl_down.cluster_cpu_per_gb).to_string(),
+            spread(files, |f| f.podterm_down.cluster_cpu_per_gb).to_string(),
+            String::new(),
+            String::new(),
+        ],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::{Files, Transfer};
+
+    fn transfer(mb_per_s: f64, growth_mib: Option<u64>) -> Transfer {
+        Transfer {
+            bytes: 1_000_000_000,
+            seconds: 1000.0 / mb_per_s,
+            mb_per_s,
+            rss_before: growth_mib.map(|_| 20 << 20),
+            rss_peak: growth_mib.map(|g| (20 + g) << 20),
+            podterm_cpu_per_gb: growth_mib.map(|_| 1.5),
+            cluster_cpu_per_gb: 2.0,
+            body_seconds: growth_mib.map(|_| 5.0),
+        }
+    }
+
+    #[test]
+    fn the_files_table_sets_podterm_beside_kubectl_cp() {
+        let run = Run {
+            files: Some(Files {
+                bytes: 1_000_000_000,
+                kubectl_version: "Client Version: v1.37.2".into(),
+                kubectl_up: transfer(100.0, None),
+                kubectl_down: transfer(200.0, None),
+                podterm_up: transfer(90.0, Some(4)),
+                podterm_down: transfer(100.0, Some(40)),
+            }),
+            ..Run::default()
+        };
+        let text = markdown(&Sizes::quick(), &[run], crate::ApiServer::Testcluster);
+        assert!(text.contains("### File transfer (1000 MB"), "{text}");
+        assert!(
+            text.contains("| upload, MB/s | 100 | 90.0 | 90.0 | ≥ 80: met |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| download, MB/s | 200 | 100 | 50.0 | ≥ 80: **missed** |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| upload: podterm memory growth, MiB |  | 4.00 |  | ≤ 32: met |"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "| download: podterm memory growth, MiB |  | 40.0 |  | ≤ 32: **missed** |"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("| 10.0 | 11.1 / 5.00 |"), "{text}");
+    }
 }
