@@ -5,7 +5,7 @@ use bytes::Bytes;
 use podterm::protocol::{
     ClientMessage, MAX_COLS, MAX_CONTROL_MESSAGE, MAX_ROWS, MIN_COLS, MIN_ROWS,
 };
-use podterm::server::relay::channels::{self, Incoming};
+use podterm::server::cluster::exec_channels::{self as channels, Incoming};
 use podterm::server::relay::exec::ExecTarget;
 use proptest::prelude::*;
 

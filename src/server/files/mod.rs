@@ -6,6 +6,7 @@
 
 mod cwd;
 mod download;
+mod feed;
 mod listing;
 mod reach;
 mod run;

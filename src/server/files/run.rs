@@ -157,7 +157,11 @@ async fn read_bounded(mut reader: impl AsyncRead + Unpin) -> String {
 }
 
 /// Reads the exec's Status: an exit code, a missing program, or a failure.
-fn ended(program: &str, status: Option<Status>, stderr: String) -> Result<Ended, RunError> {
+pub(super) fn ended(
+    program: &str,
+    status: Option<Status>,
+    stderr: String,
+) -> Result<Ended, RunError> {
     let Some(status) = status else {
         return Err(RunError::Failed(Failure::new(
             ErrorReason::Unreachable,

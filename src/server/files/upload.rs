@@ -8,9 +8,8 @@ use axum::body::Body;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
 use super::download::{hex, too_large};
 use super::reach::{Place, reach};
@@ -159,24 +158,33 @@ async fn relay(
     body: Body,
 ) -> Result<(u64, String), FileError> {
     let of = format!("of={part}");
-    let mut process = place
+    let mut feed = place
         .runner
-        .start(&["dd", &of, "bs=65536"], true)
+        .feed(&["dd", &of, "bs=65536"])
         .await
-        .map_err(|e| place.run_error(e))?;
-    let mut stdin = process.stdin().expect("asked for stdin");
-    // The program can end before its input does (a full disk, a deleted pod): its status
-    // is watched beside every write, which would otherwise wait on a pipe nobody reads.
-    let mut status = Box::pin(process.take_status().expect("not taken yet"));
-    let mut early = None;
+        .map_err(|e| place.run_error(e))?
+        .ok_or_else(too_old)?;
     let mut stream = body.into_data_stream();
     let mut hash = Sha256::new();
     let mut bytes = 0u64;
     let mut broken: Option<FileError> = None;
-    while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(_) => {
+    let mut stopped = false;
+    loop {
+        // What the client has sent goes out in large frames; a pause sends what waits.
+        let next = match stream.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                if feed.flush().await.is_err() {
+                    stopped = true;
+                    break;
+                }
+                stream.next().await
+            }
+        };
+        let chunk = match next {
+            None => break,
+            Some(Ok(chunk)) => chunk,
+            Some(Err(_)) => {
                 broken = Some(FileError::bad("the upload was cancelled"));
                 break;
             }
@@ -187,41 +195,20 @@ async fn relay(
             break;
         }
         hash.update(&chunk);
-        tokio::select! {
-            written = stdin.write_all(&chunk) => if written.is_err() { break },
-            ended = &mut status => {
-                early = Some(ended);
-                break;
-            }
+        // A program that ended early (a full disk, a deleted pod) says why at `close`.
+        if feed.write(&chunk).await.is_err() {
+            stopped = true;
+            break;
         }
     }
-    if early.is_none() && broken.is_none() && length.is_some_and(|l| l != bytes) && bytes <= max {
+    if !stopped && broken.is_none() && length.is_some_and(|l| l != bytes) && bytes <= max {
         broken = Some(FileError::bad("the upload was cancelled"));
     }
     if let Some(e) = broken {
-        process.abort();
+        feed.abort().await;
         return Err(e);
     }
-    let _ = stdin.shutdown().await;
-    drop(stdin);
-    let ended = match early {
-        Some(status) => {
-            let program = "dd";
-            let finished = place
-                .runner
-                .finish_with(program, &mut process, Some(std::future::ready(status)))
-                .await;
-            process.abort();
-            finished
-        }
-        None => {
-            place
-                .runner
-                .finish_with("dd", &mut process, Some(status))
-                .await
-        }
-    };
-    match ended {
+    match feed.close().await {
         Ok(e) if e.code == 0 && length.is_none_or(|l| l == bytes) => {
             Ok((bytes, hex(&hash.finalize())))
         }
@@ -241,6 +228,13 @@ async fn relay(
         ))),
         Err(e) => Err(place.run_error(e)),
     }
+}
+
+fn too_old() -> FileError {
+    FileError::status(
+        StatusCode::NOT_IMPLEMENTED,
+        "this cluster's API server cannot end a program's input (it lacks the v5 exec protocol of Kubernetes 1.30); upgrade it to upload files",
+    )
 }
 
 /// The modification time and mode, then the rename into place.

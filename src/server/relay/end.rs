@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::protocol::{ErrorReason, ServerEvent};
-use crate::server::relay::channels::Outcome;
+use crate::server::cluster::exec_channels::Outcome;
 use crate::server::trail::audit::Ending;
 
 /// Why a session ended.

@@ -156,7 +156,7 @@ pub async fn handler<const ATTACH: bool>(
     let target = ExecTarget::parse(namespace, pod, container, query.as_deref(), ATTACH);
     // Sized for keystrokes: the default 128 KiB read buffer would be resident per session.
     upgrade
-        .read_buffer_size(crate::server::relay::upstream::READ_BUFFER)
+        .read_buffer_size(crate::server::cluster::exec_stream::READ_BUFFER)
         .write_buffer_size(0)
         .max_message_size(MAX_INPUT_MESSAGE.max(MAX_CONTROL_MESSAGE))
         .on_upgrade(move |socket| session(state, caller, target, socket))
@@ -374,7 +374,7 @@ async fn open(
             .attach(&target.pod, &attach_params(&found, &target.container)),
     }
     .map_err(|e| Failure::new(ErrorReason::BadRequest, e.to_string()))?;
-    let stream = crate::server::relay::upstream::connect(&cluster.client, request)
+    let stream = crate::server::cluster::exec_stream::connect(&cluster.client, request)
         .await
         .map_err(|e| classify(&e))?;
     Ok((stream, cluster.context.clone(), cluster.client.clone()))

@@ -21,8 +21,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::model::Target;
 use crate::protocol::{ErrorReason, ServerEvent};
+use crate::server::cluster::exec_channels::{self as channels, Incoming, Outcome};
 use crate::server::cluster::kube_errors::Failure;
-use crate::server::relay::channels::{self, Incoming, Outcome};
 use crate::server::relay::end::{End, describe};
 use crate::server::relay::reaper;
 use crate::server::relay::registry::Sessions;

@@ -11,6 +11,8 @@ pub const STDOUT: u8 = 1;
 pub const STDERR: u8 = 2;
 pub const STATUS: u8 = 3;
 pub const RESIZE: u8 = 4;
+/// v5's close: its payload names the channel that has ended (stdin, the only one).
+pub const CLOSE: u8 = 255;
 /// Largest stdin frame sent upstream; bigger browser messages are split.
 pub const STDIN_CHUNK: usize = 32 * 1024;
 
