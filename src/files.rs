@@ -77,10 +77,24 @@ pub struct Uploaded {
     pub bytes: u64,
     /// SHA-256 of the bytes podterm relayed, hex.
     pub sha256: String,
-    /// Whether the container's `sha256sum` of the file matched; `None` when the container
-    /// has no `sha256sum`.
+    /// What the container was asked about its copy.
+    pub checked: Check,
+    /// Whether its answer matched; `None` when nothing could be checked.
     pub verified: Option<bool>,
     pub via: Via,
+}
+
+/// How an upload's copy in the container was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// The container's `sha256sum` of the file, against the digest of what was sent.
+    Sha256,
+    /// Its size only: the file is over the operator's hashing limit (a container's
+    /// `sha256sum` can take longer than the upload), or the container has no `sha256sum`.
+    Size,
+    /// Neither could be asked.
+    Nothing,
 }
 
 /// `GET …/cwd`: where an upload goes by default.

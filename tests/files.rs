@@ -182,7 +182,20 @@ async fn a_file_goes_in_verified_and_comes_back_the_same() {
     assert_eq!(up["bytes"], data.len());
     assert_eq!(up["sha256"], sha(&data));
     assert_eq!(up["verified"], true, "the container's sha256sum agrees");
+    assert_eq!(up["checked"], "sha256");
     assert_eq!(up["via"], "shell");
+
+    // Over the hashing limit, the container checks the size only.
+    let big = random(common::HASH_UPLOADS_UP_TO as usize + 1);
+    let url_big = files(place, "upload", "/tmp/big.bin");
+    let (code, _, body) = request(f.addr, "PUT", &url_big, &[BEARER], &big).await;
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    let up: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (&up["checked"], &up["verified"]),
+        (&"size".into(), &true.into())
+    );
+    assert_eq!(up["sha256"], sha(&big));
 
     // In the container, as its own tools see it.
     let seen = exec(&f, "default", "busybox", "busybox", &["sha256sum", path]).await;
@@ -255,10 +268,11 @@ async fn a_file_goes_in_verified_and_comes_back_the_same() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|l| l["audit"] == "file_transferred")
         .collect();
-    assert_eq!(lines.len(), 4, "{audit}");
+    assert_eq!(lines.len(), 5, "{audit}");
     assert_eq!(lines[0]["direction"], "upload");
     assert_eq!(lines[0]["sha256"], sha(&data));
-    assert_eq!(lines[2]["direction"], "download");
+    assert_eq!(lines[1]["result"], "ok, size checked");
+    assert_eq!(lines[3]["direction"], "download");
     assert!(!audit.contains("\\u0000"), "no contents in the trail");
 }
 

@@ -471,7 +471,10 @@ pub async fn podterm_warmup(podterm: &Podterm, dir: &Path) -> Result<(), Error> 
     let request = builder(podterm, "PUT", &files_path("upload", REMOTE_WARMUP))
         .header("content-length", "8")
         .body(body)?;
-    let response = sender.send_request(request).await?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("podterm's warm-up: {e}"))?;
     let status = response.status();
     let answer = response.into_body().collect().await?.to_bytes();
     let _ = tokio::fs::remove_file(&small).await;
@@ -484,7 +487,10 @@ pub async fn podterm_warmup(podterm: &Podterm, dir: &Path) -> Result<(), Error> 
     }
     let request = builder(podterm, "GET", &files_path("download", REMOTE_WARMUP))
         .body(BodyExt::boxed(Empty::new().map_err(|never| match never {})))?;
-    let response = sender.send_request(request).await?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("podterm's warm-up: {e}"))?;
     let status = response.status();
     let answer = response.into_body().collect().await?.to_bytes();
     if !status.is_success() || &answer[..] != b"warm-up\n" {
@@ -541,7 +547,10 @@ pub async fn podterm_up(
     let sampler = Sampler::start(process.pid());
     let started = Instant::now();
     let answered = tokio::time::timeout(patience(local.bytes), async {
-        let response = sender.send_request(request).await?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("podterm's upload: {e}"))?;
         let status = response.status();
         let answer = response.into_body().collect().await?.to_bytes();
         Ok::<_, Error>((status, answer))
@@ -597,7 +606,10 @@ pub async fn podterm_down(
         Ok(written)
     });
     let received = tokio::time::timeout(patience(local.bytes), async {
-        let response = sender.send_request(request).await?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("podterm's download: {e}"))?;
         let status = response.status();
         let length = response
             .headers()
@@ -664,6 +676,15 @@ pub async fn remove_podterm_copies(kubectl: &Kubectl) -> Result<(), Error> {
 /// The whole measurement: a local file of `bytes`, `kubectl cp` up and down, then podterm
 /// up and down (each in a fresh podterm, warmed up first), in `order`; every copy removed
 /// afterwards, here and in the container.
+/// A failure with the last lines of the log that may say why (the run's directory goes
+/// when the benchmark ends).
+fn with_log_tail(e: Error, log: &Path) -> Error {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(10)..].join("\n");
+    format!("{e}\n--- the end of {} ---\n{tail}", log.display()).into()
+}
+
 pub async fn measure(
     bin: &crate::servers::Binaries,
     dir: &Path,
@@ -687,7 +708,9 @@ pub async fn measure(
                 .await
                 .map(|r| by_kubectl = Some(r)),
             crate::terminal::Path::Podterm => {
-                let result = through_podterm(bin, dir, cluster, &local).await;
+                let result = through_podterm(bin, dir, cluster, &local)
+                    .await
+                    .map_err(|e| with_log_tail(e, &dir.join("podterm.log")));
                 let removed = remove_podterm_copies(&kubectl).await;
                 result.and_then(|r| {
                     by_podterm = Some(r);

@@ -37,6 +37,10 @@ pub struct Fixture {
 /// Makes the kubeconfig podterm serves from the demo cluster's.
 pub type KubeconfigChange = Box<dyn FnOnce(&str) -> String + Send>;
 
+/// The largest upload the tests' podterm hashes in the container; larger ones have their
+/// size checked.
+pub const HASH_UPLOADS_UP_TO: u64 = 4 << 20;
+
 pub struct Options {
     pub mode: Mode,
     pub trusted_proxies: Vec<&'static str>,
@@ -177,6 +181,7 @@ pub async fn start_with(options: Options) -> Fixture {
         files: Arc::new(podterm::server::files::Transfers::new(
             options.max_transfer_bytes,
             4,
+            HASH_UPLOADS_UP_TO,
         )),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -2,7 +2,7 @@
 //! time left) and its result in words.
 
 use super::words::{self, Failure};
-use crate::files::Uploaded;
+use crate::files::{Check, Uploaded};
 
 /// Bytes sent over time, with a speed smoothed over the last seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -117,12 +117,20 @@ impl Stage {
 pub fn result(uploaded: &Uploaded) -> String {
     let size = words::size(uploaded.bytes);
     let short = uploaded.sha256.get(..12).unwrap_or(&uploaded.sha256);
-    match uploaded.verified {
-        Some(true) => format!("{size}, verified (sha256 {short}…)"),
-        Some(false) => format!(
+    match (uploaded.checked, uploaded.verified) {
+        (Check::Sha256, Some(true)) => format!("{size}, verified (sha256 {short}…)"),
+        (Check::Sha256, _) => format!(
             "{size}, but the container's copy differs (its sha256 does not match): upload it again"
         ),
-        None => format!("{size}, not verified: the container has no sha256sum"),
+        (Check::Size, Some(true)) => {
+            format!("{size}, size checked (sha256 {short}… as sent, not hashed in the container)")
+        }
+        (Check::Size, _) => {
+            format!("{size}, but the container's copy has another size: upload it again")
+        }
+        (Check::Nothing, _) => {
+            format!("{size}, not verified: the container has no sha256sum or stat")
+        }
     }
 }
 
@@ -191,11 +199,12 @@ mod tests {
         assert_eq!(p.words(), "6.0 MiB of 10 MiB · 2.8 MiB/s · 2 s left");
     }
 
-    fn uploaded(verified: Option<bool>) -> Uploaded {
+    fn uploaded(checked: Check, verified: Option<bool>) -> Uploaded {
         Uploaded {
             path: "/tmp/a".into(),
             bytes: 2048,
             sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            checked,
             verified,
             via: Via::Shell,
         }
@@ -204,14 +213,19 @@ mod tests {
     #[test]
     fn results_say_whether_they_were_checked() {
         assert_eq!(
-            result(&uploaded(Some(true))),
+            result(&uploaded(Check::Sha256, Some(true))),
             "2.0 KiB, verified (sha256 9f86d081884c…)"
         );
         assert_eq!(
-            result(&uploaded(None)),
-            "2.0 KiB, not verified: the container has no sha256sum"
+            result(&uploaded(Check::Size, Some(true))),
+            "2.0 KiB, size checked (sha256 9f86d081884c… as sent, not hashed in the container)"
         );
-        assert!(result(&uploaded(Some(false))).contains("upload it again"));
+        assert_eq!(
+            result(&uploaded(Check::Nothing, None)),
+            "2.0 KiB, not verified: the container has no sha256sum or stat"
+        );
+        assert!(result(&uploaded(Check::Sha256, Some(false))).contains("upload it again"));
+        assert!(result(&uploaded(Check::Size, Some(false))).contains("upload it again"));
     }
 
     #[test]
@@ -225,10 +239,13 @@ mod tests {
             executable: false,
             stage,
         };
-        let list = [t(Stage::Done(uploaded(None))), t(Stage::Waiting)];
+        let list = [
+            t(Stage::Done(uploaded(Check::Nothing, None))),
+            t(Stage::Waiting),
+        ];
         assert_eq!(summary(&list), "Uploading: 1 of 2 files done");
         let list = [
-            t(Stage::Done(uploaded(None))),
+            t(Stage::Done(uploaded(Check::Nothing, None))),
             t(Stage::Failed(Failure::new(507, ""))),
         ];
         assert_eq!(summary(&list), "Uploaded 1 file; 1 failed");

@@ -3,13 +3,13 @@
 //! links either way, never followed out of the tree). Streamed through a small channel: a
 //! browser that stops reading stops the container's program.
 
+use super::digest::Digest;
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use sha2::{Digest, Sha256};
 use std::io::Write;
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
@@ -191,7 +191,7 @@ async fn send_file(
         .await
         .map_err(|e| place.run_error(e))?;
     let mut stdout = process.stdout().expect("asked for stdout");
-    let mut hash = Sha256::new();
+    let digest = Digest::start();
     let mut sent = 0u64;
     let mut buf = vec![0u8; CHUNK];
     while sent < size {
@@ -200,13 +200,10 @@ async fn send_file(
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        hash.update(&buf[..n]);
+        let chunk = Bytes::copy_from_slice(&buf[..n]);
+        digest.update(chunk.clone()).await;
         sent += n as u64;
-        if tx
-            .send(Ok(Bytes::copy_from_slice(&buf[..n])))
-            .await
-            .is_err()
-        {
+        if tx.send(Ok(chunk)).await.is_err() {
             process.abort();
             return Err(FileError::bad("the download was cancelled"));
         }
@@ -226,7 +223,7 @@ async fn send_file(
     process.abort();
     Ok(Moved {
         bytes: sent,
-        sha256: hex(&hash.finalize()),
+        sha256: digest.finish().await,
     })
 }
 
@@ -284,7 +281,7 @@ async fn send_folder(
 pub struct Gzip<'a> {
     encoder: GzEncoder<Vec<u8>>,
     tx: &'a mpsc::Sender<Result<Bytes, std::io::Error>>,
-    hash: Sha256,
+    digest: Digest,
     sent: u64,
     read: u64,
     max: u64,
@@ -295,7 +292,7 @@ impl<'a> Gzip<'a> {
         Self {
             encoder: GzEncoder::new(Vec::with_capacity(CHUNK), Compression::fast()),
             tx,
-            hash: Sha256::new(),
+            digest: Digest::start(),
             sent: 0,
             read: 0,
             max,
@@ -317,10 +314,11 @@ impl<'a> Gzip<'a> {
     }
 
     async fn send(&mut self, chunk: Vec<u8>) -> Result<(), FileError> {
-        self.hash.update(&chunk);
+        let chunk = Bytes::from(chunk);
+        self.digest.update(chunk.clone()).await;
         self.sent += chunk.len() as u64;
         self.tx
-            .send(Ok(Bytes::from(chunk)))
+            .send(Ok(chunk))
             .await
             .map_err(|_| FileError::bad("the download was cancelled"))
     }
@@ -335,13 +333,9 @@ impl<'a> Gzip<'a> {
         self.send(rest).await?;
         Ok(Moved {
             bytes: self.sent,
-            sha256: hex(&self.hash.clone().finalize()),
+            sha256: self.digest.finish().await,
         })
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

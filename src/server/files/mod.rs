@@ -5,6 +5,7 @@
 //! whole file. The routes are `/api/files/NS/POD/CONTAINER/{list,download,upload,cwd}`.
 
 mod cwd;
+mod digest;
 mod download;
 mod feed;
 mod listing;
@@ -32,15 +33,19 @@ pub struct Transfers {
     pub max_bytes: u64,
     /// Transfers one person may run at once.
     pub per_user: usize,
+    /// The largest upload whose copy the container hashes; larger ones have their size
+    /// checked.
+    pub hash_max: u64,
     ways: Ways,
     running: std::sync::Mutex<crate::server::tally::Tally<String>>,
 }
 
 impl Transfers {
-    pub fn new(max_bytes: u64, per_user: usize) -> Self {
+    pub fn new(max_bytes: u64, per_user: usize, hash_max: u64) -> Self {
         Self {
             max_bytes,
             per_user,
+            hash_max,
             ways: Ways::default(),
             running: Default::default(),
         }

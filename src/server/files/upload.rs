@@ -9,13 +9,13 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::{FutureExt, StreamExt};
-use sha2::{Digest, Sha256};
 
-use super::download::{hex, too_large};
+use super::digest::Digest;
+use super::download::too_large;
 use super::reach::{Place, reach};
 use super::run::RunError;
-use super::{Audited, FileError, checked, stderr_failure, write_failure};
-use crate::files::{FilesQuery, Uploaded, base_name, check_name, clean_path, parent};
+use super::{Audited, FileError, Transfers, checked, stderr_failure, write_failure};
+use crate::files::{Check, FilesQuery, Uploaded, base_name, check_name, clean_path, parent};
 use crate::server::AppState;
 use crate::server::web::identity::Caller;
 
@@ -71,19 +71,21 @@ async fn upload(
         "upload",
         &path,
     );
-    let result = write(&place, &path, &name, &query, length, max, body).await;
+    let result = write(&place, &path, &name, &query, length, &state.files, body).await;
     match &result {
-        Ok(up) => audited.record(up.bytes, &up.sha256, verdict(up.verified)),
+        Ok(up) => audited.record(up.bytes, &up.sha256, verdict(up.checked, up.verified)),
         Err(e) => audited.record(0, "", &e.message),
     }
     result
 }
 
-fn verdict(verified: Option<bool>) -> &'static str {
-    match verified {
-        Some(true) => "ok, verified",
-        Some(false) => "ok, digest differs",
-        None => "ok, not verified (no sha256sum)",
+fn verdict(checked: Check, verified: Option<bool>) -> &'static str {
+    match (checked, verified) {
+        (Check::Sha256, Some(true)) => "ok, verified",
+        (Check::Sha256, _) => "ok, digest differs",
+        (Check::Size, Some(true)) => "ok, size checked",
+        (Check::Size, _) => "ok, size differs",
+        (Check::Nothing, _) => "ok, not verified",
     }
 }
 
@@ -93,7 +95,7 @@ async fn write(
     name: &str,
     query: &FilesQuery,
     length: Option<u64>,
-    max: u64,
+    limits: &Transfers,
     body: Body,
 ) -> Result<Uploaded, FileError> {
     let dir = place.real(parent(path), true).await?;
@@ -127,7 +129,7 @@ async fn write(
         dir.trim_end_matches('/'),
         rand::random::<u32>()
     );
-    let relayed = match relay(place, &part, path, length, max, body).await {
+    let relayed = match relay(place, &part, path, length, limits.max_bytes, body).await {
         Ok(relayed) => relayed,
         Err(e) => {
             remove(place, &part).await;
@@ -138,11 +140,12 @@ async fn write(
         remove(place, &part).await;
         return Err(e);
     }
-    let verified = verify(place, &seen, &relayed.1).await;
+    let (checked, verified) = verify(place, &seen, (relayed.0, &relayed.1), limits.hash_max).await;
     Ok(Uploaded {
         path: path.to_string(),
         bytes: relayed.0,
         sha256: relayed.1,
+        checked,
         verified,
         via: place.via,
     })
@@ -165,7 +168,7 @@ async fn relay(
         .map_err(|e| place.run_error(e))?
         .ok_or_else(too_old)?;
     let mut stream = body.into_data_stream();
-    let mut hash = Sha256::new();
+    let digest = Digest::start();
     let mut bytes = 0u64;
     let mut broken: Option<FileError> = None;
     let mut stopped = false;
@@ -194,7 +197,7 @@ async fn relay(
             broken = Some(too_large(path, bytes, max));
             break;
         }
-        hash.update(&chunk);
+        digest.update(chunk.clone()).await;
         // A program that ended early (a full disk, a deleted pod) says why at `close`.
         if feed.write(&chunk).await.is_err() {
             stopped = true;
@@ -210,7 +213,7 @@ async fn relay(
     }
     match feed.close().await {
         Ok(e) if e.code == 0 && length.is_none_or(|l| l == bytes) => {
-            Ok((bytes, hex(&hash.finalize())))
+            Ok((bytes, digest.finish().await))
         }
         Ok(e) if e.code == 0 => Err(FileError::bad(
             "the container stopped reading the upload before its end",
@@ -265,12 +268,35 @@ async fn settle(
     Ok(())
 }
 
-/// Whether the container's `sha256sum` of the file is the digest relayed; `None` without one.
-async fn verify(place: &Place, seen: &str, digest: &str) -> Option<bool> {
-    match place.runner.output(&["sha256sum", seen]).await {
-        Ok(out) if out.code == 0 => Some(out.stdout.starts_with(digest.as_bytes())),
-        Ok(_) => Some(false),
-        Err(_) => None,
+/// What the container says of its copy: its `sha256sum` against the digest relayed, or,
+/// over `hash_max` or without one, its size.
+async fn verify(
+    place: &Place,
+    seen: &str,
+    (bytes, digest): (u64, &str),
+    hash_max: u64,
+) -> (Check, Option<bool>) {
+    if bytes <= hash_max {
+        match place.runner.output(&["sha256sum", seen]).await {
+            Ok(out) if out.code == 0 => {
+                return (
+                    Check::Sha256,
+                    Some(out.stdout.starts_with(digest.as_bytes())),
+                );
+            }
+            Ok(_) => return (Check::Sha256, Some(false)),
+            Err(_) => {}
+        }
+    }
+    match place.runner.output(&["stat", "-c", "%s", seen]).await {
+        Ok(out) if out.code == 0 => {
+            let size = String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<u64>()
+                .ok();
+            (Check::Size, Some(size == Some(bytes)))
+        }
+        _ => (Check::Nothing, None),
     }
 }
 

@@ -197,6 +197,12 @@ pub struct Args {
     #[arg(long, env = "PODTERM_MAX_TRANSFERS_PER_USER", default_value_t = 8)]
     pub max_transfers_per_user: usize,
 
+    /// The largest upload the container's `sha256sum` checks after it lands (hashing in a
+    /// container can take longer than the upload itself); larger ones have their size
+    /// checked. 0 checks only sizes.
+    #[arg(long, env = "PODTERM_HASH_UPLOADS_UP_TO", default_value_t = 256 << 20)]
+    pub hash_uploads_up_to: u64,
+
     /// Write the audit trail (one JSON line per session start and end) to this file
     /// instead of standard error.
     #[arg(long, env = "PODTERM_AUDIT_LOG")]

@@ -140,6 +140,7 @@ fn app_state(
         files: Arc::new(crate::server::files::Transfers::new(
             args.max_transfer_bytes,
             args.max_transfers_per_user,
+            args.hash_uploads_up_to,
         )),
     })
 }
