@@ -87,16 +87,7 @@ pub async fn reach(
     let via = match state.files.ways.get(&key) {
         Some(via) => via,
         None => {
-            let via = match own.output(&["stat", "-c", "%f", "/"]).await {
-                Ok(_) => Via::Shell,
-                Err(RunError::Missing(_)) => Via::Debug,
-                Err(RunError::Failed(f)) => return Err(f.into()),
-            };
-            let via = if via == Via::Shell && !has(&own, "sh").await? {
-                Via::Tools
-            } else {
-                via
-            };
+            let via = probe(&own).await?;
             state.files.ways.keep(key, via);
             via
         }
@@ -126,11 +117,19 @@ pub async fn reach(
     })
 }
 
-/// Whether the container has `program` (it runs at all).
-async fn has(runner: &Runner, program: &str) -> Result<bool, FileError> {
-    match runner.output(&[program, "-c", "exit 0"]).await {
-        Ok(_) => Ok(true),
-        Err(RunError::Missing(_)) => Ok(false),
+/// What the container has, in one exec where it has a shell (most do): a shell and `stat`,
+/// `stat` alone, or neither.
+async fn probe(own: &Runner) -> Result<Via, FileError> {
+    // A constant script: nothing of the request's goes into it.
+    match own.output(&["sh", "-c", "stat -c %f / >/dev/null"]).await {
+        // 127: the shell found no `stat`.
+        Ok(out) if out.code == 127 => Ok(Via::Debug),
+        Ok(_) => Ok(Via::Shell),
+        Err(RunError::Missing(_)) => match own.output(&["stat", "-c", "%f", "/"]).await {
+            Ok(_) => Ok(Via::Tools),
+            Err(RunError::Missing(_)) => Ok(Via::Debug),
+            Err(RunError::Failed(f)) => Err(f.into()),
+        },
         Err(RunError::Failed(f)) => Err(f.into()),
     }
 }

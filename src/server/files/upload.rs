@@ -14,7 +14,8 @@ use super::digest::Digest;
 use super::download::too_large;
 use super::reach::{Place, reach};
 use super::run::RunError;
-use super::{Audited, FileError, Transfers, checked, stderr_failure, write_failure};
+use super::steps;
+use super::{Audited, FileError, Transfers, checked, write_failure};
 use crate::files::{Check, FilesQuery, Uploaded, base_name, check_name, clean_path, parent};
 use crate::server::AppState;
 use crate::server::web::identity::Caller;
@@ -100,29 +101,7 @@ async fn write(
 ) -> Result<Uploaded, FileError> {
     let dir = place.real(parent(path), true).await?;
     let seen = format!("{}/{name}", dir.trim_end_matches('/'));
-    let there = place.run(&["stat", "-c", "%f", &seen]).await?;
-    if there.code == 0 {
-        let mode =
-            u32::from_str_radix(String::from_utf8_lossy(&there.stdout).trim(), 16).unwrap_or(0);
-        if mode & 0o170000 == 0o040000 {
-            return Err(FileError::status(
-                StatusCode::CONFLICT,
-                format!("{path} is a folder; choose another name"),
-            ));
-        }
-        if !query.overwrite {
-            return Err(FileError::status(
-                StatusCode::CONFLICT,
-                format!("{path} already exists; replace it or choose another name"),
-            ));
-        }
-    } else if !there.stderr.contains("No such file") {
-        return Err(stderr_failure(&there.stderr, path));
-    }
-    let made = place.run(&["mkdir", "-p", &dir]).await?;
-    if made.code != 0 {
-        return Err(write_failure(&made.stderr, parent(path)));
-    }
+    steps::prepare(place, (&seen, &dir), path, query.overwrite).await?;
     let short: String = name.chars().take(64).collect();
     let part = format!(
         "{}/.{short}.podterm-{:08x}",
@@ -136,11 +115,15 @@ async fn write(
             return Err(e);
         }
     };
-    if let Err(e) = settle(place, &part, &seen, path, query).await {
-        remove(place, &part).await;
-        return Err(e);
-    }
-    let (checked, verified) = verify(place, &seen, (relayed.0, &relayed.1), limits.hash_max).await;
+    let checks = (relayed.0, relayed.1.as_str(), limits.hash_max);
+    let (checked, verified) = match steps::settle(place, (&part, &seen), path, query, checks).await
+    {
+        Ok(said) => said,
+        Err(e) => {
+            remove(place, &part).await;
+            return Err(e);
+        }
+    };
     Ok(Uploaded {
         path: path.to_string(),
         bytes: relayed.0,
@@ -238,66 +221,6 @@ fn too_old() -> FileError {
         StatusCode::NOT_IMPLEMENTED,
         "this cluster's API server cannot end a program's input (it lacks the v5 exec protocol of Kubernetes 1.30); upgrade it to upload files",
     )
-}
-
-/// The modification time and mode, then the rename into place.
-async fn settle(
-    place: &Place,
-    part: &str,
-    seen: &str,
-    path: &str,
-    query: &FilesQuery,
-) -> Result<(), FileError> {
-    if let Some(mtime) = query.mtime {
-        // Only a nicety: a container whose touch cannot set times keeps the upload's.
-        let _ = place
-            .runner
-            .output(&["touch", "-c", "-d", &format!("@{mtime}"), part])
-            .await;
-    }
-    if query.executable {
-        let out = place.run(&["chmod", "+x", part]).await?;
-        if out.code != 0 {
-            return Err(stderr_failure(&out.stderr, path));
-        }
-    }
-    let out = place.run(&["mv", "-f", part, seen]).await?;
-    if out.code != 0 {
-        return Err(stderr_failure(&out.stderr, path));
-    }
-    Ok(())
-}
-
-/// What the container says of its copy: its `sha256sum` against the digest relayed, or,
-/// over `hash_max` or without one, its size.
-async fn verify(
-    place: &Place,
-    seen: &str,
-    (bytes, digest): (u64, &str),
-    hash_max: u64,
-) -> (Check, Option<bool>) {
-    if bytes <= hash_max {
-        match place.runner.output(&["sha256sum", seen]).await {
-            Ok(out) if out.code == 0 => {
-                return (
-                    Check::Sha256,
-                    Some(out.stdout.starts_with(digest.as_bytes())),
-                );
-            }
-            Ok(_) => return (Check::Sha256, Some(false)),
-            Err(_) => {}
-        }
-    }
-    match place.runner.output(&["stat", "-c", "%s", seen]).await {
-        Ok(out) if out.code == 0 => {
-            let size = String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .parse::<u64>()
-                .ok();
-            (Check::Size, Some(size == Some(bytes)))
-        }
-        _ => (Check::Nothing, None),
-    }
 }
 
 async fn remove(place: &Place, part: &str) {

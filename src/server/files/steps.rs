@@ -1,0 +1,178 @@
+//! An upload's steps before and after its bytes: whether the name is free and its folder
+//! made; then the modification time, the mode, the rename into place and the container's
+//! check of its copy. Where the container has a shell, each side is one exec of a constant
+//! script with the paths as its arguments (three execs instead of six for a small file);
+//! elsewhere, one program each.
+
+use axum::http::StatusCode;
+
+use super::reach::Place;
+use super::{FileError, stderr_failure, write_failure};
+use crate::files::{Check, FilesQuery, Via, parent};
+
+/// `$1` the destination, `$2` its folder: `there MODE` when it exists, else the folder is
+/// made and `absent` printed; 2 a failed `stat`, 3 a failed `mkdir`.
+const PREPARE: &str = r#"if mode=$(stat -c %f "$1" 2>&1); then echo "there $mode"; exit 0; fi
+case $mode in *"No such file"*) ;; *) echo "$mode" >&2; exit 2 ;; esac
+mkdir -p "$2" || exit 3
+echo absent"#;
+
+/// `$1` the part, `$2` the destination, `$3` a modification time or empty, `$4` non-empty
+/// to make it executable, `$5` non-empty to hash: prints `sha256sum`'s line or
+/// `size N`; 2 a failed `chmod` or `mv`.
+const SETTLE: &str = r#"[ -z "$3" ] || touch -c -d "@$3" "$1" 2>/dev/null
+[ -z "$4" ] || chmod +x "$1" || exit 2
+mv -f "$1" "$2" || exit 2
+if [ -n "$5" ] && sha256sum "$2" 2>/dev/null; then exit 0; fi
+printf 'size '; stat -c %s "$2""#;
+
+/// Refuses a name that is taken (unless replacing a file) and makes the folder.
+pub async fn prepare(
+    place: &Place,
+    (seen, dir): (&str, &str),
+    path: &str,
+    overwrite: bool,
+) -> Result<(), FileError> {
+    let mode = if place.via == Via::Shell {
+        let out = place.run(&["sh", "-c", PREPARE, "sh", seen, dir]).await?;
+        match out.code {
+            0 => String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .strip_prefix("there ")
+                .map(str::to_string),
+            3 => return Err(write_failure(&out.stderr, parent(path))),
+            _ => return Err(stderr_failure(&out.stderr, path)),
+        }
+    } else {
+        let there = place.run(&["stat", "-c", "%f", seen]).await?;
+        if there.code == 0 {
+            Some(String::from_utf8_lossy(&there.stdout).trim().to_string())
+        } else if !there.stderr.contains("No such file") {
+            return Err(stderr_failure(&there.stderr, path));
+        } else {
+            let made = place.run(&["mkdir", "-p", dir]).await?;
+            if made.code != 0 {
+                return Err(write_failure(&made.stderr, parent(path)));
+            }
+            None
+        }
+    };
+    let Some(mode) = mode else {
+        return Ok(());
+    };
+    if u32::from_str_radix(&mode, 16).unwrap_or(0) & 0o170000 == 0o040000 {
+        return Err(FileError::status(
+            StatusCode::CONFLICT,
+            format!("{path} is a folder; choose another name"),
+        ));
+    }
+    if !overwrite {
+        return Err(FileError::status(
+            StatusCode::CONFLICT,
+            format!("{path} already exists; replace it or choose another name"),
+        ));
+    }
+    Ok(())
+}
+
+/// The part's time and mode, its rename to `seen`, and what the container says of the copy:
+/// its `sha256sum` up to `hash_max` bytes, else its size.
+pub async fn settle(
+    place: &Place,
+    (part, seen): (&str, &str),
+    path: &str,
+    query: &FilesQuery,
+    (bytes, digest, hash_max): (u64, &str, u64),
+) -> Result<(Check, Option<bool>), FileError> {
+    let hash = bytes <= hash_max;
+    if place.via != Via::Shell {
+        settle_by_programs(place, (part, seen), path, query).await?;
+        return Ok(verify(place, seen, (bytes, digest), hash).await);
+    }
+    let mtime = query.mtime.map(|t| t.to_string()).unwrap_or_default();
+    let executable = if query.executable { "x" } else { "" };
+    let hashed = if hash { "h" } else { "" };
+    let argv = [
+        "sh", "-c", SETTLE, "sh", part, seen, &mtime, executable, hashed,
+    ];
+    let out = place.run(&argv).await?;
+    if out.code == 2 {
+        return Err(stderr_failure(&out.stderr, path));
+    }
+    let said = String::from_utf8_lossy(&out.stdout);
+    Ok(match said.strip_prefix("size ") {
+        _ if out.code != 0 => (Check::Nothing, None),
+        Some(size) => (Check::Size, Some(size.trim().parse() == Ok(bytes))),
+        None => (Check::Sha256, Some(agrees(said.as_bytes(), digest))),
+    })
+}
+
+/// Whether a `sha256sum` line gives `digest`. GNU's starts the line with `\` when the name
+/// holds a newline or a backslash.
+fn agrees(line: &[u8], digest: &str) -> bool {
+    line.strip_prefix(b"\\")
+        .unwrap_or(line)
+        .starts_with(digest.as_bytes())
+}
+
+async fn settle_by_programs(
+    place: &Place,
+    (part, seen): (&str, &str),
+    path: &str,
+    query: &FilesQuery,
+) -> Result<(), FileError> {
+    if let Some(mtime) = query.mtime {
+        // Only a nicety: a container whose touch cannot set times keeps the upload's.
+        let _ = place
+            .runner
+            .output(&["touch", "-c", "-d", &format!("@{mtime}"), part])
+            .await;
+    }
+    if query.executable {
+        let out = place.run(&["chmod", "+x", part]).await?;
+        if out.code != 0 {
+            return Err(stderr_failure(&out.stderr, path));
+        }
+    }
+    let out = place.run(&["mv", "-f", part, seen]).await?;
+    if out.code != 0 {
+        return Err(stderr_failure(&out.stderr, path));
+    }
+    Ok(())
+}
+
+async fn verify(
+    place: &Place,
+    seen: &str,
+    (bytes, digest): (u64, &str),
+    hash: bool,
+) -> (Check, Option<bool>) {
+    if hash {
+        match place.runner.output(&["sha256sum", seen]).await {
+            Ok(out) if out.code == 0 => {
+                return (Check::Sha256, Some(agrees(&out.stdout, digest)));
+            }
+            Ok(_) => return (Check::Sha256, Some(false)),
+            Err(_) => {}
+        }
+    }
+    match place.runner.output(&["stat", "-c", "%s", seen]).await {
+        Ok(out) if out.code == 0 => {
+            let size = String::from_utf8_lossy(&out.stdout).trim().parse().ok();
+            (Check::Size, Some(size == Some(bytes)))
+        }
+        _ => (Check::Nothing, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::agrees;
+
+    #[test]
+    fn sha256sum_lines_of_busybox_and_gnu_agree() {
+        assert!(agrees(b"abc12  /tmp/a\n", "abc12"));
+        assert!(agrees(b"\\abc12  /tmp/a\\nb\n", "abc12"));
+        assert!(!agrees(b"abd12  /tmp/a\n", "abc12"));
+    }
+}
