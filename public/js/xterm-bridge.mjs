@@ -179,6 +179,18 @@ export class TerminalHandle {
     this.#terminal.focus();
   }
 
+  // xterm's screen-reader mode: the rows mirrored as text a screen reader reads, new output
+  // announced.
+  setScreenReaderMode(on) {
+    if (this.#disposed) return;
+    this.#terminal.options.screenReaderMode = Boolean(on);
+  }
+
+  // Whether the program asked for the arrows' application mode (ESC O A rather than ESC [ A).
+  applicationCursor() {
+    return Boolean(this.#terminal.modes?.applicationCursorKeysMode);
+  }
+
   dispose() {
     if (this.#disposed) return;
     this.#disposed = true;

@@ -4,6 +4,7 @@
 use leptos::html::Div;
 use leptos::prelude::*;
 
+use super::keybar::{KeyBar, Sticky};
 use super::sync_view::sync_view;
 use super::ways_in::{self, Way};
 use crate::model::Target;
@@ -214,6 +215,9 @@ pub fn next_step(reason: ErrorReason) -> &'static str {
 pub fn TerminalView(
     terminal: Terminal,
     #[prop(into)] visible: Signal<bool>,
+    /// Its pane has the keyboard (the only terminal shown: when it shows).
+    #[prop(optional, into)]
+    focused: Option<Signal<bool>>,
     #[prop(optional)] early: bool,
     #[prop(optional_no_strip)] resume: Option<String>,
     #[prop(optional)] session: Option<RwSignal<Option<String>>>,
@@ -226,18 +230,34 @@ pub fn TerminalView(
     let attempt = RwSignal::new(0u32);
     let host = NodeRef::<Div>::new();
     let session = session.unwrap_or_else(|| RwSignal::new(None));
+    let sticky = Sticky::new();
     #[cfg(feature = "hydrate")]
-    let handle = super::connection::start(
+    let handle = super::connection::start(super::connection::Setup {
         host,
-        terminal.clone(),
+        terminal: terminal.clone(),
         state,
         attempt,
         visible,
-        resume.clone(),
+        focused: focused.unwrap_or(visible),
+        resume: resume.clone(),
         session,
-    );
+        sticky: Some(sticky),
+    });
     #[cfg(not(feature = "hydrate"))]
-    let _ = visible;
+    let _ = (visible, focused);
+    // The key bar's keys, to the shell.
+    let send = Callback::new(move |text: String| {
+        #[cfg(feature = "hydrate")]
+        handle.send(&text);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = text;
+    });
+    let app_cursor = Callback::new(move |()| {
+        #[cfg(feature = "hydrate")]
+        return handle.application_cursor();
+        #[cfg(not(feature = "hydrate"))]
+        false
+    });
     let title = terminal.target.title();
     let notes = ways_in::notes(&terminal);
     let guide_for = terminal.clone();
@@ -325,6 +345,7 @@ pub fn TerminalView(
             <Show when=move || state.with(ways_in::shows_guide)>
                 <ways_in::Guide terminal=guide_for.clone() state retry=Callback::new(move |()| attempt.update(|n| *n += 1))/>
             </Show>
+            <KeyBar sticky send app_cursor/>
             <div class="terminal-host" class:behind-guide=move || state.with(ways_in::shows_guide) data-socket=socket node_ref=host></div>
         </section>
     })

@@ -39,6 +39,10 @@ extern "C" {
     pub fn rows(this: &TerminalHandle) -> u16;
     #[wasm_bindgen(method)]
     pub fn focus(this: &TerminalHandle);
+    #[wasm_bindgen(method, js_name = setScreenReaderMode)]
+    pub fn set_screen_reader_mode(this: &TerminalHandle, on: bool);
+    #[wasm_bindgen(method, js_name = applicationCursor)]
+    pub fn application_cursor(this: &TerminalHandle) -> bool;
     #[wasm_bindgen(method)]
     pub fn dispose(this: &TerminalHandle);
 }

@@ -19,6 +19,11 @@ impl Connection {
         let weak = Rc::downgrade(self);
         let on_data = Closure::<dyn FnMut(String)>::new(move |text: String| {
             if let Some(s) = weak.upgrade() {
+                // Ctrl or Alt held on the key bar change the next key typed.
+                let text = match &s.sticky {
+                    Some(sticky) => sticky.apply(text),
+                    None => text,
+                };
                 s.send_input(text.as_bytes());
             }
         });
