@@ -278,9 +278,24 @@ impl Help {
     }
 }
 
+/// The browser's own keys for its tabs, which reach a page only where the browser lets
+/// them (an installed app's window, full screen with Keyboard Lock): there they switch
+/// podterm's tabs, unless given to another action.
+fn browser_tab_keys(keys: &str) -> Option<Action> {
+    match keys {
+        "Ctrl+PageUp" => Some(Action::PreviousTab),
+        "Ctrl+PageDown" => Some(Action::NextTab),
+        _ => None,
+    }
+}
+
 /// Keys that always do the same and cannot be changed, for the list.
-const FIXED: [(&str, &str); 6] = [
+const FIXED: [(&str, &str); 7] = [
     ("?", "List the shortcuts (outside a terminal)"),
+    (
+        "Ctrl+PageUp, Ctrl+PageDown",
+        "Show the previous or next tab where the browser lets them through (an installed app's window, full screen with Keyboard Lock)",
+    ),
     ("F2 or a double click on a tab", "Rename that tab"),
     ("Esc", "Close this list"),
     ("Ctrl+Shift+C, Ctrl+Insert", "Copy the terminal's selection"),
@@ -426,7 +441,9 @@ pub fn listen(keys: Keys, help: Help, run: Callback<Action>) {
                 run.run(Action::Help);
                 return;
             }
-            if let Some(action) = pressed.and_then(|p| keys.action(&p)) {
+            if let Some(action) =
+                pressed.and_then(|p| keys.action(&p).or_else(|| browser_tab_keys(&p)))
+            {
                 take(&event);
                 run.run(action);
             }
