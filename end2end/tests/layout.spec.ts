@@ -1,6 +1,6 @@
 // The dashboard's keyboard and layout: shortcuts that leave the shell its keys, tabs
-// renamed and reordered, two panes, the list of shortcuts, the pod list hidden, and the
-// key bar of touch screens.
+// renamed and reordered, two panes, the list of shortcuts, the pod list hidden, broadcast
+// input, and the key bar of touch screens.
 import { expect, test, type Page } from "@playwright/test";
 import { hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
 
@@ -228,6 +228,35 @@ test("the pod list hides and stays hidden; screen-reader mode and visible focus"
   await expect(page.locator(".sidebar")).toBeVisible();
   await reader.click();
   await expect(reader).toHaveAttribute("aria-pressed", "false");
+});
+
+test("broadcast input: typed once into every marked terminal, shown while on, off by default", async ({ page }) => {
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await visit(page, "/");
+  await openPod(page, "toolbox");
+  await openPod(page, "busybox");
+  await page.getByRole("button", { name: "Two panes side by side" }).click();
+  const bar = page.locator(".broadcast-bar");
+  await expect(bar).toHaveCount(0);
+  const mark = (pod: string) => pane(page, pod).getByRole("button", { name: "Broadcast" });
+  await expect(mark("toolbox")).toHaveAttribute("aria-pressed", "false");
+  await mark("toolbox").click();
+  await expect(bar).toContainText("mark another terminal");
+  await mark("busybox").click();
+  await expect(bar).toContainText("Broadcast on: what you type into one of these 2 terminals goes to all of them");
+  await expect(page.locator(".terminal-pane.broadcasting")).toHaveCount(2);
+
+  await run(page, "toolbox", "echo both-$((2+2))");
+  await expect(rows(page, "toolbox", "both-4")).toHaveCount(1);
+  await expect(rows(page, "busybox", "both-4")).toHaveCount(1);
+
+  await bar.getByRole("button", { name: "Stop broadcasting" }).click();
+  await expect(bar).toHaveCount(0);
+  await run(page, "toolbox", "echo solo-$((1+1))");
+  await expect(rows(page, "toolbox", "solo-2")).toHaveCount(1);
+  await run(page, "busybox", "echo other-$((1+2))");
+  await expect(rows(page, "busybox", "other-3")).toHaveCount(1);
+  await expect(rows(page, "busybox", "solo-2")).toHaveCount(0);
 });
 
 test.describe("on a touch phone", () => {

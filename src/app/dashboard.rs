@@ -127,6 +127,7 @@ pub fn DashboardPage() -> impl IntoView {
                     </div>
                 </div>
                 <CloseConfirm tabs/>
+                <super::broadcast::BroadcastBar tabs/>
                 <Show when=move || tabs.list.with(|t| t.is_empty())>
                     <div class="empty-state">
                         <h2>"No terminal open"</h2>

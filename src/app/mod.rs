@@ -3,6 +3,7 @@
 //! hydrated.
 
 pub mod api;
+mod broadcast;
 #[cfg(feature = "hydrate")]
 mod connection;
 mod dashboard;

@@ -57,7 +57,7 @@ pub fn Panes(tabs: Tabs, logs: Callback<Target>, files: Callback<Target>) -> imp
                             let log = Callback::new(move |()| logs.run(target.clone()));
                             let target = terminal.target.clone();
                             let file = Callback::new(move |()| files.run(target.clone()));
-                            sync_view(view! { <TerminalView terminal visible focused resume=tab.resume session=tab.session moved another logs=log files=file/> }).into_any()
+                            sync_view(view! { <TerminalView terminal visible focused resume=tab.resume session=tab.session moved another logs=log files=file broadcast=tab.broadcast/> }).into_any()
                         }
                         Content::Log(target) => sync_view(view! { <LogsView target visible/> }).into_any(),
                         Content::Files(target) => sync_view(view! { <FilesView target visible busy=tab.busy/> }).into_any(),
@@ -108,7 +108,7 @@ pub fn PaneButtons(tabs: Tabs) -> impl IntoView {
                 on:click=move |_| {
                     #[cfg(feature = "hydrate")]
                     fullscreen();
-                }>"⛶"</button>
+                }>"⤢"</button>
         </div>
     }
 }

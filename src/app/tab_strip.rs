@@ -65,7 +65,7 @@ pub fn TabList(tabs: Tabs, here: RwSignal<Option<(String, String)>>) -> impl Int
                     let pane = move || several_panes().then(|| tabs.pane_of(id)).flatten().map(|p| p + 1);
                     view! {
                         <div class="tab" class:active=move || active.get() == Some(id) class:elsewhere=elsewhere
-                            class:in-pane=move || pane().is_some() class:dragging=move || dragging.get() == Some(id)
+                            class:in-pane=move || pane().is_some() class:broadcast=move || tab.broadcast.get() class:dragging=move || dragging.get() == Some(id)
                             data-tab=id.to_string() role="tab" aria-selected=move || (active.get() == Some(id)).to_string() title=title
                             draggable="true"
                             on:dragstart=move |ev| {

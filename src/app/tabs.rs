@@ -40,6 +40,8 @@ pub struct Tab {
     pub busy: RwSignal<bool>,
     /// The name the person gave it; `None`: the name podterm gives it (`label`).
     pub name: RwSignal<Option<String>>,
+    /// A terminal marked for broadcast input; off for every tab until the person marks it.
+    pub broadcast: RwSignal<bool>,
 }
 
 impl Tab {
@@ -101,12 +103,13 @@ impl Tabs {
     pub fn add(&self, content: Content, resume: Option<String>, name: Option<String>) -> u32 {
         let id = self.next_id.get_value() + 1;
         self.next_id.set_value(id);
-        let (session, busy, name) = self.owner.with_value(|owner| {
+        let (session, busy, name, broadcast) = self.owner.with_value(|owner| {
             owner.with(|| {
                 (
                     RwSignal::new(resume.clone()),
                     RwSignal::new(false),
                     RwSignal::new(name),
+                    RwSignal::new(false),
                 )
             })
         });
@@ -126,10 +129,21 @@ impl Tabs {
                 nth,
                 busy,
                 name,
+                broadcast,
             })
         });
         self.show(id);
         id
+    }
+
+    /// The terminals marked for broadcast input: their names.
+    pub fn broadcasting(&self) -> Vec<String> {
+        self.list.with(|t| {
+            t.iter()
+                .filter(|tab| tab.broadcast.get())
+                .map(Tab::shown_name)
+                .collect()
+        })
     }
 
     /// Shows the first tab of a terminal or log, or opens one.

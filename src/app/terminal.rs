@@ -225,6 +225,9 @@ pub fn TerminalView(
     #[prop(optional)] another: Option<Callback<()>>,
     #[prop(optional)] logs: Option<Callback<()>>,
     #[prop(optional)] files: Option<Callback<()>>,
+    /// On the dashboard: marked for broadcast input (typing goes to every marked terminal).
+    #[prop(optional)]
+    broadcast: Option<RwSignal<bool>>,
 ) -> impl IntoView {
     let state = RwSignal::new(SessionState::Starting);
     let attempt = RwSignal::new(0u32);
@@ -242,6 +245,7 @@ pub fn TerminalView(
         resume: resume.clone(),
         session,
         sticky: Some(sticky),
+        broadcast,
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = (visible, focused);
@@ -309,6 +313,14 @@ pub fn TerminalView(
                 on:click=move |_| files.run(())>"Files"</button>
         }
     });
+    let marked = move || broadcast.is_some_and(|b| b.get());
+    let broadcast = broadcast.map(|on| {
+        view! {
+            <button class="button small broadcast-toggle" aria-pressed=move || on.get().to_string()
+                title="Mark this terminal for broadcast: what you type into one marked terminal goes to all of them"
+                on:click=move |_| on.update(|o| *o = !*o)>"Broadcast"</button>
+        }
+    });
     let zone = super::files::DropZone::new();
     let uploads_target = terminal.target.clone();
     // On its own page, where to go when this terminal cannot open.
@@ -321,7 +333,7 @@ pub fn TerminalView(
     // A `sync_view`: a terminal may end up inside any `AnyView`.
     sync_view(view! {
         {head}
-        <section class="terminal-pane" data-pod=terminal.target.pod.clone() data-container=terminal.target.container.clone()
+        <section class="terminal-pane" class:broadcasting=marked data-pod=terminal.target.pod.clone() data-container=terminal.target.container.clone()
             on:dragenter=move |ev| zone.enter(ev) on:dragover=move |ev| zone.hover(ev)
             on:dragleave=move |ev| zone.leave(ev) on:drop=move |ev| zone.drop(ev)>
             <header class="terminal-bar">
@@ -337,7 +349,7 @@ pub fn TerminalView(
                 <Show when=move || state.with(|s| s.is_over() && !s.may_retry())>
                     {dashboard.clone().map(|href| view! { <a class="button small" href=href>"Back to the dashboard"</a> })}
                 </Show>
-                <span class="terminal-actions">{another}{logs}{files}{own_page}</span>
+                <span class="terminal-actions">{broadcast}{another}{logs}{files}{own_page}</span>
             </header>
             {notes}
             <super::files::TerminalUploads target=uploads_target session zone/>

@@ -17,6 +17,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::WebSocket;
 
+mod broadcast;
 mod events;
 mod input;
 mod keepalive;
@@ -63,6 +64,10 @@ struct Connection {
     moved: Cell<bool>,
     /// Ctrl and Alt held on the key bar, for the next key typed.
     sticky: Option<Sticky>,
+    /// Marked for broadcast input (`broadcast`).
+    marked: Cell<bool>,
+    /// What the server last heard of broadcast input into this session.
+    broadcast_said: Cell<bool>,
     /// Nothing but line breaks has come from a new session yet: they are not shown (busybox
     /// starts its banner with two), so the terminal does not open on blank lines.
     leading: Cell<bool>,
@@ -105,7 +110,7 @@ impl Handle {
     /// Sends text to the shell as if typed (the key bar's keys).
     pub fn send(&self, text: &str) {
         if let Some(connection) = self.0.try_get_value().flatten() {
-            connection.send_input(text.as_bytes());
+            connection.typed(text.as_bytes());
         }
     }
 
@@ -134,6 +139,8 @@ pub struct Setup {
     /// The session's id while it can be resumed.
     pub session: RwSignal<Option<String>>,
     pub sticky: Option<Sticky>,
+    /// Marked for broadcast input: typing goes to every marked terminal.
+    pub broadcast: Option<RwSignal<bool>>,
 }
 
 /// Starts the terminal once its host element exists, and starts a new session on every
@@ -150,6 +157,7 @@ pub fn start(setup: Setup) -> Handle {
         resume,
         session,
         sticky,
+        broadcast,
     } = setup;
     let reader = use_context::<ScreenReader>();
     let screen_reader = move || reader.map_or_else(reach::stored, |r| r.0.get());
@@ -179,6 +187,7 @@ pub fn start(setup: Setup) -> Handle {
             },
         };
         let created = Connection::new(term, terminal.clone(), state, session, sticky);
+        broadcast::join(&created);
         connection.set_value(Some(created.clone()));
         created.start(false, early, resume.get_value());
         if focused.get_untracked() {
@@ -195,6 +204,13 @@ pub fn start(setup: Setup) -> Handle {
             if focused.get() {
                 connection.term.focus();
             }
+        }
+    });
+    Effect::new(move |_| {
+        let marked = broadcast.is_some_and(|b| b.get());
+        if let Some(connection) = connection.get_value() {
+            connection.marked.set(marked);
+            broadcast::refresh();
         }
     });
     Effect::new(move |_| {
@@ -237,6 +253,8 @@ impl Connection {
             restoring: Cell::new(false),
             moved: Cell::new(false),
             sticky,
+            marked: Cell::new(false),
+            broadcast_said: Cell::new(false),
             leading: Cell::new(false),
             socket: RefCell::new(None),
             socket_serial: Cell::new(0),
@@ -383,6 +401,11 @@ impl Connection {
         self.retries.set(0);
         self.state.set(SessionState::Connected);
         self.set_live(true);
+        // A new session has not heard that typing here goes to others.
+        if !resumed {
+            self.broadcast_said.set(false);
+        }
+        broadcast::refresh();
         let pending = std::mem::take(&mut *self.pending.borrow_mut());
         self.send_input(&pending);
         // Also tells the server what it may have missed of the acks before a drop.
@@ -539,7 +562,10 @@ impl Connection {
         {
             let _ = socket.send_with_str(&ClientMessage::Close.to_json());
         }
+        self.marked.set(false);
         self.close_socket();
+        // The others may now be fewer than two.
+        broadcast::refresh();
         self.set_live(false);
         self.term.dispose();
         self.terminal_callbacks.borrow_mut().clear();
