@@ -139,6 +139,19 @@ test("two panes: each shell answers in its own, both refit, and both come back a
   // The pane with the keyboard is the one typed into, and its tab is the active one.
   await expect(page.locator(".tab-panel.focused .terminal-pane")).toHaveAttribute("data-pod", "busybox");
   await expect(activeTab(page)).toHaveText("busybox/busybox");
+  // The shortcut moves the keyboard to the next pane, round the end.
+  await page.keyboard.press("Alt+Shift+ArrowRight");
+  await expect(page.locator(".tab-panel.focused .terminal-pane")).toHaveAttribute("data-pod", "toolbox");
+  await page.keyboard.type("echo next-$M");
+  await page.keyboard.press("Enter");
+  await expect(rows(page, "toolbox", "next-left")).toHaveCount(1);
+  // Full screen: the pane with the keyboard, its terminal refitted.
+  await page.getByRole("button", { name: "Show the pane with the keyboard full screen" }).click();
+  await expect
+    .poll(() => page.evaluate(() => document.fullscreenElement?.querySelector(".terminal-pane")?.getAttribute("data-pod")))
+    .toBe("toolbox");
+  await page.evaluate(() => document.exitFullscreen());
+  await expect.poll(() => page.evaluate(() => document.fullscreenElement)).toBeNull();
 
   await page.reload();
   await hydrated(page);
@@ -182,6 +195,14 @@ test("the ? list names every shortcut, closes with Esc, and gives a shortcut new
   await expect(rows(page, "toolbox", "what\\?")).toHaveCount(1);
   await page.keyboard.press("Control+Shift+Slash");
   await expect(list).toBeVisible();
+  await expect(list.getByRole("button", { name: "Close the list of shortcuts" })).toBeFocused();
+  // Esc gives the keyboard back to the terminal.
+  await page.keyboard.press("Escape");
+  await expect(list).toHaveCount(0);
+  await page.keyboard.type("echo back-$((1+1))");
+  await page.keyboard.press("Enter");
+  await expect(rows(page, "toolbox", "back-2")).toHaveCount(1);
+  await page.keyboard.press("Control+Shift+Slash");
 
   await list.getByRole("button", { name: "Change the keys of: Show the next tab" }).click();
   await page.keyboard.press("Control+Shift+K");

@@ -319,6 +319,8 @@ pub fn ShortcutList(keys: Keys, help: Help) -> impl IntoView {
         note.set(None);
         open.set(false);
     };
+    #[cfg(feature = "hydrate")]
+    keep_focus_with(open);
     view! {
         <Show when=move || open.get()>
             <div class="overlay" on:click=move |ev| {
@@ -330,7 +332,7 @@ pub fn ShortcutList(keys: Keys, help: Help) -> impl IntoView {
                 <section class="shortcut-list" role="dialog" aria-modal="true" aria-labelledby="shortcut-title">
                     <header>
                         <h2 id="shortcut-title">"Keyboard shortcuts"</h2>
-                        <button class="button small close-list" aria-label="Close the list of shortcuts" autofocus
+                        <button class="button small close-list" aria-label="Close the list of shortcuts"
                             on:click=move |_| close()>"Close"</button>
                     </header>
                     <p class="hint">"Inside a terminal every other key goes to the shell. Change a shortcut's keys with its button; podterm keeps them in this browser."</p>
@@ -368,6 +370,48 @@ pub fn ShortcutList(keys: Keys, help: Help) -> impl IntoView {
             </div>
         </Show>
     }
+}
+
+/// The list takes the keyboard when it opens and gives it back (to the terminal, say) when
+/// it closes.
+#[cfg(feature = "hydrate")]
+fn keep_focus_with(open: RwSignal<bool>) {
+    use wasm_bindgen::JsCast;
+    let before = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    let focused = || {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    };
+    Effect::new(move |was: Option<bool>| {
+        let now = open.get();
+        match (was.unwrap_or(false), now) {
+            (false, true) => {
+                before.set_value(focused());
+                request_animation_frame(|| {
+                    let button = web_sys::window()
+                        .and_then(|w| w.document())
+                        .and_then(|d| {
+                            d.query_selector(".shortcut-list .close-list")
+                                .ok()
+                                .flatten()
+                        })
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+                    if let Some(button) = button {
+                        let _ = button.focus();
+                    }
+                });
+            }
+            (true, false) => {
+                if let Some(element) = before.try_update_value(Option::take).flatten() {
+                    let _ = element.focus();
+                }
+            }
+            _ => {}
+        }
+        now
+    });
 }
 
 fn event_target_class(ev: &leptos::ev::MouseEvent) -> String {
