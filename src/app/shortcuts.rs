@@ -335,7 +335,7 @@ pub fn ShortcutList(keys: Keys, help: Help) -> impl IntoView {
                         <button class="button small close-list" aria-label="Close the list of shortcuts"
                             on:click=move |_| close()>"Close"</button>
                     </header>
-                    <p class="hint">"Inside a terminal every other key goes to the shell. Change a shortcut's keys with its button; podterm keeps them in this browser."</p>
+                    <p class="shortcut-hint">"Inside a terminal every other key goes to the shell. Change a shortcut's keys with its button; podterm keeps them in this browser."</p>
                     <table>
                         <tbody>
                             {Action::ALL.iter().map(|action| {
