@@ -19,6 +19,7 @@ mod pod_list;
 mod reach;
 #[cfg(feature = "hydrate")]
 mod saved_tabs;
+mod shortcut_list;
 mod shortcuts;
 mod sync_view;
 mod tab_strip;
