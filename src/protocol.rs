@@ -58,6 +58,9 @@ pub enum ClientMessage {
     Ping,
     /// The person closed this terminal: end the session now, without a grace period.
     Close,
+    /// What is typed into this terminal goes to `terminals` terminals at once (`on`), or
+    /// no longer. For the audit trail: the keys arrive on each terminal's socket as usual.
+    Broadcast { on: bool, terminals: u32 },
 }
 
 /// Server → browser events.
@@ -134,6 +137,9 @@ impl ClientMessage {
             ClientMessage::Ack { offset } => format!(r#"{{"type":"ack","offset":{offset}}}"#),
             ClientMessage::Ping => r#"{"type":"ping"}"#.into(),
             ClientMessage::Close => r#"{"type":"close"}"#.into(),
+            ClientMessage::Broadcast { on, terminals } => {
+                format!(r#"{{"type":"broadcast","on":{on},"terminals":{terminals}}}"#)
+            }
         }
     }
 }
@@ -283,6 +289,13 @@ mod tests {
             ),
             (ClientMessage::Ping, r#"{"type":"ping"}"#),
             (ClientMessage::Close, r#"{"type":"close"}"#),
+            (
+                ClientMessage::Broadcast {
+                    on: true,
+                    terminals: 3,
+                },
+                r#"{"type":"broadcast","on":true,"terminals":3}"#,
+            ),
         ] {
             assert_eq!(m.to_json(), json);
             assert_eq!(ClientMessage::parse(json), Ok(m));
@@ -293,6 +306,10 @@ mod tests {
                 rows: 0,
             },
             ClientMessage::Ack { offset: u64::MAX },
+            ClientMessage::Broadcast {
+                on: false,
+                terminals: 0,
+            },
         ] {
             assert_eq!(m.to_json(), serde_json::to_string(&m).unwrap());
         }

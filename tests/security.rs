@@ -405,6 +405,46 @@ async fn audit_lines_and_recordings() {
 }
 
 #[tokio::test]
+async fn broadcast_input_is_audited_once_per_start_and_stop() {
+    use futures::SinkExt;
+    use podterm::protocol::ClientMessage;
+    use tokio_tungstenite::tungstenite::Message;
+    let f = start_with(Options::default()).await;
+    let mut ws = terminal(&f, "/ws/exec/default/toolbox/shell").await;
+    let say =
+        |on, terminals| Message::Text(ClientMessage::Broadcast { on, terminals }.to_json().into());
+    // Said twice (as after a reconnect), written once; the session ends while it is on.
+    for message in [say(true, 2), say(true, 3), say(false, 0), say(true, 2)] {
+        ws.send(message).await.unwrap();
+    }
+    type_in(&mut ws, "exit 0\n").await;
+    let (_, event) = read_until(&mut ws, b"").await;
+    assert_eq!(event, Some(ServerEvent::Exit { code: 0 }));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&f.audit_log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["audit"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "session_start",
+            "broadcast_start",
+            "broadcast_stop",
+            "broadcast_start",
+            "broadcast_stop",
+            "session_end"
+        ]
+    );
+    assert_eq!(lines[1]["terminals"], 2);
+    assert_eq!(lines[1]["pod"], "toolbox");
+    assert_eq!(lines[1]["session"], lines[0]["session"]);
+    assert!(!lines[1]["user"].is_null() && !lines[1]["time"].is_null());
+}
+
+#[tokio::test]
 async fn limits_and_the_administrators_view() {
     let f = start_with(Options {
         sessions_per_user: 1,

@@ -65,6 +65,10 @@ export class TerminalHandle {
   #typed = [];
   #typing;
   earlyInput = null;
+  // The person is typing (a key, a paste, the on-screen keyboard): what xterm.js hands over
+  // now is theirs, not the terminal's answer to a program's query.
+  #byPerson = false;
+  #byPersonTimer = 0;
 
   constructor(element) {
     this.#element = element;
@@ -88,6 +92,10 @@ export class TerminalHandle {
     terminal.unicode.activeVersion = "11";
     terminal.open(element);
     terminal.attachCustomKeyEventHandler((event) => this.#clipboardKey(event));
+    // Before xterm.js's own listeners (capturing); until the events' task is over.
+    for (const type of ["keydown", "keypress", "paste", "input", "compositionend"]) {
+      element.addEventListener(type, () => this.#personTyping(), true);
+    }
     this.#typing = terminal.onData((data) => {
       if (!this.earlyInput?.(data)) this.#typed.push(data);
     });
@@ -177,6 +185,31 @@ export class TerminalHandle {
   focus() {
     if (this.#disposed) return;
     this.#terminal.focus();
+  }
+
+  // xterm's screen-reader mode: the rows mirrored as text a screen reader reads, new output
+  // announced.
+  setScreenReaderMode(on) {
+    if (this.#disposed) return;
+    this.#terminal.options.screenReaderMode = Boolean(on);
+  }
+
+  // Whether the data xterm.js hands over right now was typed or pasted by the person.
+  byPerson() {
+    return this.#byPerson;
+  }
+
+  #personTyping() {
+    this.#byPerson = true;
+    clearTimeout(this.#byPersonTimer);
+    this.#byPersonTimer = setTimeout(() => {
+      this.#byPerson = false;
+    }, 0);
+  }
+
+  // Whether the program asked for the arrows' application mode (ESC O A rather than ESC [ A).
+  applicationCursor() {
+    return Boolean(this.#terminal.modes?.applicationCursorKeysMode);
   }
 
   dispose() {

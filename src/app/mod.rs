@@ -3,17 +3,27 @@
 //! hydrated.
 
 pub mod api;
+mod broadcast;
 #[cfg(feature = "hydrate")]
 mod connection;
 mod dashboard;
 mod deep_link;
 mod early_start;
 mod files;
+mod keybar;
 mod logs;
+mod panes;
 #[cfg(feature = "hydrate")]
 mod pod_feed;
 mod pod_list;
+mod reach;
+#[cfg(feature = "hydrate")]
+mod saved_tabs;
+mod shortcut_list;
+mod shortcuts;
 mod sync_view;
+mod tab_strip;
+mod tabs;
 mod terminal;
 pub mod ways_in;
 #[cfg(feature = "hydrate")]

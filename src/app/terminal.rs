@@ -4,6 +4,7 @@
 use leptos::html::Div;
 use leptos::prelude::*;
 
+use super::keybar::{KeyBar, Sticky};
 use super::sync_view::sync_view;
 use super::ways_in::{self, Way};
 use crate::model::Target;
@@ -214,6 +215,9 @@ pub fn next_step(reason: ErrorReason) -> &'static str {
 pub fn TerminalView(
     terminal: Terminal,
     #[prop(into)] visible: Signal<bool>,
+    /// Its pane has the keyboard (the only terminal shown: when it shows).
+    #[prop(optional, into)]
+    focused: Option<Signal<bool>>,
     #[prop(optional)] early: bool,
     #[prop(optional_no_strip)] resume: Option<String>,
     #[prop(optional)] session: Option<RwSignal<Option<String>>>,
@@ -221,23 +225,43 @@ pub fn TerminalView(
     #[prop(optional)] another: Option<Callback<()>>,
     #[prop(optional)] logs: Option<Callback<()>>,
     #[prop(optional)] files: Option<Callback<()>>,
+    /// On the dashboard: marked for broadcast input (typing goes to every marked terminal).
+    #[prop(optional)]
+    broadcast: Option<RwSignal<bool>>,
 ) -> impl IntoView {
     let state = RwSignal::new(SessionState::Starting);
     let attempt = RwSignal::new(0u32);
     let host = NodeRef::<Div>::new();
     let session = session.unwrap_or_else(|| RwSignal::new(None));
+    let sticky = Sticky::new();
     #[cfg(feature = "hydrate")]
-    let handle = super::connection::start(
+    let handle = super::connection::start(super::connection::Setup {
         host,
-        terminal.clone(),
+        terminal: terminal.clone(),
         state,
         attempt,
         visible,
-        resume.clone(),
+        focused: focused.unwrap_or(visible),
+        resume: resume.clone(),
         session,
-    );
+        sticky: Some(sticky),
+        broadcast,
+    });
     #[cfg(not(feature = "hydrate"))]
-    let _ = visible;
+    let _ = (visible, focused);
+    // The key bar's keys, to the shell.
+    let send = Callback::new(move |text: String| {
+        #[cfg(feature = "hydrate")]
+        handle.send(&text);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = text;
+    });
+    let app_cursor = Callback::new(move |()| {
+        #[cfg(feature = "hydrate")]
+        return handle.application_cursor();
+        #[cfg(not(feature = "hydrate"))]
+        false
+    });
     let title = terminal.target.title();
     let notes = ways_in::notes(&terminal);
     let guide_for = terminal.clone();
@@ -289,6 +313,14 @@ pub fn TerminalView(
                 on:click=move |_| files.run(())>"Files"</button>
         }
     });
+    let marked = move || broadcast.is_some_and(|b| b.get());
+    let broadcast = broadcast.map(|on| {
+        view! {
+            <button class="button small broadcast-toggle" aria-pressed=move || on.get().to_string()
+                title="Mark this terminal for broadcast: what you type into one marked terminal goes to all of them"
+                on:click=move |_| on.update(|o| *o = !*o)>"Broadcast"</button>
+        }
+    });
     let zone = super::files::DropZone::new();
     let uploads_target = terminal.target.clone();
     // On its own page, where to go when this terminal cannot open.
@@ -301,7 +333,7 @@ pub fn TerminalView(
     // A `sync_view`: a terminal may end up inside any `AnyView`.
     sync_view(view! {
         {head}
-        <section class="terminal-pane" data-pod=terminal.target.pod.clone() data-container=terminal.target.container.clone()
+        <section class="terminal-pane" class:broadcasting=marked data-pod=terminal.target.pod.clone() data-container=terminal.target.container.clone()
             on:dragenter=move |ev| zone.enter(ev) on:dragover=move |ev| zone.hover(ev)
             on:dragleave=move |ev| zone.leave(ev) on:drop=move |ev| zone.drop(ev)>
             <header class="terminal-bar">
@@ -317,7 +349,7 @@ pub fn TerminalView(
                 <Show when=move || state.with(|s| s.is_over() && !s.may_retry())>
                     {dashboard.clone().map(|href| view! { <a class="button small" href=href>"Back to the dashboard"</a> })}
                 </Show>
-                <span class="terminal-actions">{another}{logs}{files}{own_page}</span>
+                <span class="terminal-actions">{broadcast}{another}{logs}{files}{own_page}</span>
             </header>
             {notes}
             <super::files::TerminalUploads target=uploads_target session zone/>
@@ -325,6 +357,7 @@ pub fn TerminalView(
             <Show when=move || state.with(ways_in::shows_guide)>
                 <ways_in::Guide terminal=guide_for.clone() state retry=Callback::new(move |()| attempt.update(|n| *n += 1))/>
             </Show>
+            <KeyBar sticky send app_cursor/>
             <div class="terminal-host" class:behind-guide=move || state.with(ways_in::shows_guide) data-socket=socket node_ref=host></div>
         </section>
     })

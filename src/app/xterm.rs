@@ -39,6 +39,14 @@ extern "C" {
     pub fn rows(this: &TerminalHandle) -> u16;
     #[wasm_bindgen(method)]
     pub fn focus(this: &TerminalHandle);
+    #[wasm_bindgen(method, js_name = setScreenReaderMode)]
+    pub fn set_screen_reader_mode(this: &TerminalHandle, on: bool);
+    /// Whether the data being handed over was typed or pasted by the person (not the
+    /// terminal answering a program).
+    #[wasm_bindgen(method, js_name = byPerson)]
+    pub fn by_person(this: &TerminalHandle) -> bool;
+    #[wasm_bindgen(method, js_name = applicationCursor)]
+    pub fn application_cursor(this: &TerminalHandle) -> bool;
     #[wasm_bindgen(method)]
     pub fn dispose(this: &TerminalHandle);
 }

@@ -19,7 +19,16 @@ impl Connection {
         let weak = Rc::downgrade(self);
         let on_data = Closure::<dyn FnMut(String)>::new(move |text: String| {
             if let Some(s) = weak.upgrade() {
-                s.send_input(text.as_bytes());
+                // The terminal's answers to a program's queries are its shell's alone.
+                if !s.term.by_person() {
+                    return s.send_input(text.as_bytes());
+                }
+                // Ctrl or Alt held on the key bar change the next key typed.
+                let text = match &s.sticky {
+                    Some(sticky) => sticky.apply(text),
+                    None => text,
+                };
+                s.typed(text.as_bytes());
             }
         });
         let weak = Rc::downgrade(self);

@@ -17,6 +17,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::WebSocket;
 
+mod broadcast;
 mod events;
 mod input;
 mod keepalive;
@@ -26,6 +27,8 @@ mod socket;
 
 use super::Terminal;
 use super::early_start::{self, EarlyStart};
+use super::keybar::Sticky;
+use super::reach::{self, ScreenReader};
 use super::terminal::{SessionState, failure_words, next_step};
 use super::xterm::{self, TerminalHandle};
 use crate::protocol::{ClientMessage, ErrorReason, ServerEvent};
@@ -59,6 +62,12 @@ struct Connection {
     restoring: Cell<bool>,
     /// The session moved to another page: closing this terminal leaves it running.
     moved: Cell<bool>,
+    /// Ctrl and Alt held on the key bar, for the next key typed.
+    sticky: Option<Sticky>,
+    /// Marked for broadcast input (`broadcast`).
+    marked: Cell<bool>,
+    /// What the server last heard of broadcast input into this session.
+    broadcast_said: Cell<bool>,
     /// Nothing but line breaks has come from a new session yet: they are not shown (busybox
     /// starts its banner with two), so the terminal does not open on blank lines.
     leading: Cell<bool>,
@@ -97,20 +106,61 @@ impl Handle {
             connection.detach();
         }
     }
+
+    /// Sends text to the shell as if typed (the key bar's keys).
+    pub fn send(&self, text: &str) {
+        if let Some(connection) = self.0.try_get_value().flatten() {
+            connection.typed(text.as_bytes());
+        }
+    }
+
+    /// Whether the program wants the arrows' application mode.
+    pub fn application_cursor(&self) -> bool {
+        self.0
+            .try_get_value()
+            .flatten()
+            .is_some_and(|connection| connection.term.application_cursor())
+    }
+}
+
+/// What a terminal's page gives its connection.
+pub struct Setup {
+    pub host: NodeRef<Div>,
+    pub terminal: Terminal,
+    pub state: RwSignal<SessionState>,
+    /// Changes when the person asks for a new session (the Reconnect button).
+    pub attempt: RwSignal<u32>,
+    /// The terminal shows (its tab is in a pane).
+    pub visible: Signal<bool>,
+    /// Its pane has the keyboard.
+    pub focused: Signal<bool>,
+    /// A session of this page's to attach to first.
+    pub resume: Option<String>,
+    /// The session's id while it can be resumed.
+    pub session: RwSignal<Option<String>>,
+    pub sticky: Option<Sticky>,
+    /// Marked for broadcast input: typing goes to every marked terminal.
+    pub broadcast: Option<RwSignal<bool>>,
 }
 
 /// Starts the terminal once its host element exists, and starts a new session on every
 /// change of `attempt` (the Reconnect button). `resume`: a session of this page's to
 /// attach to first (its id is kept in `session` while it can be resumed).
-pub fn start(
-    host: NodeRef<Div>,
-    terminal: Terminal,
-    state: RwSignal<SessionState>,
-    attempt: RwSignal<u32>,
-    visible: Signal<bool>,
-    resume: Option<String>,
-    session: RwSignal<Option<String>>,
-) -> Handle {
+pub fn start(setup: Setup) -> Handle {
+    let Setup {
+        host,
+        terminal,
+        state,
+        attempt,
+        visible,
+        focused,
+        resume,
+        session,
+        sticky,
+        broadcast,
+    } = setup;
+    let reader = use_context::<ScreenReader>();
+    let screen_reader = move || reader.map_or_else(reach::stored, |r| r.0.get());
     let connection = StoredValue::new_local(None::<Rc<Connection>>);
     let resume = StoredValue::new(resume);
     Effect::new(move |_| {
@@ -136,19 +186,37 @@ pub fn start(
                 }
             },
         };
-        let created = Connection::new(term, terminal.clone(), state, session);
+        let created = Connection::new(term, terminal.clone(), state, session, sticky);
+        broadcast::join(&created);
         connection.set_value(Some(created.clone()));
         created.start(false, early, resume.get_value());
-        if visible.get_untracked() {
+        if focused.get_untracked() {
             created.term.focus();
         }
     });
+    // A terminal that comes into a pane fits it; the pane with the keyboard gives it to its
+    // terminal.
     Effect::new(move |_| {
         if visible.get()
             && let Some(connection) = connection.get_value()
         {
             connection.term.fit();
-            connection.term.focus();
+            if focused.get() {
+                connection.term.focus();
+            }
+        }
+    });
+    Effect::new(move |_| {
+        let marked = broadcast.is_some_and(|b| b.get());
+        if let Some(connection) = connection.get_value() {
+            connection.marked.set(marked);
+            broadcast::refresh();
+        }
+    });
+    Effect::new(move |_| {
+        let on = screen_reader();
+        if let Some(connection) = connection.get_value() {
+            connection.term.set_screen_reader_mode(on);
         }
     });
     on_cleanup(move || {
@@ -175,6 +243,7 @@ impl Connection {
         terminal: Terminal,
         state: RwSignal<SessionState>,
         session_out: RwSignal<Option<String>>,
+        sticky: Option<Sticky>,
     ) -> Rc<Self> {
         let connection = Rc::new_cyclic(|weak: &Weak<Self>| Self {
             term,
@@ -183,6 +252,9 @@ impl Connection {
             session_out,
             restoring: Cell::new(false),
             moved: Cell::new(false),
+            sticky,
+            marked: Cell::new(false),
+            broadcast_said: Cell::new(false),
             leading: Cell::new(false),
             socket: RefCell::new(None),
             socket_serial: Cell::new(0),
@@ -329,6 +401,11 @@ impl Connection {
         self.retries.set(0);
         self.state.set(SessionState::Connected);
         self.set_live(true);
+        // A new session has not heard that typing here goes to others.
+        if !resumed {
+            self.broadcast_said.set(false);
+        }
+        broadcast::refresh();
         let pending = std::mem::take(&mut *self.pending.borrow_mut());
         self.send_input(&pending);
         // Also tells the server what it may have missed of the acks before a drop.
@@ -485,7 +562,10 @@ impl Connection {
         {
             let _ = socket.send_with_str(&ClientMessage::Close.to_json());
         }
+        self.marked.set(false);
         self.close_socket();
+        // The others may now be fewer than two.
+        broadcast::refresh();
         self.set_live(false);
         self.term.dispose();
         self.terminal_callbacks.borrow_mut().clear();

@@ -286,6 +286,7 @@ fn handle_control(
             session.close();
             return ControlFlow::Break(Left::Closed);
         }
+        ClientMessage::Broadcast { on, terminals } => session.broadcast(on, terminals),
     }
     ControlFlow::Continue(())
 }

@@ -98,7 +98,10 @@ impl Sessions {
             start.target.clone(),
             start.attach,
             input,
+            (start.audit.clone(), start.facts.clone()),
         ));
+        // Written before anything the page says about the session can be.
+        start.audit.started(&start.facts);
         self.map().insert(session.id.clone(), session.clone());
         let sessions = self.clone();
         let running = session.clone();

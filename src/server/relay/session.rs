@@ -67,6 +67,10 @@ pub struct Session {
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
     last_input: Mutex<Instant>,
+    /// The page says what is typed here also goes to other terminals.
+    broadcasting: AtomicBool,
+    /// Where a start or stop of broadcasting is written down.
+    trail: (Arc<Audit>, SessionFacts),
 }
 
 /// Everything a new session needs; the exec stream is already open.
@@ -110,7 +114,6 @@ pub(super) async fn run(
         cleanup,
         ..
     } = start;
-    audit.started(&facts);
     let started = Instant::now();
     let recorder = recorder.map(|r| Arc::new(Mutex::new(r)));
     let (up_tx, up_rx) = upstream.split();
@@ -143,6 +146,8 @@ pub(super) async fn run(
     record.duration_ms = started.elapsed().as_millis();
     record.bytes_in = session.bytes_in.load(Ordering::Relaxed);
     record.bytes_out = session.bytes_out.load(Ordering::Relaxed);
+    // A broadcast still on ends with the session.
+    session.broadcast(false, 0);
     audit.ended(&facts, &record);
     if let Some(recorder) = recorder.and_then(Arc::into_inner) {
         recorder
@@ -289,6 +294,7 @@ impl Session {
         target: Target,
         attach: bool,
         input: mpsc::Sender<Input>,
+        trail: (Arc<Audit>, SessionFacts),
     ) -> Self {
         Self {
             id,
@@ -308,6 +314,18 @@ impl Session {
             bytes_in: AtomicU64::new(0),
             bytes_out: AtomicU64::new(0),
             last_input: Mutex::new(Instant::now()),
+            broadcasting: AtomicBool::new(false),
+            trail,
+        }
+    }
+
+    /// The page's typing into this session also goes to other terminals, or no longer:
+    /// one audit line when that changes (a page that says it again after a reconnect
+    /// writes none).
+    pub fn broadcast(&self, on: bool, terminals: u32) {
+        if self.broadcasting.swap(on, Ordering::AcqRel) != on {
+            let (audit, facts) = &self.trail;
+            audit.broadcast(facts, on, terminals);
         }
     }
 

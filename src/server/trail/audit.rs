@@ -158,6 +158,20 @@ impl Audit {
         self.write(line);
     }
 
+    /// What the person types into this session also goes to other terminals (`on`), or
+    /// no longer; `terminals`: how many get it, this one included.
+    pub fn broadcast(&self, facts: &SessionFacts, on: bool, terminals: u32) {
+        let kind = if on {
+            "broadcast_start"
+        } else {
+            "broadcast_stop"
+        };
+        let mut line = facts.to_json(kind);
+        line["terminals"] = json!(terminals);
+        line["time"] = json!(jiff::Timestamp::now().to_string());
+        self.write(line);
+    }
+
     /// Someone added a debug (ephemeral) container to a pod: it stays in the pod's spec.
     pub fn debug_container_added(&self, facts: &DebugFacts) {
         self.write(json!({
