@@ -13,6 +13,7 @@ mod logs;
 #[cfg(feature = "hydrate")]
 mod pod_feed;
 mod pod_list;
+mod settings;
 mod sync_view;
 mod terminal;
 pub mod ways_in;
@@ -109,6 +110,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" id="leptos" href=format!("{base}/pkg/podterm.css")/>
                 // Fetched at once rather than when the bridge below imports it.
                 <link rel="modulepreload" href=format!("{base}/vendor/xterm/xterm-bundle.mjs")/>
+                <link rel="modulepreload" href=format!("{base}/js/terminal-settings.mjs")/>
                 // Before the hydration script, so it has run when the wasm needs it; on a
                 // terminal's own page it starts the terminal before the wasm has loaded.
                 <script type="module" src=format!("{base}/js/xterm-bridge.mjs")></script>
