@@ -5,19 +5,18 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 pub mod controls;
+mod late;
 mod menu;
 mod paste_confirm;
 mod search;
 
-use super::settings::{SettingsButton, SettingsPanel};
+use super::settings::SettingsButton;
 use super::sync_view::sync_view;
 use super::ways_in::{self, Way};
 use crate::model::Target;
 use crate::protocol::ErrorReason;
 use controls::Controls;
-use menu::ContextMenu;
-use paste_confirm::PasteConfirm;
-use search::SearchBar;
+use late::Tool;
 
 /// A terminal to open: its command, in its target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -348,10 +347,10 @@ pub fn TerminalView(
                     {another}{logs}{files}{own_page}
                 </span>
             </header>
-            {move || search_open.get().then(|| view! { <SearchBar controls/> })}
-            {move || settings_open.get().then(|| view! { <SettingsPanel controls/> })}
-            {move || controls.paste.get().map(|text| view! { <PasteConfirm controls text/> })}
-            {move || controls.menu.get().map(|(x, y)| view! { <ContextMenu controls x y/> })}
+            {move || search_open.get().then(|| late::tool(controls, Tool::Search))}
+            {move || settings_open.get().then(|| late::tool(controls, Tool::Settings))}
+            {move || controls.paste.get().map(|text| late::tool(controls, Tool::Paste(text)))}
+            {move || controls.menu.get().map(|(x, y)| late::tool(controls, Tool::Menu(x, y)))}
             {notes}
             <super::files::TerminalUploads target=uploads_target session zone/>
             // Where the terminal cannot start, what the container is doing and the ways in.
