@@ -294,7 +294,13 @@ export class TerminalHandle {
     if (!event.ctrlKey || event.altKey || event.metaKey) return true;
     const key = event.key.toLowerCase();
     let act = null;
-    if (event.shiftKey && key === "f") act = () => this.#tell("search", "");
+    if (event.shiftKey && key === "f") {
+      // Keys typed before the search field shows must not reach the shell.
+      act = () => {
+        this.#terminal.blur();
+        this.#tell("search", "");
+      };
+    }
     else if (key === "=" || key === "+") act = () => chosen.stepFontSize(1);
     else if (!event.shiftKey && key === "-") act = () => chosen.stepFontSize(-1);
     else if (!event.shiftKey && key === "0") act = () => chosen.stepFontSize(0);

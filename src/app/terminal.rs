@@ -251,8 +251,9 @@ pub fn TerminalView(
     Effect::new(move |_| {
         if !state.with(|s| *s == SessionState::Starting)
             && let Some(term) = handle.term()
+            && controls.attach(&term)
         {
-            controls.attach(&term);
+            late::load_soon();
         }
     });
     // Memos: each opens its panel once, not again on every request.

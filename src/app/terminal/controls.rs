@@ -99,12 +99,12 @@ impl Controls {
         }
     }
 
-    /// The pane's terminal exists: listen to it (once).
+    /// The pane's terminal exists: listen to it. False when it already did.
     #[cfg(feature = "hydrate")]
-    pub fn attach(&self, term: &crate::app::xterm::TerminalHandle) {
+    pub fn attach(&self, term: &crate::app::xterm::TerminalHandle) -> bool {
         use wasm_bindgen::closure::Closure;
         if self.term.with_value(|term| term.is_some()) {
-            return;
+            return false;
         }
         let this = *self;
         let listener = Closure::new(move |name: String, detail: String| match name.as_str() {
@@ -116,6 +116,7 @@ impl Controls {
         term.on_action(&listener);
         self.listener.set_value(Some(listener));
         self.term.set_value(Some(term.clone()));
+        true
     }
 
     /// Runs `act` on the terminal, if there is one (never on the server).

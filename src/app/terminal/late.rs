@@ -30,6 +30,16 @@ fn tool_view(controls: Controls, tool: Tool) -> AnyView {
     }
 }
 
+/// Fetches the tools' part a moment after the terminal started (after the page's first
+/// load), so the first Ctrl+Shift+F opens the search bar at once.
+#[cfg(feature = "hydrate")]
+pub fn load_soon() {
+    set_timeout(
+        || leptos::task::spawn_local(__preload_tool_view()),
+        std::time::Duration::from_secs(2),
+    );
+}
+
 /// `tool`, shown once its part of the wasm is in.
 pub fn tool(controls: Controls, tool: Tool) -> Suspend<AnyView> {
     // The part's loader is a browser future, held on the page's only thread.
