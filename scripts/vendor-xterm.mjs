@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the xterm.js browser files that podterm serves itself (no CDN) from node_modules
-// into public/vendor/xterm/: xterm.js and the addons podterm uses as one ES module
-// (xterm-bundle.mjs, one request instead of four on a terminal's critical path), xterm.css
+// into public/vendor/xterm/: xterm.js and the addons the first prompt needs as one ES module
+// (xterm-bundle.mjs, one request instead of four on a terminal's critical path), the addons
+// loaded after the prompt as another (xterm-extras.mjs: search, OSC 52), xterm.css
 // (style/main.css imports it into podterm.css) and the licences. Runs as the npm postinstall
 // script; safe to run again at any time (it replaces the directory).
 //
@@ -15,13 +16,20 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const modules = join(root, "node_modules");
 const dest = join(root, "public", "vendor", "xterm");
 
-// What the bundle exports, from which package.
-const exports = [
-  ["Terminal", "@xterm/xterm"],
-  ["FitAddon", "@xterm/addon-fit"],
-  ["WebLinksAddon", "@xterm/addon-web-links"],
-  ["Unicode11Addon", "@xterm/addon-unicode11"],
-];
+// What each bundle exports, from which package. The addons only import xterm.js's types,
+// so the second bundle holds no second copy of it.
+const bundles = {
+  "xterm-bundle.mjs": [
+    ["Terminal", "@xterm/xterm"],
+    ["FitAddon", "@xterm/addon-fit"],
+    ["WebLinksAddon", "@xterm/addon-web-links"],
+    ["Unicode11Addon", "@xterm/addon-unicode11"],
+  ],
+  "xterm-extras.mjs": [
+    ["SearchAddon", "@xterm/addon-search"],
+    ["ClipboardAddon", "@xterm/addon-clipboard"],
+  ],
+};
 
 // Each package's licence, copied as LICENSE-<short name>.txt.
 const licences = [
@@ -29,6 +37,10 @@ const licences = [
   ["@xterm/addon-fit", "LICENSE-addon-fit.txt"],
   ["@xterm/addon-web-links", "LICENSE-addon-web-links.txt"],
   ["@xterm/addon-unicode11", "LICENSE-addon-unicode11.txt"],
+  ["@xterm/addon-search", "LICENSE-addon-search.txt"],
+  ["@xterm/addon-clipboard", "LICENSE-addon-clipboard.txt"],
+  // The clipboard addon's base64 decoder.
+  ["js-base64", "LICENSE-js-base64.txt"],
 ];
 
 function fail(message) {
@@ -70,22 +82,27 @@ try {
 rmSync(dest, { recursive: true, force: true });
 mkdirSync(dest, { recursive: true });
 for (const [src, name] of copies) copyFileSync(src, join(dest, name));
-// The packages' ES module builds (`module` field), minified again as one file; their
-// licence headers stay in it.
-await esbuild.build({
-  stdin: {
-    contents: exports.map(([name, pkg]) => `export { ${name} } from "${pkg}";`).join("\n"),
-    resolveDir: root,
-    sourcefile: "xterm-bundle-entry.mjs",
-  },
-  bundle: true,
-  format: "esm",
-  minify: true,
-  legalComments: "inline",
-  mainFields: ["module", "main"],
-  outfile: join(dest, "xterm-bundle.mjs"),
-  logLevel: "warning",
-});
+// The packages' ES module builds (`module` field), minified again as one file per bundle;
+// their licence headers stay in it.
+for (const [file, exports] of Object.entries(bundles)) {
+  await esbuild.build({
+    stdin: {
+      contents: exports.map(([name, pkg]) => `export { ${name} } from "${pkg}";`).join("\n"),
+      resolveDir: root,
+      sourcefile: file.replace(".mjs", "-entry.mjs"),
+    },
+    bundle: true,
+    format: "esm",
+    minify: true,
+    legalComments: "inline",
+    mainFields: ["module", "main"],
+    // xterm.js itself is in the first bundle only.
+    external: file === "xterm-bundle.mjs" ? [] : ["@xterm/xterm"],
+    outfile: join(dest, file),
+    logLevel: "warning",
+  });
+}
+const bundled = Object.values(bundles).flat().length;
 console.log(
-  `vendor-xterm: bundled ${exports.length} modules and copied ${copies.length} files to ${relative(root, dest)}/`,
+  `vendor-xterm: bundled ${bundled} modules into ${Object.keys(bundles).length} files and copied ${copies.length} files to ${relative(root, dest)}/`,
 );

@@ -7,48 +7,26 @@
 // `globalThis.podtermXterm`. xterm.js and its addons are served from ../vendor/xterm/
 // (filled by scripts/vendor-xterm.mjs); relative imports keep the site's path prefix.
 import { FitAddon, Terminal, Unicode11Addon, WebLinksAddon } from "../vendor/xterm/xterm-bundle.mjs";
+import * as chosen from "./terminal-settings.mjs";
 
-const FONT_FAMILY = [
-  '"DejaVu Sans Mono"',
-  '"Noto Sans Mono"',
-  '"Liberation Mono"',
-  '"Ubuntu Mono"',
-  "Menlo",
-  "Consolas",
-  '"Noto Sans Mono CJK SC"',
-  '"Noto Sans CJK SC"',
-  '"WenQuanYi Zen Hei Mono"',
-  '"Source Han Mono SC"',
-  "monospace",
-].join(", ");
+// The open terminals, for settings to reach them all.
+const live = new Set();
+chosen.onChange(() => {
+  for (const handle of live) handle.applySettings();
+});
 
-// Dark theme; the 16 ANSI colours are chosen to stay readable on the
-// background, and xterm's default 6x6x6 cube + grey ramp cover 16-255.
-const THEME = {
-  background: "#1e1e1e",
-  foreground: "#d4d4d4",
-  cursor: "#f0f0f0",
-  cursorAccent: "#1e1e1e",
-  selectionBackground: "#264f78",
-  selectionForeground: "#ffffff",
-  selectionInactiveBackground: "#3a3d41",
-  black: "#000000",
-  red: "#f14c4c",
-  green: "#23d18b",
-  yellow: "#e5e510",
-  blue: "#3b8eea",
-  magenta: "#d670d6",
-  cyan: "#29b8db",
-  white: "#cccccc",
-  brightBlack: "#767676",
-  brightRed: "#ff6b6b",
-  brightGreen: "#5af78e",
-  brightYellow: "#f4f99d",
-  brightBlue: "#6cb6ff",
-  brightMagenta: "#ff92df",
-  brightCyan: "#9aedfe",
-  brightWhite: "#ffffff",
-};
+// How long after the first prompt the part loaded later (search, OSC 52) is imported: the
+// page's first load is over by then.
+const EXTRAS_AFTER_MS = 1000;
+// That part, imported once.
+let extrasModule = null;
+function loadExtras() {
+  extrasModule ??= import("./terminal-extras.mjs");
+  return extrasModule;
+}
+
+// Whether pasting `text` runs more than one line (or a line at once): worth a question.
+const manyLines = (text) => /[\r\n]/.test(text);
 
 // A terminal inside `element`.
 export class TerminalHandle {
@@ -69,18 +47,21 @@ export class TerminalHandle {
   // now is theirs, not the terminal's answer to a program's query.
   #byPerson = false;
   #byPersonTimer = 0;
+  // The page's wasm, told of what it shows: the search key, a paste to confirm, the match
+  // count (`onAction`).
+  #action = null;
+  #wrote = false;
+  #extras = null;
+  // Ends the wait before the late addons load (search wants them now).
+  #extrasNow = null;
 
   constructor(element) {
     this.#element = element;
     const terminal = new Terminal({
+      // The search addon's highlights are decorations.
       allowProposedApi: true,
       cursorBlink: true,
-      scrollback: 10000,
-      fontFamily: FONT_FAMILY,
-      fontSize: 14,
-      // Room below the baseline, so underscores are not clipped.
-      lineHeight: 1.15,
-      theme: THEME,
+      ...chosen.terminalOptions(),
       // Keeps dark colours from programs (e.g. blue 256-colour shades) readable.
       minimumContrastRatio: 4.5,
     });
@@ -91,7 +72,7 @@ export class TerminalHandle {
     terminal.loadAddon(new Unicode11Addon());
     terminal.unicode.activeVersion = "11";
     terminal.open(element);
-    terminal.attachCustomKeyEventHandler((event) => this.#clipboardKey(event));
+    terminal.attachCustomKeyEventHandler((event) => this.#clipboardKey(event) && this.#ownKey(event));
     // Before xterm.js's own listeners (capturing); until the events' task is over.
     for (const type of ["keydown", "keypress", "paste", "input", "compositionend"]) {
       element.addEventListener(type, () => this.#personTyping(), true);
@@ -99,6 +80,14 @@ export class TerminalHandle {
     this.#typing = terminal.onData((data) => {
       if (!this.earlyInput?.(data)) this.#typed.push(data);
     });
+    this.#disposables.push(
+      terminal.onSelectionChange(() => {
+        if (chosen.settings().copyOnSelect && terminal.hasSelection()) this.copySelection();
+      }),
+    );
+    this.#listenForPastes(element);
+    this.#element.style.background = chosen.theme().background;
+    live.add(this);
 
     this.fit();
     this.#onWindowResize = () => this.#scheduleFit();
@@ -125,12 +114,16 @@ export class TerminalHandle {
   write(bytes) {
     if (this.#disposed) return;
     this.#terminal.write(new Uint8Array(bytes));
+    this.#wrote = true;
+    this.#shown();
   }
 
   // Calls `callback` once xterm has processed the bytes; never after dispose(),
   // when the Rust side may have dropped the callback.
   writeWithCallback(bytes, callback) {
     if (this.#disposed) return;
+    this.#wrote = true;
+    this.#shown();
     this.#terminal.write(new Uint8Array(bytes), () => {
       if (!this.#disposed) callback();
     });
@@ -212,8 +205,88 @@ export class TerminalHandle {
     return Boolean(this.#terminal.modes?.applicationCursorKeysMode);
   }
 
+  // The page's wasm hears `callback(name, detail)`: "search" (Ctrl+Shift+F), "paste" (a
+  // paste of several lines, to confirm; then `pasteNow`), "results" ("index count", index
+  // -1 for none current; "invalid" for a bad pattern). Output so far and a wasm that
+  // listens mean the first prompt is in: the late addons load now.
+  onAction(callback) {
+    if (this.#disposed) return;
+    this.#action = callback;
+    this.#shown();
+  }
+
+  // Applies the current settings and refits: a new font size reaches the PTY as a resize.
+  applySettings() {
+    if (this.#disposed) return;
+    Object.assign(this.#terminal.options, chosen.terminalOptions());
+    this.#element.style.background = chosen.theme().background;
+    this.fit();
+  }
+
+  // Finds `term` (see Extras.find), loading the search addon first if it is not yet in.
+  find(term, caseSensitive, regex, how) {
+    this.#withExtras((extras) => {
+      try {
+        extras.find(term, { caseSensitive, regex }, how);
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+        this.#tell("results", "invalid");
+      }
+    });
+  }
+
+  clearSearch() {
+    this.#withExtras((extras) => extras.clear());
+  }
+
+  hasSelection() {
+    return this.#terminal.hasSelection();
+  }
+
+  selectAll() {
+    this.#terminal.selectAll();
+  }
+
+  // Clears the scrollback and the screen but the cursor's line, as `clear` would.
+  clear() {
+    this.#terminal.clear();
+  }
+
+  copySelection() {
+    const text = this.#terminal.getSelection();
+    if (!text) return;
+    if (navigator.clipboard?.writeText) {
+      navigator.clipboard.writeText(text).catch((error) => console.warn("podterm: could not copy", error));
+    } else {
+      // Not a secure context: xterm.js answers the copy event with its selection.
+      document.execCommand("copy");
+    }
+  }
+
+  // Pastes what the clipboard holds, as typed keys (see `#paste`).
+  pasteClipboard() {
+    const clipboard = navigator.clipboard;
+    if (!clipboard?.readText) return false;
+    clipboard
+      .readText()
+      .then((text) => this.#paste(text))
+      .catch((error) => console.warn("podterm: could not paste", error));
+    return true;
+  }
+
+  // A paste the person confirmed. `term.paste` wraps it as a bracketed paste when the
+  // program asked for that.
+  pasteNow(text) {
+    if (this.#disposed || !text) return;
+    this.#personTyping();
+    this.#terminal.paste(text);
+    this.#terminal.focus();
+  }
+
   dispose() {
     if (this.#disposed) return;
+    live.delete(this);
+    this.#action = null;
     this.#disposed = true;
     if (this.#frame) cancelAnimationFrame(this.#frame);
     this.#frame = 0;
@@ -237,30 +310,120 @@ export class TerminalHandle {
     const paste = (ctrlShift && key === "v") || (event.shiftKey && !event.ctrlKey && key === "insert");
     if (!copy && !paste) return true;
     if (event.type !== "keydown") return false;
-    const clipboard = navigator.clipboard;
     if (copy) {
-      const text = this.#terminal.getSelection();
-      if (!text) return false;
+      if (!this.#terminal.hasSelection()) return false;
       event.preventDefault();
-      if (clipboard?.writeText) {
-        clipboard.writeText(text).catch((error) => console.warn("podterm: could not copy", error));
-      } else {
-        // Not a secure context: xterm.js answers the copy event with its selection.
-        document.execCommand("copy");
-      }
+      this.copySelection();
       return false;
     }
-    if (clipboard?.readText) {
-      // The browser's own paste would come on top of this one.
-      event.preventDefault();
-      clipboard
-        .readText()
-        .then((text) => {
-          if (text && !this.#disposed) this.#terminal.paste(text);
-        })
-        .catch((error) => console.warn("podterm: could not paste", error));
-    }
+    // The browser's own paste would come on top of this one.
+    if (this.pasteClipboard()) event.preventDefault();
     return false;
+  }
+
+  // Ctrl+Shift+F opens the search; Ctrl+= and Ctrl+- make the font bigger and smaller,
+  // Ctrl+0 sets it back (rather than zooming the page). Keys a shell needs stay its own:
+  // Ctrl+_ (undo) has Shift.
+  #ownKey(event) {
+    if (!event.ctrlKey || event.altKey || event.metaKey) return true;
+    const key = event.key.toLowerCase();
+    let act = null;
+    if (event.shiftKey && key === "f") {
+      // Keys typed before the search field shows must not reach the shell.
+      act = () => {
+        this.#terminal.blur();
+        this.#tell("search", "");
+      };
+    }
+    else if (key === "=" || key === "+") act = () => chosen.stepFontSize(1);
+    else if (!event.shiftKey && key === "-") act = () => chosen.stepFontSize(-1);
+    else if (!event.shiftKey && key === "0") act = () => chosen.stepFontSize(0);
+    if (!act) return true;
+    event.preventDefault();
+    if (event.type === "keydown") act();
+    return false;
+  }
+
+  // Every paste goes through `#paste`: the browser's own (its menu, Cmd+V) is taken before
+  // xterm.js sees it; a middle click pastes the clipboard, as on Linux desktops.
+  #listenForPastes(element) {
+    const onPaste = (event) => {
+      const text = event.clipboardData?.getData("text/plain");
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      this.#paste(text ?? "");
+    };
+    const middle = (event) => {
+      if (event.button !== 1) return;
+      // No autoscroll, no paste of the primary selection on top of ours.
+      event.preventDefault();
+      if (event.type === "mouseup") {
+        this.#terminal.focus();
+        this.pasteClipboard();
+      }
+    };
+    element.addEventListener("paste", onPaste, true);
+    element.addEventListener("mousedown", middle, true);
+    element.addEventListener("mouseup", middle, true);
+    this.#disposables.push({
+      dispose: () => {
+        element.removeEventListener("paste", onPaste, true);
+        element.removeEventListener("mousedown", middle, true);
+        element.removeEventListener("mouseup", middle, true);
+      },
+    });
+  }
+
+  // Several lines ask first (a setting), in the page, where the wasm listens.
+  #paste(text) {
+    if (this.#disposed || !text) return;
+    if (this.#action && chosen.settings().confirmPaste && manyLines(text)) this.#tell("paste", text);
+    else this.pasteNow(text);
+  }
+
+  #tell(name, detail) {
+    if (!this.#disposed) this.#action?.(name, detail);
+  }
+
+  // Output shown: once the wasm listens too, the late addons load, a moment later (after
+  // the page's first load; at once when search asks for them).
+  #shown(now = false) {
+    if (now) this.#extrasNow?.();
+    if (this.#extras || !this.#wrote || !this.#action) return;
+    const later = new Promise((resolve) => {
+      const timer = now ? 0 : setTimeout(resolve, EXTRAS_AFTER_MS);
+      this.#extrasNow = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (now) resolve();
+    });
+    this.#extras = later
+      .then(loadExtras)
+      .then(({ Extras }) => {
+        if (this.#disposed) return null;
+        const extras = new Extras(this.#terminal, {
+          osc52Allowed: () => chosen.settings().osc52,
+          results: (index, count) => this.#tell("results", `${index} ${count}`),
+        });
+        // For tests and debugging: OSC 52 is heard from now on.
+        this.#element.dataset.extras = "ready";
+        return extras;
+      })
+      .catch((error) => {
+        console.warn("podterm: could not load search and OSC 52", error);
+        this.#extras = null;
+        return null;
+      });
+  }
+
+  #withExtras(act) {
+    if (this.#disposed) return;
+    this.#wrote = true;
+    this.#shown(true);
+    this.#extras?.then((extras) => {
+      if (extras && !this.#disposed) act(extras);
+    });
   }
 
   // Coalesces resize notifications into one fit per animation frame.
@@ -381,5 +544,15 @@ export function createTerminal(element) {
   return new TerminalHandle(element);
 }
 
-globalThis.podtermXterm = { createTerminal, takeEarly };
+// The settings panel's view of the settings: all of them as JSON, one set from its text
+// (false when the value is not one the setting takes), all back to their defaults.
+const settingsJson = () => JSON.stringify(chosen.settings());
+
+globalThis.podtermXterm = {
+  createTerminal,
+  takeEarly,
+  settingsJson,
+  setSetting: chosen.set,
+  resetSettings: chosen.reset,
+};
 startEarly();

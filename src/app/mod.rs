@@ -19,6 +19,7 @@ mod pod_list;
 mod reach;
 #[cfg(feature = "hydrate")]
 mod saved_tabs;
+mod settings;
 mod shortcut_list;
 mod shortcuts;
 mod sync_view;
@@ -119,6 +120,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" id="leptos" href=format!("{base}/pkg/podterm.css")/>
                 // Fetched at once rather than when the bridge below imports it.
                 <link rel="modulepreload" href=format!("{base}/vendor/xterm/xterm-bundle.mjs")/>
+                <link rel="modulepreload" href=format!("{base}/js/terminal-settings.mjs")/>
                 // Before the hydration script, so it has run when the wasm needs it; on a
                 // terminal's own page it starts the terminal before the wasm has loaded.
                 <script type="module" src=format!("{base}/js/xterm-bridge.mjs")></script>

@@ -4,11 +4,20 @@
 use leptos::html::Div;
 use leptos::prelude::*;
 
+pub mod controls;
+mod late;
+mod menu;
+mod paste_confirm;
+mod search;
+
 use super::keybar::{KeyBar, Sticky};
+use super::settings::SettingsButton;
 use super::sync_view::sync_view;
 use super::ways_in::{self, Way};
 use crate::model::Target;
 use crate::protocol::ErrorReason;
+use controls::Controls;
+use late::Tool;
 
 /// A terminal to open: its command, in its target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -234,6 +243,7 @@ pub fn TerminalView(
     let host = NodeRef::<Div>::new();
     let session = session.unwrap_or_else(|| RwSignal::new(None));
     let sticky = Sticky::new();
+    let controls = Controls::new();
     #[cfg(feature = "hydrate")]
     let handle = super::connection::start(super::connection::Setup {
         host,
@@ -247,6 +257,19 @@ pub fn TerminalView(
         sticky: Some(sticky),
         broadcast,
     });
+    // Once the terminal exists, the search bar, menu and paste question listen to it.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if !state.with(|s| *s == SessionState::Starting)
+            && let Some(term) = handle.term()
+            && controls.attach(&term)
+        {
+            late::load_soon();
+        }
+    });
+    // Memos: each opens its panel once, not again on every request.
+    let search_open = Memo::new(move |_| controls.search_open.get());
+    let settings_open = Memo::new(move |_| controls.settings_open.get());
     #[cfg(not(feature = "hydrate"))]
     let _ = (visible, focused);
     // The key bar's keys, to the shell.
@@ -349,8 +372,18 @@ pub fn TerminalView(
                 <Show when=move || state.with(|s| s.is_over() && !s.may_retry())>
                     {dashboard.clone().map(|href| view! { <a class="button small" href=href>"Back to the dashboard"</a> })}
                 </Show>
-                <span class="terminal-actions">{broadcast}{another}{logs}{files}{own_page}</span>
+                <span class="terminal-actions">
+                    <button class="button small icon" aria-label="Search the terminal"
+                        title="Search the terminal (Ctrl+Shift+F)"
+                        on:click=move |_| controls.open_search()>"⌕"</button>
+                    <SettingsButton controls/>
+                    {broadcast}{another}{logs}{files}{own_page}
+                </span>
             </header>
+            {move || search_open.get().then(|| late::tool(controls, Tool::Search))}
+            {move || settings_open.get().then(|| late::tool(controls, Tool::Settings))}
+            {move || controls.paste.get().map(|text| late::tool(controls, Tool::Paste(text)))}
+            {move || controls.menu.get().map(|(x, y)| late::tool(controls, Tool::Menu(x, y)))}
             {notes}
             <super::files::TerminalUploads target=uploads_target session zone/>
             // Where the terminal cannot start, what the container is doing and the ways in.
@@ -358,7 +391,11 @@ pub fn TerminalView(
                 <ways_in::Guide terminal=guide_for.clone() state retry=Callback::new(move |()| attempt.update(|n| *n += 1))/>
             </Show>
             <KeyBar sticky send app_cursor/>
-            <div class="terminal-host" class:behind-guide=move || state.with(ways_in::shows_guide) data-socket=socket node_ref=host></div>
+            <div class="terminal-host" class:behind-guide=move || state.with(ways_in::shows_guide) data-socket=socket node_ref=host
+                on:contextmenu=move |ev| {
+                    ev.prevent_default();
+                    controls.menu.set(Some(menu::place(ev.client_x(), ev.client_y())));
+                }></div>
         </section>
     })
 }

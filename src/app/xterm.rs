@@ -7,10 +7,20 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(catch, js_name = createTerminal)]
     fn create_terminal(element: &web_sys::HtmlElement) -> Result<TerminalHandle, JsValue>;
+    /// The terminal settings (public/js/terminal-settings.mjs), as JSON.
+    #[wasm_bindgen(js_name = settingsJson)]
+    pub fn settings_json() -> String;
+    /// Sets one setting from its text and applies it to every terminal; false when the
+    /// setting does not take that value.
+    #[wasm_bindgen(js_name = setSetting)]
+    pub fn set_setting(name: &str, value: &str) -> bool;
+    #[wasm_bindgen(js_name = resetSettings)]
+    pub fn reset_settings();
 }
 
 #[wasm_bindgen]
 extern "C" {
+    #[derive(Clone)]
     pub type TerminalHandle;
 
     #[wasm_bindgen(method)]
@@ -49,6 +59,29 @@ extern "C" {
     pub fn application_cursor(this: &TerminalHandle) -> bool;
     #[wasm_bindgen(method)]
     pub fn dispose(this: &TerminalHandle);
+    /// What the terminal tells the page: `(name, detail)`, see the bridge's `onAction`.
+    #[wasm_bindgen(method, js_name = onAction)]
+    pub fn on_action(this: &TerminalHandle, callback: &Closure<dyn FnMut(String, String)>);
+    /// `how`: "typed", "next" or "previous"; the count comes as a "results" action.
+    #[wasm_bindgen(method)]
+    pub fn find(this: &TerminalHandle, term: &str, case_sensitive: bool, regex: bool, how: &str);
+    #[wasm_bindgen(method, js_name = clearSearch)]
+    pub fn clear_search(this: &TerminalHandle);
+    #[wasm_bindgen(method, js_name = hasSelection)]
+    pub fn has_selection(this: &TerminalHandle) -> bool;
+    #[wasm_bindgen(method, js_name = selectAll)]
+    pub fn select_all(this: &TerminalHandle);
+    #[wasm_bindgen(method)]
+    pub fn clear(this: &TerminalHandle);
+    #[wasm_bindgen(method, js_name = copySelection)]
+    pub fn copy_selection(this: &TerminalHandle);
+    /// Pastes the clipboard through the same path as the keys (a question first for several
+    /// lines); false when the browser gives no clipboard to read.
+    #[wasm_bindgen(method, js_name = pasteClipboard)]
+    pub fn paste_clipboard(this: &TerminalHandle) -> bool;
+    /// A paste the person confirmed.
+    #[wasm_bindgen(method, js_name = pasteNow)]
+    pub fn paste_now(this: &TerminalHandle, text: &str);
 }
 
 /// Creates a terminal inside `element`.

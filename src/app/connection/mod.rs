@@ -100,6 +100,14 @@ struct Connection {
 pub struct Handle(StoredValue<Option<Rc<Connection>>, LocalStorage>);
 
 impl Handle {
+    /// The terminal, once it exists (the session's state has left `Starting` by then).
+    pub fn term(&self) -> Option<TerminalHandle> {
+        self.0
+            .try_get_value()
+            .flatten()
+            .map(|connection| connection.term.clone())
+    }
+
     /// The session goes on in another page: let go of it without ending it.
     pub fn detach(&self) {
         if let Some(connection) = self.0.try_get_value().flatten() {
