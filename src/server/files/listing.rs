@@ -7,19 +7,11 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 
 use super::reach::{Place, reach};
+use super::stat::{Stat, stat_all};
 use super::{FileError, checked, stderr_failure};
 use crate::files::{EntryKind, FileEntry, FilesQuery, Listing, MAX_ENTRIES, clean_path};
 use crate::server::AppState;
 use crate::server::web::identity::Caller;
-
-/// Argument bytes per `stat` (they travel in the exec request's URL).
-const BATCH_BYTES: usize = 48 * 1024;
-/// Separates `stat`'s fields from the names it prints back.
-const SEP: char = '\u{1f}';
-/// Ends each entry's line (a name or a link's target may hold newlines).
-const END: &str = "\u{1e}\n";
-/// Mode, size, time, owner, group, the name, and the name with a link's target.
-const FORMAT: &str = "%f %s %Y %U %G\u{1f}%n\u{1f}%N\u{1e}";
 
 pub async fn handler(
     State(state): State<AppState>,
@@ -88,13 +80,11 @@ pub async fn read_dir(place: &Place, path: &str) -> Result<Listing, FileError> {
         .collect();
     let truncated = found.cut || names.len() > MAX_ENTRIES;
     names.truncate(MAX_ENTRIES);
-    let mut entries = Vec::with_capacity(names.len());
-    for batch in batches(&names) {
-        let mut argv = vec!["stat", "-c", FORMAT];
-        argv.extend(batch.iter().map(String::as_str));
-        let out = place.run(&argv).await?;
-        entries.extend(parse(&String::from_utf8_lossy(&out.stdout), batch, &start));
-    }
+    let mut entries: Vec<FileEntry> = stat_all(place, &names)
+        .await?
+        .into_iter()
+        .map(|stat| entry(stat, &start))
+        .collect();
     entries.sort_by(|a, b| {
         (a.kind != EntryKind::Dir)
             .cmp(&(b.kind != EntryKind::Dir))
@@ -108,84 +98,29 @@ pub async fn read_dir(place: &Place, path: &str) -> Result<Listing, FileError> {
     })
 }
 
-fn batches(names: &[String]) -> Vec<&[String]> {
-    let mut out = Vec::new();
-    let (mut from, mut bytes) = (0, 0);
-    for (i, name) in names.iter().enumerate() {
-        if bytes + name.len() > BATCH_BYTES && i > from {
-            out.push(&names[from..i]);
-            (from, bytes) = (i, 0);
-        }
-        bytes += name.len() + 1;
-    }
-    if from < names.len() {
-        out.push(&names[from..]);
-    }
-    out
-}
-
-/// Reads `stat`'s lines for `asked`, in order; an entry without its line is skipped.
-fn parse(output: &str, asked: &[String], start: &str) -> Vec<FileEntry> {
-    let mut entries = Vec::new();
-    let mut rest = output;
-    for path in asked {
-        let Some((fields, after)) = rest.split_once(SEP) else {
-            break;
-        };
-        let Some(after) = after.strip_prefix(path.as_str()) else {
-            continue;
-        };
-        let Some(after) = after.strip_prefix(SEP) else {
-            continue;
-        };
-        let (quoted, next) = after.split_once(END).unwrap_or((after, ""));
-        rest = next;
-        let name = path
-            .strip_prefix(start)
-            .map(|n| n.trim_start_matches('/'))
-            .unwrap_or(path);
-        if let Some(entry) = entry(fields, name, quoted, path) {
-            entries.push(entry);
-        }
-    }
-    entries
-}
-
-fn entry(fields: &str, name: &str, quoted: &str, path: &str) -> Option<FileEntry> {
-    let fields: Vec<&str> = fields.split(' ').collect();
-    let [mode, size, modified, owner, group] = fields[..] else {
-        return None;
-    };
-    let raw = u32::from_str_radix(mode, 16).ok()?;
-    let kind = match raw & 0o170000 {
+fn entry(stat: Stat, start: &str) -> FileEntry {
+    let kind = match stat.kind() {
         0o040000 => EntryKind::Dir,
         0o100000 => EntryKind::File,
         0o120000 => EntryKind::Link,
         _ => EntryKind::Other,
     };
-    let link = (kind == EntryKind::Link)
-        .then(|| link_target(quoted, path))
-        .flatten();
-    Some(FileEntry {
-        name: name.to_string(),
+    let name = stat
+        .path
+        .strip_prefix(start)
+        .map(|n| n.trim_start_matches('/'))
+        .unwrap_or(&stat.path)
+        .to_string();
+    FileEntry {
+        name,
         kind,
-        size: size.parse().unwrap_or(0),
-        mode: mode_text(raw),
-        owner: owner.to_string(),
-        group: group.to_string(),
-        modified: modified.parse().unwrap_or(0),
-        link,
-    })
-}
-
-/// `'PATH' -> 'TARGET'` as busybox and coreutils quote plain names; others are left out.
-fn link_target(quoted: &str, path: &str) -> Option<String> {
-    let rest = quoted.strip_prefix(&format!("'{path}' -> "))?;
-    let target = rest
-        .strip_prefix('\'')
-        .and_then(|t| t.strip_suffix('\''))
-        .or_else(|| rest.strip_prefix('"').and_then(|t| t.strip_suffix('"')))?;
-    Some(target.to_string())
+        size: stat.size,
+        mode: mode_text(stat.mode),
+        owner: stat.owner,
+        group: stat.group,
+        modified: stat.modified,
+        link: stat.link,
+    }
 }
 
 /// `-rwxr-x---` from a raw mode, setuid, setgid and sticky bits included.
@@ -228,35 +163,5 @@ mod tests {
         assert_eq!(mode_text(0o41777), "drwxrwxrwt");
         assert_eq!(mode_text(0o104755), "-rwsr-xr-x");
         assert_eq!(mode_text(0o120777), "lrwxrwxrwx");
-    }
-
-    #[test]
-    fn stat_lines_are_matched_to_the_names_asked() {
-        let start = "/tmp/.";
-        let asked = vec![
-            "/tmp/./a b".to_string(),
-            "/tmp/./gone".to_string(),
-            "/tmp/./new\nline".to_string(),
-            "/tmp/./l".to_string(),
-        ];
-        let out = "81a4 5 1700000000 root root\u{1f}/tmp/./a b\u{1f}'/tmp/./a b'\u{1e}\n\
-                   81a4 0 1 1000 1000\u{1f}/tmp/./new\nline\u{1f}'/tmp/./new\nline'\u{1e}\n\
-                   a1ff 7 2 root root\u{1f}/tmp/./l\u{1f}'/tmp/./l' -> '/etc/x'\u{1e}\n";
-        let entries = parse(out, &asked, start);
-        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["a b", "new\nline", "l"]);
-        assert_eq!(entries[0].size, 5);
-        assert_eq!(entries[0].mode, "-rw-r--r--");
-        assert_eq!(entries[1].owner, "1000");
-        assert_eq!(entries[2].kind, EntryKind::Link);
-        assert_eq!(entries[2].link.as_deref(), Some("/etc/x"));
-    }
-
-    #[test]
-    fn batches_keep_every_name_once() {
-        let names: Vec<String> = (0..3000).map(|i| format!("/d/./{i:0>40}")).collect();
-        let batches = batches(&names);
-        assert!(batches.len() > 1);
-        assert_eq!(batches.iter().map(|b| b.len()).sum::<usize>(), 3000);
     }
 }

@@ -11,6 +11,7 @@ mod feed;
 mod listing;
 mod reach;
 mod run;
+mod stat;
 mod steps;
 mod tarball;
 mod upload;

@@ -8,12 +8,8 @@ use super::FileError;
 use super::download::{CHUNK, Gzip};
 use super::reach::Place;
 use super::run::OUTPUT_KEPT;
+use super::stat::{Stat, stat_all};
 use crate::files::base_name;
-
-/// Type, mode, size, time; then the name and, for a link, its target.
-const FORMAT: &str = "%f %s %Y\u{1f}%n\u{1f}%N\u{1e}";
-const END: &str = "\u{1e}\n";
-const BATCH: usize = 200;
 
 /// Writes the tar of `seen` (as the programs see it) into `out`.
 pub async fn write(place: &Place, seen: &str, out: &mut Gzip<'_>) -> Result<(), FileError> {
@@ -37,65 +33,25 @@ pub async fn write(place: &Place, seen: &str, out: &mut Gzip<'_>) -> Result<(), 
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .collect();
     let mut builder = tar::Builder::new(Vec::new());
-    for batch in names.chunks(BATCH) {
-        let mut argv = vec!["stat", "-c", FORMAT];
-        argv.extend(batch.iter().map(String::as_str));
-        let listed = place.run(&argv).await?;
-        let text = String::from_utf8_lossy(&listed.stdout).into_owned();
-        for record in text.split(END).filter(|r| !r.is_empty()) {
-            let Some(entry) = Entry::read(record) else {
-                continue;
-            };
-            let relative = entry.path.strip_prefix(&start).unwrap_or("");
-            let name = format!("{top}{relative}");
-            add(place, &mut builder, &entry, &name, out).await?;
-        }
+    for entry in stat_all(place, &names).await? {
+        let relative = entry.path.strip_prefix(&start).unwrap_or("");
+        let name = format!("{top}{relative}");
+        add(place, &mut builder, &entry, &name, out).await?;
     }
     // Two zero blocks end an archive.
     out.write(&[0u8; 1024]).await
 }
 
-struct Entry {
-    mode: u32,
-    size: u64,
-    modified: u64,
-    path: String,
-    link: Option<String>,
-}
-
-impl Entry {
-    fn read(record: &str) -> Option<Entry> {
-        let mut parts = record.splitn(3, '\u{1f}');
-        let fields: Vec<&str> = parts.next()?.split(' ').collect();
-        let path = parts.next()?.to_string();
-        let quoted = parts.next()?;
-        let [mode, size, modified] = fields[..] else {
-            return None;
-        };
-        let link = quoted
-            .strip_prefix(&format!("'{path}' -> '"))
-            .and_then(|t| t.strip_suffix('\''))
-            .map(str::to_string);
-        Some(Entry {
-            mode: u32::from_str_radix(mode, 16).ok()?,
-            size: size.parse().ok()?,
-            modified: modified.parse().unwrap_or(0),
-            path,
-            link,
-        })
-    }
-}
-
 async fn add(
     place: &Place,
     builder: &mut tar::Builder<Vec<u8>>,
-    entry: &Entry,
+    entry: &Stat,
     name: &str,
     out: &mut Gzip<'_>,
 ) -> Result<(), FileError> {
     let mut header = tar::Header::new_gnu();
     header.set_mode(entry.mode & 0o7777);
-    header.set_mtime(entry.modified);
+    header.set_mtime(entry.modified.max(0) as u64);
     let size = match entry.mode & 0o170000 {
         0o040000 => {
             header.set_entry_type(tar::EntryType::Directory);
@@ -179,19 +135,4 @@ async fn contents(
     }
     let pad = (512 - size % 512) % 512;
     out.write(&zeros[..pad as usize]).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stat_records_read_back() {
-        let e = Entry::read("a1ff 4 5\u{1f}/d/./l\u{1f}'/d/./l' -> 'x y'").unwrap();
-        assert_eq!(e.mode & 0o170000, 0o120000);
-        assert_eq!(e.link.as_deref(), Some("x y"));
-        let f = Entry::read("81a4 3 9\u{1f}/d/./a\nb\u{1f}'/d/./a\nb'").unwrap();
-        assert_eq!(f.path, "/d/./a\nb");
-        assert_eq!(f.size, 3);
-    }
 }
