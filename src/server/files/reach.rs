@@ -99,6 +99,11 @@ pub async fn reach(
             root: "",
         });
     }
+    if shares_processes(&pods, pod).await? {
+        return Err(FileError::bad(
+            "this container has no programs to reach its files with, and its pod shares one process namespace (shareProcessNamespace), where podterm cannot yet tell its processes from the others'; copy files through a container of the pod that has a shell",
+        ));
+    }
     let started = debug::ensure(state, caller, cluster, namespace, pod, container, None)
         .await
         .map_err(|f| {
@@ -115,6 +120,19 @@ pub async fn reach(
         via,
         root: TARGET_ROOT,
     })
+}
+
+/// Whether the pod's containers share one process namespace: a debug container's
+/// `/proc/1` is then the pod's sandbox, not the target's main process.
+async fn shares_processes(pods: &Api<Pod>, pod: &str) -> Result<bool, FileError> {
+    let found = pods
+        .get(pod)
+        .await
+        .map_err(|e| FileError::from(crate::server::cluster::kube_errors::classify(&e)))?;
+    Ok(found
+        .spec
+        .and_then(|spec| spec.share_process_namespace)
+        .unwrap_or(false))
 }
 
 /// What the container has, in one exec where it has a shell (most do): a shell and `stat`,
