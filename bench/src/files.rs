@@ -26,6 +26,10 @@ pub const FILES_CONTAINER: &str = "busybox";
 const REMOTE_KUBECTL: &str = "/tmp/podterm-bench-kubectl";
 const REMOTE_PODTERM: &str = "/tmp/podterm-bench-podterm";
 const REMOTE_WARMUP: &str = "/tmp/podterm-bench-warmup";
+/// Where the browser's upload goes, and what it is called there (the page keeps the
+/// local file's name, `Local::original`'s).
+const BROWSER_FOLDER: &str = "/tmp";
+const REMOTE_BROWSER: &str = "/tmp/files-original";
 /// What the client reads from disk, and hands the server, at a time.
 const CHUNK: usize = 256 * 1024;
 /// How often podterm's memory is read during a transfer.
@@ -87,6 +91,8 @@ pub struct Files {
     pub kubectl_down: Transfer,
     pub podterm_up: Transfer,
     pub podterm_down: Transfer,
+    /// The same upload picked in the Files tab in Chromium and sent by the page.
+    pub browser_up: Transfer,
 }
 
 pub fn mb_per_s(bytes: u64, seconds: f64) -> f64 {
@@ -669,7 +675,7 @@ pub async fn podterm_down(
 /// Removes what podterm's transfers left in the container.
 pub async fn remove_podterm_copies(kubectl: &Kubectl) -> Result<(), Error> {
     kubectl
-        .remove_remote(&[REMOTE_PODTERM, REMOTE_WARMUP])
+        .remove_remote(&[REMOTE_PODTERM, REMOTE_WARMUP, REMOTE_BROWSER])
         .await
 }
 
@@ -696,7 +702,12 @@ pub async fn measure(
     let kubectl_version = kubectl.version().await?;
     // Also the container's first exec, which starts it: not part of either path's cost.
     kubectl
-        .remove_remote(&[REMOTE_KUBECTL, REMOTE_PODTERM, REMOTE_WARMUP])
+        .remove_remote(&[
+            REMOTE_KUBECTL,
+            REMOTE_PODTERM,
+            REMOTE_WARMUP,
+            REMOTE_BROWSER,
+        ])
         .await?;
     let local = Local::create(dir, bytes).await?;
     let mut by_kubectl = None;
@@ -727,7 +738,7 @@ pub async fn measure(
     if let Some(e) = failed {
         return Err(e);
     }
-    let ((kubectl_up, kubectl_down), (podterm_up, podterm_down)) = by_kubectl
+    let ((kubectl_up, kubectl_down), (podterm_up, podterm_down, browser_up)) = by_kubectl
         .zip(by_podterm)
         .ok_or("the file transfer measured only one path")?;
     Ok(Files {
@@ -737,6 +748,7 @@ pub async fn measure(
         kubectl_down,
         podterm_up,
         podterm_down,
+        browser_up,
     })
 }
 
@@ -745,7 +757,7 @@ async fn through_podterm(
     dir: &Path,
     cluster: &Cluster,
     local: &Local,
-) -> Result<(Transfer, Transfer), Error> {
+) -> Result<(Transfer, Transfer, Transfer), Error> {
     let up = crate::with_podterm(bin, dir, cluster, async |podterm| {
         podterm_warmup(podterm, dir).await?;
         podterm_up(podterm, local, &cluster.process).await
@@ -756,7 +768,62 @@ async fn through_podterm(
         podterm_down(podterm, local, &cluster.process).await
     })
     .await?;
-    Ok((up, down))
+    let browser = crate::with_podterm(bin, dir, cluster, async |podterm| {
+        podterm_warmup(podterm, dir).await?;
+        browser_up(podterm, local, &cluster.process).await
+    })
+    .await?;
+    Ok((up, down, browser))
+}
+
+/// The upload through the page: `end2end/bench/upload.mjs` picks the file in the Files tab
+/// and reports the seconds until its result shows.
+pub async fn browser_up(
+    podterm: &Podterm,
+    local: &Local,
+    cluster: &Process,
+) -> Result<Transfer, Error> {
+    let process = &podterm.process;
+    let (rss_before, cpu_before, cluster_cpu) = (process.rss()?, process.cpu()?, cluster.cpu()?);
+    let sampler = Sampler::start(process.pid());
+    let output = tokio::process::Command::new("node")
+        .arg("end2end/bench/upload.mjs")
+        .env("PODTERM_URL", format!("http://{}", podterm.addr))
+        .env("PODTERM_TOKEN", &podterm.token)
+        .env("UPLOAD_FILE", &local.original)
+        .env("POD", FILES_POD)
+        .env("CONTAINER", FILES_CONTAINER)
+        .env("FOLDER", BROWSER_FOLDER)
+        .env("PATIENCE_MS", patience(local.bytes).as_millis().to_string())
+        .output()
+        .await
+        .map_err(|e| format!("cannot run node for the browser upload: {e}"))?;
+    let rss_peak = sampler.stop().await.max(rss_before);
+    let cpu = process.cpu()?.saturating_sub(cpu_before).as_secs_f64();
+    let cluster_cpu = cluster.cpu()?.saturating_sub(cluster_cpu);
+    if !output.status.success() {
+        return Err(format!(
+            "the browser upload failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    #[derive(serde::Deserialize)]
+    struct Said {
+        seconds: f64,
+    }
+    let said: Said = serde_json::from_slice(&output.stdout).map_err(|e| {
+        format!(
+            "the browser upload printed no result ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })?;
+    Ok(Transfer {
+        rss_before: Some(rss_before),
+        rss_peak: Some(rss_peak),
+        podterm_cpu_per_gb: Some(cpu / (local.bytes as f64 / 1e9)),
+        ..Transfer::new(local.bytes, said.seconds).with_cluster_cpu(cluster_cpu)
+    })
 }
 
 #[cfg(test)]

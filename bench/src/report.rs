@@ -626,6 +626,12 @@ fn files_table(out: &mut String, files: &[&crate::files::Files]) {
             String::new(),
         ],
     );
+    direction(
+        out,
+        "upload from Chromium's Files tab",
+        |f| &f.kubectl_up,
+        |f| &f.browser_up,
+    );
     direction(out, "download", |f| &f.kubectl_down, |f| &f.podterm_down);
     row(
         out,
@@ -667,6 +673,7 @@ mod tests {
                 kubectl_down: transfer(200.0, None),
                 podterm_up: transfer(90.0, Some(4)),
                 podterm_down: transfer(100.0, Some(40)),
+                browser_up: transfer(85.0, Some(3)),
             }),
             ..Run::default()
         };
@@ -691,5 +698,11 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("| 10.0 | 11.1 / 5.00 |"), "{text}");
+        assert!(
+            text.contains(
+                "| upload from Chromium's Files tab, MB/s | 100 | 85.0 | 85.0 | ≥ 80: met |"
+            ),
+            "{text}"
+        );
     }
 }
