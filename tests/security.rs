@@ -352,6 +352,14 @@ async fn user_token_mode_acts_with_the_persons_own_token() {
     );
 }
 
+fn audit_lines(f: &common::Fixture) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(&f.audit_log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect()
+}
+
 #[tokio::test]
 async fn audit_lines_and_recordings() {
     let f = start_with(Options {
@@ -364,11 +372,7 @@ async fn audit_lines_and_recordings() {
     let (_, event) = read_until(&mut ws, b"").await;
     assert_eq!(event, Some(ServerEvent::Exit { code: 3 }));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&f.audit_log)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON lines"))
-        .collect();
+    let lines = audit_lines(&f);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["audit"], "session_start");
     let end = &lines[1];
@@ -421,11 +425,7 @@ async fn broadcast_input_is_audited_once_per_start_and_stop() {
     let (_, event) = read_until(&mut ws, b"").await;
     assert_eq!(event, Some(ServerEvent::Exit { code: 0 }));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&f.audit_log)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON lines"))
-        .collect();
+    let lines = audit_lines(&f);
     let kinds: Vec<&str> = lines.iter().map(|l| l["audit"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,

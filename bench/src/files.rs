@@ -466,6 +466,19 @@ fn file_body(path: &Path, ended: Arc<Mutex<Option<Instant>>>) -> Result<Body, Er
     Ok(BodyExt::boxed(StreamBody::new(stream)))
 }
 
+/// A warm-up request's status and whole answer.
+async fn answered(
+    sender: &mut Sender,
+    request: hyper::Request<Body>,
+) -> Result<(hyper::StatusCode, Bytes), Error> {
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("podterm's warm-up: {e}"))?;
+    let status = response.status();
+    Ok((status, response.into_body().collect().await?.to_bytes()))
+}
+
 /// A fresh podterm's first transfers: a tiny file up and down, so that the measured ones
 /// start with its connections open and its ways into the container found.
 pub async fn podterm_warmup(podterm: &Podterm, dir: &Path) -> Result<(), Error> {
@@ -477,12 +490,7 @@ pub async fn podterm_warmup(podterm: &Podterm, dir: &Path) -> Result<(), Error> 
     let request = builder(podterm, "PUT", &files_path("upload", REMOTE_WARMUP))
         .header("content-length", "8")
         .body(body)?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| format!("podterm's warm-up: {e}"))?;
-    let status = response.status();
-    let answer = response.into_body().collect().await?.to_bytes();
+    let (status, answer) = answered(&mut sender, request).await?;
     let _ = tokio::fs::remove_file(&small).await;
     if !status.is_success() {
         return Err(format!(
@@ -493,12 +501,7 @@ pub async fn podterm_warmup(podterm: &Podterm, dir: &Path) -> Result<(), Error> 
     }
     let request = builder(podterm, "GET", &files_path("download", REMOTE_WARMUP))
         .body(BodyExt::boxed(Empty::new().map_err(|never| match never {})))?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| format!("podterm's warm-up: {e}"))?;
-    let status = response.status();
-    let answer = response.into_body().collect().await?.to_bytes();
+    let (status, answer) = answered(&mut sender, request).await?;
     if !status.is_success() || &answer[..] != b"warm-up\n" {
         return Err(format!("podterm's warm-up download: {status}").into());
     }
