@@ -21,7 +21,11 @@ const EXTRAS_AFTER_MS = 1000;
 // That part, imported once.
 let extrasModule = null;
 function loadExtras() {
-  extrasModule ??= import("./terminal-extras.mjs");
+  // A failed import (the network down) is tried again at the next use.
+  extrasModule ??= import("./terminal-extras.mjs").catch((error) => {
+    extrasModule = null;
+    throw error;
+  });
   return extrasModule;
 }
 

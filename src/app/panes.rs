@@ -66,8 +66,8 @@ pub fn Panes(tabs: Tabs, logs: Callback<Target>, files: Callback<Target>) -> imp
                         <div class="tab-panel" class:hidden=move || !visible.get() class:focused=move || { focused.get() && count() > 1 }
                             class:has-keyboard=focused
                             style:order=move || pane.get().unwrap_or(0).to_string()
-                            on:focusin=move |_| { if let Some(p) = pane.get_untracked() { focus.set(p) } }
-                            on:pointerdown=move |_| { if let Some(p) = pane.get_untracked() { focus.set(p) } }>
+                            on:focusin=move |_| take_keyboard(focus, pane.get_untracked())
+                            on:pointerdown=move |_| take_keyboard(focus, pane.get_untracked())>
                             {view}
                         </div>
                     }
@@ -110,6 +110,16 @@ pub fn PaneButtons(tabs: Tabs) -> impl IntoView {
                     fullscreen();
                 }>"⤢"</button>
         </div>
+    }
+}
+
+/// The keyboard to pane `p`, only if it is another pane's: setting the same pane again
+/// would give the keys back to its terminal, away from the search field or menu in it.
+fn take_keyboard(focus: RwSignal<usize>, p: Option<usize>) {
+    if let Some(p) = p
+        && focus.get_untracked() != p
+    {
+        focus.set(p);
     }
 }
 

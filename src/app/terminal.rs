@@ -5,10 +5,10 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 pub mod controls;
-mod late;
 mod menu;
 mod paste_confirm;
 mod search;
+mod tools;
 
 use super::keybar::{KeyBar, Sticky};
 use super::settings::SettingsButton;
@@ -17,7 +17,7 @@ use super::ways_in::{self, Way};
 use crate::model::Target;
 use crate::protocol::ErrorReason;
 use controls::Controls;
-use late::Tool;
+use tools::Tool;
 
 /// A terminal to open: its command, in its target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -262,9 +262,8 @@ pub fn TerminalView(
     Effect::new(move |_| {
         if !state.with(|s| *s == SessionState::Starting)
             && let Some(term) = handle.term()
-            && controls.attach(&term)
         {
-            late::load_soon();
+            controls.attach(&term);
         }
     });
     // Memos: each opens its panel once, not again on every request.
@@ -380,10 +379,10 @@ pub fn TerminalView(
                     {broadcast}{another}{logs}{files}{own_page}
                 </span>
             </header>
-            {move || search_open.get().then(|| late::tool(controls, Tool::Search))}
-            {move || settings_open.get().then(|| late::tool(controls, Tool::Settings))}
-            {move || controls.paste.get().map(|text| late::tool(controls, Tool::Paste(text)))}
-            {move || controls.menu.get().map(|(x, y)| late::tool(controls, Tool::Menu(x, y)))}
+            {move || search_open.get().then(|| tools::tool(controls, Tool::Search))}
+            {move || settings_open.get().then(|| tools::tool(controls, Tool::Settings))}
+            {move || controls.paste.get().map(|text| tools::tool(controls, Tool::Paste(text)))}
+            {move || controls.menu.get().map(|(x, y)| tools::tool(controls, Tool::Menu(x, y)))}
             {notes}
             <super::files::TerminalUploads target=uploads_target session zone/>
             // Where the terminal cannot start, what the container is doing and the ways in.
