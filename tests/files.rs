@@ -443,33 +443,6 @@ async fn a_distroless_container_is_reached_through_a_debug_container() {
         "{}",
         String::from_utf8_lossy(&os)
     );
-
-    // Where the pod's containers share one process namespace, /proc/1 is not the target's:
-    // podterm says so rather than showing another container's files.
-    let pods: Api<Pod> = Api::namespaced(f.cluster.admin_client().await, "shop");
-    let shared: Pod = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "shared-pids"},
-        "spec": {
-            // The real control plane has no scheduler: the testcluster's node, named.
-            "nodeName": "testcluster-node",
-            "shareProcessNamespace": true,
-            "containers": [{"name": "app", "image": "registry.example.com/shop/payments:1.4.2"}],
-        },
-    }))
-    .unwrap();
-    pods.create(&Default::default(), &shared).await.unwrap();
-    running(&f, "shop", "shared-pids").await;
-    let (code, _, body) = request(
-        f.addr,
-        "GET",
-        &files("shop/shared-pids/app", "list", "/app"),
-        &[BEARER],
-        b"",
-    )
-    .await;
-    let text = String::from_utf8_lossy(&body);
-    assert_eq!(code, 400, "{text}");
-    assert!(text.contains("shareProcessNamespace"), "{text}");
 }
 
 #[tokio::test]
