@@ -187,7 +187,7 @@ async fn send_file(
 ) -> Result<Moved, FileError> {
     let mut process = place
         .runner
-        .start(&["cat", seen], false)
+        .start(&["cat", seen])
         .await
         .map_err(|e| place.run_error(e))?;
     let mut stdout = process.stdout().expect("asked for stdout");
@@ -243,7 +243,7 @@ async fn send_folder(
     } else {
         vec!["tar", "-c", "-f", "-", "-C", dir, name.as_str()]
     };
-    match place.runner.start(&argv, false).await {
+    match place.runner.start(&argv).await {
         Ok(mut process) => {
             let mut stdout = process.stdout().expect("asked for stdout");
             let mut buf = vec![0u8; CHUNK];

@@ -11,7 +11,7 @@ use kube::api::AttachParams;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::run::{Ended, RunError, Runner, ended};
+use super::run::{Ended, RunError, Runner, STDERR_KEPT, ended};
 use crate::server::cluster::exec_channels::{CLOSE, STATUS, STDERR, STDIN};
 use crate::server::cluster::exec_stream::{Upstream, V5, connect_with};
 use crate::server::cluster::kube_errors::classify;
@@ -19,8 +19,6 @@ use crate::server::cluster::kube_errors::classify;
 /// The largest stdin frame: big enough that per-message costs vanish, small enough that
 /// podterm holds little.
 pub const FRAME: usize = 256 * 1024;
-/// What is kept of the program's standard error.
-const STDERR_KEPT: usize = 4096;
 
 /// How the program's side of the stream ended: its Status (none if the stream broke) and
 /// the start of its standard error.
@@ -37,13 +35,9 @@ pub struct Feed {
     frame: BytesMut,
 }
 
-/// Why a write did not go through.
-pub enum Stopped {
-    /// The program ended before its input did (a full disk, a deleted pod).
-    Ended,
-    /// The stream to the cluster broke.
-    Broken,
-}
+/// A write did not go through: the program ended before its input did (a full disk, a
+/// deleted pod; `close` says how) or the stream to the cluster broke.
+pub struct Stopped;
 
 impl Runner {
     /// Starts `argv` with stdin to be fed; `None` where the cluster does not speak v5 (the
@@ -137,13 +131,13 @@ impl Feed {
 
     async fn send(&mut self, frame: Bytes) -> Result<(), Stopped> {
         if self.ended.is_some() {
-            return Err(Stopped::Ended);
+            return Err(Stopped);
         }
         tokio::select! {
-            sent = self.sink.send(Message::Binary(frame)) => sent.map_err(|_| Stopped::Broken),
+            sent = self.sink.send(Message::Binary(frame)) => sent.map_err(|_| Stopped),
             finish = &mut self.finish => {
                 self.ended = Some(finish.unwrap_or((None, String::new())));
-                Err(Stopped::Ended)
+                Err(Stopped)
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::protocol::ErrorReason;
 use crate::server::cluster::kube_errors::{Failure, classify};
 
 /// What a transfer's program may leave in memory from its standard error.
-const STDERR_KEPT: usize = 4096;
+pub(super) const STDERR_KEPT: usize = 4096;
 /// The most a listing's program may print (a directory with very many entries).
 pub const OUTPUT_KEPT: usize = 8 << 20;
 /// What the exec may hold for podterm before the container has to wait: a reader that
@@ -57,14 +57,13 @@ impl From<Failure> for RunError {
 }
 
 impl Runner {
-    /// Starts `argv`; with `stdin`, the caller writes it and closes it.
-    pub async fn start(&self, argv: &[&str], stdin: bool) -> Result<AttachedProcess, RunError> {
+    /// Starts `argv`, its output to be read (a program fed input is `feed`'s).
+    pub async fn start(&self, argv: &[&str]) -> Result<AttachedProcess, RunError> {
         let params = AttachParams::default()
             .container(&self.container)
-            .stdin(stdin)
+            .stdin(false)
             .stdout(true)
             .stderr(true)
-            .max_stdin_buf_size(PIPE)
             .max_stdout_buf_size(PIPE)
             .max_stderr_buf_size(PIPE);
         let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
@@ -76,7 +75,7 @@ impl Runner {
 
     /// Runs `argv` to its end and keeps what it printed (up to `OUTPUT_KEPT`).
     pub async fn output(&self, argv: &[&str]) -> Result<Output, RunError> {
-        let mut process = self.start(argv, false).await?;
+        let mut process = self.start(argv).await?;
         let mut stdout = process.stdout().expect("asked for stdout");
         let collect = async {
             let mut out = Vec::new();
@@ -121,16 +120,6 @@ impl Runner {
         process: &mut AttachedProcess,
     ) -> Result<Ended, RunError> {
         let status = process.take_status();
-        self.finish_with(program, process, status).await
-    }
-
-    /// As `finish`, with the status future taken earlier (to watch for an early end).
-    pub async fn finish_with(
-        &self,
-        program: &str,
-        process: &mut AttachedProcess,
-        status: Option<impl Future<Output = Option<Status>>>,
-    ) -> Result<Ended, RunError> {
         let stderr = match process.stderr() {
             Some(reader) => read_bounded(reader).await,
             None => String::new(),

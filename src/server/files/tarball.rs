@@ -99,7 +99,7 @@ async fn contents(
 ) -> Result<(), FileError> {
     let mut process = place
         .runner
-        .start(&["cat", path], false)
+        .start(&["cat", path])
         .await
         .map_err(|e| place.run_error(e))?;
     let mut stdout = process.stdout().expect("asked for stdout");
