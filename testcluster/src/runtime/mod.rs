@@ -421,12 +421,15 @@ impl Runtime {
         }
 
         // Opened here, before the fork, so the child only makes syscalls.
-        let joined = match pid1 {
-            Some(pid1) => Some(enter::Container::open(pid1).map_err(|e| {
-                ExecError::Failed(format!("container {:?} is gone: {e}", target.key.container))
-            })?),
-            None => None,
-        };
+        let joined =
+            match pid1 {
+                // A crashing container's process can exit between the check above and here;
+                // containerd's words for that.
+                Some(pid1) => Some(enter::Container::open(pid1).map_err(|_| {
+                    ExecError::Failed("container is in CONTAINER_EXITED state".into())
+                })?),
+                None => None,
+            };
         let raw = joined.as_ref().map(|j| j.raw(&target.credentials));
         let mut cmd = Command::new(program);
         cmd.args(&argv[1..]);
