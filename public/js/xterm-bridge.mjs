@@ -225,6 +225,9 @@ export class TerminalHandle {
     Object.assign(this.#terminal.options, chosen.terminalOptions());
     this.#element.style.background = chosen.theme().background;
     this.fit();
+    // Again once the renderer has the new font's measure: the first fit after a font change
+    // can come out a column short of what a reload gives (seen in Firefox).
+    this.#scheduleFit();
   }
 
   // Finds `term` (see Extras.find), loading the search addon first if it is not yet in.
