@@ -7,7 +7,8 @@ import puppeteer from "puppeteer-core";
 export const url = process.env.PODTERM_URL ?? "";
 export const token = process.env.PODTERM_TOKEN ?? "";
 
-export function launch() {
+// `prefs`: more preferences, on top of the clipboard's.
+export function launch(prefs = {}) {
   if (!url || !token) throw new Error("set PODTERM_URL and PODTERM_TOKEN to a running podterm's");
   return puppeteer.launch({
     browser: "firefox",
@@ -19,6 +20,7 @@ export function launch() {
       // Firefox has no clipboard-read permission to grant: this test preference lets the
       // page read and write the clipboard without a user gesture or the Paste menu.
       "dom.events.testing.asyncClipboard": true,
+      ...prefs,
     },
   });
 }
