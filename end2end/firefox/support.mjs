@@ -26,23 +26,28 @@ export function launch(prefs = {}) {
 }
 
 // A logged-in page in a browser context of its own (its own storage, so no settings
-// left by another test). `errors` collects page errors and CSP violations.
+// left by another test). `errors` collects page errors and CSP violations, `dialogs` the
+// types of the dialogs the page opened (each accepted).
 export async function open(browser) {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   const errors = [];
+  const dialogs = [];
   page.on("pageerror", (error) => errors.push(`${error}\n${error.stack ?? ""}`));
   page.on("console", (message) => {
     if (/Content[- ]Security[- ]Policy/i.test(message.text())) errors.push(message.text());
   });
   // A reload with a live terminal asks first; the tests mean to reload.
-  page.on("dialog", (dialog) => void dialog.accept().catch(() => {}));
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.type());
+    void dialog.accept().catch(() => {});
+  });
   // The login redirects to the dashboard: no second navigation, which would cut the
   // first page's loading short (and Firefox reports the imports it broke off as errors).
   await page.goto(`${url}/login?token=${token}`);
   await page.waitForSelector("html[data-hydrated]");
   assert.equal(new URL(page.url()).pathname, "/");
-  return { context, page, errors };
+  return { context, page, errors, dialogs };
 }
 
 export async function visit(page, path) {

@@ -21,8 +21,8 @@ import {
   selectRow,
   setClipboard,
   sttySize,
+  statusOf,
   until,
-
 } from "./support.mjs";
 
 const TIMEOUT = { timeout: 40_000 };
@@ -30,6 +30,7 @@ let browser;
 let context;
 let page;
 let errors;
+let dialogs;
 
 before(async () => {
   browser = await launch();
@@ -40,7 +41,7 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  ({ context, page, errors } = await open(browser));
+  ({ context, page, errors, dialogs } = await open(browser));
 });
 
 afterEach(async () => {
@@ -137,16 +138,16 @@ test("a bigger font survives a reload and gives the shell fewer rows and columns
 
   await page.reload();
   await page.waitForSelector("html[data-hydrated]");
-  await until(() => page.$eval(`${pane("toolbox")} [data-testid="session-status"]`, (e) => e.textContent).catch(() => null),
-    (s) => s === "Connected", "toolbox reconnected");
+  await until(() => statusOf(page, "toolbox"), (s) => s === "Connected", "toolbox reconnected");
   await until(fontSize, (now) => now === "20px", "the font size after a reload");
+  // The size the change gave is the one a fresh page fits.
   assert.deepEqual(await sttySize(page, "toolbox", "reloaded"), after);
   await page.click(`${pane("toolbox")} button[aria-label="Terminal settings"]`);
   await page.waitForSelector(size);
   assert.equal(await page.$eval(size, (input) => input.value), "20");
 });
 
-test("Alt+PageUp/PageDown switch tabs from inside a terminal; Ctrl+W is the shell's", TIMEOUT, async () => {
+test("Alt+PageUp/PageDown switch tabs from inside a terminal; Ctrl+W is the shell's, or leaving asks first", TIMEOUT, async () => {
   const active = () => page.$eval(".tab.active .tab-name", (e) => e.textContent);
   await openPod(page, "toolbox");
   await openPod(page, "busybox");
@@ -158,11 +159,16 @@ test("Alt+PageUp/PageDown switch tabs from inside a terminal; Ctrl+W is the shel
   await press(page, "Alt+PageDown");
   await until(active, (name) => name === "toolbox/shell", "the active tab");
 
-  // Ctrl+W deletes the word before the cursor.
+  // Ctrl+W deletes the word before the cursor where it reaches the page (here, keys sent
+  // to the page; else an installed app's window, or full screen with Keyboard Lock).
   await page.click(host("toolbox"));
   await page.keyboard.type("echo abc def");
   await press(page, "Control+KeyW");
   await page.keyboard.type("xyz");
   await page.keyboard.press("Enter");
   await rowIs(page, "toolbox", "abc xyz");
+  // Where the browser keeps Ctrl+W, it closes the tab: a connected terminal asks first.
+  assert.deepEqual(dialogs, []);
+  await page.close({ runBeforeUnload: true });
+  await until(async () => dialogs, (seen) => seen.includes("beforeunload"), "the question before leaving");
 });
