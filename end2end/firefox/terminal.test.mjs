@@ -2,7 +2,7 @@
 // and paste through the real clipboard, OSC 52, the question before a multi-line paste, a
 // setting across a reload, and the shortcuts beside the shell's own Ctrl+W.
 //
-//   PODTERM_URL=http://127.0.0.1:3000 PODTERM_TOKEN=... node --test end2end/firefox/
+//   PODTERM_URL=http://127.0.0.1:3000 PODTERM_TOKEN=... node --test end2end/firefox/*.test.mjs
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, test } from "node:test";
 import {
