@@ -32,6 +32,11 @@ function loadExtras() {
 // Whether pasting `text` runs more than one line (or a line at once): worth a question.
 const manyLines = (text) => /[\r\n]/.test(text);
 
+// A Mac's keys: Cmd+C copies, Cmd+V pastes, Cmd+F searches, and Ctrl+C stays the
+// interrupt. The same test as xterm.js's (navigator.platform), so both agree.
+const MAC = /^(Mac|iPhone|iPad|iPod)/.test(globalThis.navigator?.platform ?? "");
+const cmdOnly = (event) => MAC && event.metaKey && !event.ctrlKey && !event.altKey && !event.shiftKey;
+
 // A terminal inside `element`.
 export class TerminalHandle {
   #terminal;
@@ -225,6 +230,9 @@ export class TerminalHandle {
     Object.assign(this.#terminal.options, chosen.terminalOptions());
     this.#element.style.background = chosen.theme().background;
     this.fit();
+    // Again once the renderer has the new font's measure: the first fit after a font change
+    // can come out a column short of what a reload gives (seen in Firefox).
+    this.#scheduleFit();
   }
 
   // Finds `term` (see Extras.find), loading the search addon first if it is not yet in.
@@ -306,11 +314,16 @@ export class TerminalHandle {
 
   // Ctrl+Shift+C and Ctrl+Insert copy the selection, Ctrl+Shift+V and Shift+Insert paste,
   // as in other terminals; Ctrl+C and Ctrl+V go to the shell (interrupt, quoted insert).
+  // On a Mac Cmd+C copies too; Cmd+V is left to the browser's own paste (`#listenForPastes`),
+  // which, unlike a read of the clipboard, asks Safari and Firefox for nothing.
   // Returns false for the keys it handles, so xterm.js does not send them.
   #clipboardKey(event) {
     const key = event.key.toLowerCase();
     const ctrlShift = event.ctrlKey && event.shiftKey && !event.altKey && !event.metaKey;
-    const copy = (ctrlShift && key === "c") || (event.ctrlKey && !event.shiftKey && key === "insert");
+    const copy =
+      (ctrlShift && key === "c") ||
+      (event.ctrlKey && !event.shiftKey && key === "insert") ||
+      (cmdOnly(event) && key === "c");
     const paste = (ctrlShift && key === "v") || (event.shiftKey && !event.ctrlKey && key === "insert");
     if (!copy && !paste) return true;
     if (event.type !== "keydown") return false;
@@ -325,14 +338,15 @@ export class TerminalHandle {
     return false;
   }
 
-  // Ctrl+Shift+F opens the search; Ctrl+= and Ctrl+- make the font bigger and smaller,
-  // Ctrl+0 sets it back (rather than zooming the page). Keys a shell needs stay its own:
-  // Ctrl+_ (undo) has Shift.
+  // Ctrl+Shift+F (Cmd+F on a Mac) opens the search; Ctrl+= and Ctrl+- make the font bigger
+  // and smaller, Ctrl+0 sets it back (rather than zooming the page). Keys a shell needs stay
+  // its own: Ctrl+_ (undo) has Shift.
   #ownKey(event) {
-    if (!event.ctrlKey || event.altKey || event.metaKey) return true;
     const key = event.key.toLowerCase();
+    const search = cmdOnly(event) && key === "f";
+    if (!search && (!event.ctrlKey || event.altKey || event.metaKey)) return true;
     let act = null;
-    if (event.shiftKey && key === "f") {
+    if (search || (event.shiftKey && key === "f")) {
       // Keys typed before the search field shows must not reach the shell.
       act = () => {
         this.#terminal.blur();
