@@ -285,3 +285,42 @@ test("the terminal's bar and its own page", async ({ page, context }) => {
   await expect(page).toHaveURL(/\/login/);
   await expect(page.locator("tr[data-pod]")).toHaveCount(0);
 });
+
+test("a terminal's tools are fetched after its prompt; where they cannot be, it says so, keeps working and tries again", async ({
+  page,
+}) => {
+  // The split loader's fetch is awaited only once the parts it needs are in: Chromium calls
+  // its failure unhandled before then. That one page error is this test's point.
+  page.removeAllListeners("pageerror");
+  page.on("pageerror", (error) => {
+    if (!error.message.includes("Failed to fetch")) throw error;
+  });
+  const fetched: string[] = [];
+  let down = true;
+  await page.route("**/pkg/split_terminal_later*.wasm", (route) => {
+    fetched.push(route.request().url());
+    return down ? route.abort("internetdisconnected") : route.continue();
+  });
+  // The terminal's own page: it loads no dashboard, whose code shares parts with the tools.
+  await visit(page, "/terminal?namespace=default&pod=toolbox&container=shell");
+  const rows = page.locator(".xterm-rows");
+  await expect(page.getByTestId("session-status")).toHaveText("Connected");
+  await expect(rows).toContainText(/[#$][\s\u00a0]/);
+  // The first load did not wait for them; a moment later they are fetched (and fail here).
+  expect(fetched).toEqual([]);
+  await expect.poll(() => fetched.length, { timeout: 5_000 }).toBeGreaterThan(0);
+
+  await page.locator(".terminal-host").click();
+  await page.keyboard.press("Control+Shift+F");
+  const unloaded = page.locator(".part-unloaded");
+  await expect(unloaded).toContainText("could not be loaded: check your connection");
+  await page.locator(".terminal-host").click();
+  await page.keyboard.type("echo still-''here");
+  await page.keyboard.press("Enter");
+  await expect(rows).toContainText("still-here");
+
+  down = false;
+  await unloaded.getByRole("button", { name: "Try again" }).click();
+  await expect(page.locator(".search-field")).toBeVisible();
+  await expect(unloaded).toHaveCount(0);
+});

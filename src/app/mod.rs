@@ -11,6 +11,7 @@ mod deep_link;
 mod early_start;
 mod files;
 mod keybar;
+mod later;
 mod logs;
 mod panes;
 #[cfg(feature = "hydrate")]

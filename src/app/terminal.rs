@@ -18,6 +18,8 @@ use crate::model::Target;
 use crate::protocol::ErrorReason;
 use controls::Controls;
 use tools::Tool;
+#[cfg(feature = "hydrate")]
+pub(crate) use tools::fetch_tools;
 
 /// A terminal to open: its command, in its target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -266,6 +268,15 @@ pub fn TerminalView(
             controls.attach(&term);
         }
     });
+    // Its tools' code, once the first prompt is on its way.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |fetched: Option<bool>| {
+        let connected = state.with(|s| *s == SessionState::Connected);
+        if connected && fetched != Some(true) {
+            super::later::fetch_soon();
+        }
+        connected || fetched == Some(true)
+    });
     // Memos: each opens its panel once, not again on every request.
     let search_open = Memo::new(move |_| controls.search_open.get());
     let settings_open = Memo::new(move |_| controls.settings_open.get());
@@ -344,6 +355,14 @@ pub fn TerminalView(
         }
     });
     let zone = super::files::DropZone::new();
+    // From the first file dragged over the terminal on, its uploads are shown.
+    let uploading = Memo::new(move |was: Option<&bool>| {
+        was == Some(&true)
+            || zone.over.get()
+            || zone.dropped.with(Option::is_some)
+            || zone.problem.with(Option::is_some)
+    });
+    let retry = Callback::new(move |()| attempt.update(|n| *n += 1));
     let uploads_target = terminal.target.clone();
     // On its own page, where to go when this terminal cannot open.
     let dashboard = early.then(|| {
@@ -379,16 +398,14 @@ pub fn TerminalView(
                     {broadcast}{another}{logs}{files}{own_page}
                 </span>
             </header>
-            {move || search_open.get().then(|| tools::tool(controls, Tool::Search))}
-            {move || settings_open.get().then(|| tools::tool(controls, Tool::Settings))}
-            {move || controls.paste.get().map(|text| tools::tool(controls, Tool::Paste(text)))}
-            {move || controls.menu.get().map(|(x, y)| tools::tool(controls, Tool::Menu(x, y)))}
+            {move || search_open.get().then(|| tools::later(controls, Tool::Search))}
+            {move || settings_open.get().then(|| tools::later(controls, Tool::Settings))}
+            {move || controls.paste.get().map(|text| tools::later(controls, Tool::Paste(text)))}
+            {move || controls.menu.get().map(|(x, y)| tools::later(controls, Tool::Menu(x, y)))}
             {notes}
-            <super::files::TerminalUploads target=uploads_target session zone/>
+            {move || uploading.get().then(|| super::files::later_uploads(uploads_target.clone(), session, zone))}
             // Where the terminal cannot start, what the container is doing and the ways in.
-            <Show when=move || state.with(ways_in::shows_guide)>
-                <ways_in::Guide terminal=guide_for.clone() state retry=Callback::new(move |()| attempt.update(|n| *n += 1))/>
-            </Show>
+            {move || state.with(ways_in::shows_guide).then(|| ways_in::later_guide(guide_for.clone(), state, retry))}
             <KeyBar sticky send app_cursor/>
             <div class="terminal-host" class:behind-guide=move || state.with(ways_in::shows_guide) data-socket=socket node_ref=host
                 on:contextmenu=move |ev| {

@@ -8,11 +8,27 @@ use super::list::TransferList;
 use super::picked::{Picked, describe};
 use super::queue::Uploads;
 use super::zone::{DropOverlay, DropZone};
+use crate::app::later::Unloaded;
 use crate::model::Target;
+
+/// The uploads of a terminal, from its later part of the wasm (`crate::app::later`): shown
+/// from the first file dragged over the terminal on.
+pub fn later_uploads(target: Target, session: RwSignal<Option<String>>, zone: DropZone) -> AnyView {
+    crate::app::later::show(move || uploads_view(target.clone(), session, zone))
+}
+
+#[leptos::wasm_split::wasm_split(terminal_later, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn uploads_view(
+    target: Target,
+    session: RwSignal<Option<String>>,
+    zone: DropZone,
+) -> Result<AnyView, Unloaded> {
+    Ok(view! { <TerminalUploads target session zone/> }.into_any())
+}
 
 /// The uploads of a terminal. `session`: the terminal's, whose shell's directory is asked.
 #[component]
-pub fn TerminalUploads(
+fn TerminalUploads(
     target: Target,
     session: RwSignal<Option<String>>,
     zone: DropZone,

@@ -32,7 +32,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 
 use browse::{Browser, Shown};
-pub use destination::TerminalUploads;
+pub use destination::later_uploads;
 use list::TransferList;
 use queue::Uploads;
 use table::Entries;

@@ -8,6 +8,7 @@ use super::debug::DebugAction;
 use super::{Way, opener};
 use crate::app::Terminal;
 use crate::app::api::container_insight;
+use crate::app::later::Unloaded;
 use crate::app::terminal::SessionState;
 use crate::model::{ContainerInsight, LastEnd};
 use crate::protocol::{ErrorReason, encode};
@@ -31,13 +32,27 @@ pub fn shows_guide(state: &SessionState) -> bool {
     }
 }
 
-/// The panel, for `terminal`, whose session failed as `state` says; `retry` starts it again.
-#[component]
-pub fn Guide(
+/// The guide, from the terminal's later part of the wasm (`crate::app::later`).
+pub fn later_guide(
     terminal: Terminal,
     state: RwSignal<SessionState>,
     retry: Callback<()>,
-) -> impl IntoView {
+) -> AnyView {
+    crate::app::later::show(move || guide_view(terminal.clone(), state, retry))
+}
+
+#[leptos::wasm_split::wasm_split(terminal_later, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn guide_view(
+    terminal: Terminal,
+    state: RwSignal<SessionState>,
+    retry: Callback<()>,
+) -> Result<AnyView, Unloaded> {
+    Ok(view! { <Guide terminal state retry/> }.into_any())
+}
+
+/// The panel, for `terminal`, whose session failed as `state` says; `retry` starts it again.
+#[component]
+fn Guide(terminal: Terminal, state: RwSignal<SessionState>, retry: Callback<()>) -> impl IntoView {
     let target = terminal.target.clone();
     let no_shell = state.with_untracked(
         |s| matches!(s, SessionState::Failed { message, .. } if message.contains(NO_EXECUTABLE)),

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::Terminal;
 
 pub use actions::ContainerActions;
-pub use guide::{Guide, shows_guide};
+pub use guide::{later_guide, shows_guide};
 
 /// How a terminal reaches its container.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]

@@ -1,0 +1,84 @@
+//! What a terminal does not need for its first prompt (its tools, its uploads, the ways-in
+//! guide) is a part of the wasm of its own (`cargo leptos build --split`): fetched a moment
+//! after the terminal connects, or when first shown. A part that cannot be fetched (the
+//! network is down) says so where it would have been, and is fetched again next time: it
+//! never stops the page.
+
+use leptos::prelude::*;
+
+/// A part of the wasm that could not be fetched.
+#[derive(Debug)]
+pub struct Unloaded;
+
+impl From<leptos::wasm_split::SplitLoaderError> for Unloaded {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        Unloaded
+    }
+}
+
+/// How long after a terminal connects its later part is fetched: the page's first load is
+/// over by then.
+#[cfg(feature = "hydrate")]
+const FETCH_AFTER: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// On the server nothing is split (a `load` is its view at once) and futures are `Send`; in
+/// the browser, one thread.
+#[cfg(feature = "hydrate")]
+pub trait MaybeSend {}
+#[cfg(feature = "hydrate")]
+impl<T> MaybeSend for T {}
+#[cfg(not(feature = "hydrate"))]
+pub trait MaybeSend: Send + Sync {}
+#[cfg(not(feature = "hydrate"))]
+impl<T: Send + Sync> MaybeSend for T {}
+
+/// The view `load` gives, once its part is there; where the part cannot be fetched, words
+/// and a button that tries again.
+pub fn show<F, Fut>(load: F) -> AnyView
+where
+    F: Fn() -> Fut + MaybeSend + 'static,
+    Fut: Future<Output = Result<AnyView, Unloaded>> + MaybeSend + 'static,
+{
+    let attempt = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    let load = send_wrapper::SendWrapper::new(load);
+    (move || {
+        attempt.track();
+        #[cfg(feature = "hydrate")]
+        let loading = send_wrapper::SendWrapper::new(load());
+        #[cfg(not(feature = "hydrate"))]
+        let loading = load();
+        Suspend::new(async move {
+            loading.await.unwrap_or_else(|Unloaded| {
+                view! {
+                    <p class="part-unloaded error-box" role="alert">
+                        "This part of the page could not be loaded: check your connection. "
+                        <button class="button small" on:click=move |_| attempt.update(|n| *n += 1)>"Try again"</button>
+                    </p>
+                }
+                .into_any()
+            })
+        })
+    })
+    .into_any()
+}
+
+/// Fetches the terminal's later part a moment after it connects, so its tools open at once.
+#[cfg(feature = "hydrate")]
+pub fn fetch_soon() {
+    set_timeout(
+        || {
+            leptos::task::spawn_local(async {
+                // A failure is not kept: the part is fetched again when first shown.
+                let _ = fetch().await;
+            })
+        },
+        FETCH_AFTER,
+    );
+}
+
+#[cfg(feature = "hydrate")]
+async fn fetch() -> Result<(), Unloaded> {
+    super::terminal::fetch_tools().await?;
+    Ok(())
+}
