@@ -2,7 +2,7 @@
 // Builds the xterm.js browser files that podterm serves itself (no CDN) from node_modules
 // into public/vendor/xterm/: xterm.js and the addons the first prompt needs as one ES module
 // (xterm-bundle.mjs, one request instead of four on a terminal's critical path), the addons
-// loaded after the prompt as another (xterm-extras.mjs: search, OSC 52), xterm.css
+// loaded after the prompt as another (xterm-extras.mjs: search, OSC 52, WebGL), xterm.css
 // (style/main.css imports it into podterm.css) and the licences. Runs as the npm postinstall
 // script; safe to run again at any time (it replaces the directory).
 //
@@ -28,6 +28,7 @@ const bundles = {
   "xterm-extras.mjs": [
     ["SearchAddon", "@xterm/addon-search"],
     ["ClipboardAddon", "@xterm/addon-clipboard"],
+    ["WebglAddon", "@xterm/addon-webgl"],
   ],
 };
 
@@ -39,6 +40,7 @@ const licences = [
   ["@xterm/addon-unicode11", "LICENSE-addon-unicode11.txt"],
   ["@xterm/addon-search", "LICENSE-addon-search.txt"],
   ["@xterm/addon-clipboard", "LICENSE-addon-clipboard.txt"],
+  ["@xterm/addon-webgl", "LICENSE-addon-webgl.txt"],
   // The clipboard addon's base64 decoder.
   ["js-base64", "LICENSE-js-base64.txt"],
 ];

@@ -5,6 +5,7 @@ mod files;
 mod http;
 mod logs;
 mod measure;
+mod render;
 mod report;
 mod servers;
 mod slowloris;
@@ -83,6 +84,9 @@ pub struct Sizes {
     pub navigations: usize,
     /// The file moved up and down by `kubectl cp` and through podterm.
     pub file_bytes: u64,
+    /// The output shown in the browser, and how often each way is timed per run.
+    pub render_bytes: u64,
+    pub render_repeats: usize,
 }
 
 impl Sizes {
@@ -105,6 +109,8 @@ impl Sizes {
             cold_navigations: 5,
             navigations: 9,
             file_bytes: 1_000_000_000,
+            render_bytes: 50_000_000,
+            render_repeats: 1,
         }
     }
 
@@ -126,6 +132,8 @@ impl Sizes {
             cold_navigations: 1,
             navigations: 1,
             file_bytes: 20_000_000,
+            render_bytes: 5_000_000,
+            render_repeats: 1,
         }
     }
 }
@@ -138,6 +146,7 @@ pub struct Run {
     pub echo: Option<(measure::Echo, measure::Echo)>,
     pub throughput: Option<(measure::Transfer, measure::Transfer)>,
     pub browser: Option<report::Browser>,
+    pub render: Option<render::Render>,
     pub flood: Option<measure::Flood>,
     pub crowd: Option<measure::Crowd>,
     /// Direct, then podterm; then a stalled log reader through podterm.
@@ -159,6 +168,7 @@ enum Part {
     Echo,
     Throughput,
     Browser,
+    Render,
     Flood,
     Crowd,
     Logs,
@@ -334,6 +344,10 @@ async fn measure_all(
                 )
                 .await?,
             );
+        }
+        if wanted(Part::Render) {
+            step("output rendered in Chromium: podterm and a bare xterm.js page");
+            run.render = Some(render::measure(podterm, sizes).await?);
         }
         Ok(run)
     })

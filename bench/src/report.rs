@@ -88,15 +88,7 @@ pub async fn browser(
         {
             continue;
         }
-        let raw = crate::http::request(podterm.addr, &path, Some(&podterm.token), None).await?;
-        let gzip =
-            crate::http::request(podterm.addr, &path, Some(&podterm.token), Some("gzip")).await?;
-        assets.push(Asset {
-            path,
-            raw: raw.body.len(),
-            gzip: gzip.body.len(),
-            encoding: gzip.content_encoding,
-        });
+        assets.push(asset(podterm, &path).await?);
     }
     let durations = |ms: &[f64]| -> Vec<Duration> {
         ms.iter()
@@ -109,6 +101,18 @@ pub async fn browser(
         unsettled: Latency::of(&durations(&script.unsettled)),
         assets_gzip: assets.iter().map(|a| a.gzip).sum(),
         assets,
+    })
+}
+
+/// `path` fetched as it is and with `Accept-Encoding: gzip`, counted as sent.
+pub async fn asset(podterm: &Podterm, path: &str) -> Result<Asset, Error> {
+    let raw = crate::http::request(podterm.addr, path, Some(&podterm.token), None).await?;
+    let gzip = crate::http::request(podterm.addr, path, Some(&podterm.token), Some("gzip")).await?;
+    Ok(Asset {
+        path: path.to_string(),
+        raw: raw.body.len(),
+        gzip: gzip.body.len(),
+        encoding: gzip.content_encoding,
     })
 }
 
@@ -470,6 +474,8 @@ pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> St
             );
         }
     }
+
+    crate::render::markdown(&mut out, runs);
 
     let logs = over(runs, |r| r.logs.as_ref());
     if !logs.is_empty() {

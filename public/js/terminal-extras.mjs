@@ -1,7 +1,7 @@
-// What a terminal needs after its first prompt, not for it: searching the scrollback and
-// OSC 52 (programs in the pod writing the clipboard). The bridge imports this module
-// once the page has its prompt, so neither weighs on the first load.
-import { ClipboardAddon, SearchAddon } from "../vendor/xterm/xterm-extras.mjs";
+// What a terminal needs after its first prompt, not for it: searching the scrollback, OSC 52
+// (programs in the pod writing the clipboard) and the WebGL renderer. The bridge imports
+// this module once the page has its prompt, so none of them weighs on the first load.
+import { ClipboardAddon, SearchAddon, WebglAddon } from "../vendor/xterm/xterm-extras.mjs";
 
 // Every match highlighted; the current one stands out. Colours in #RRGGBB (the addon's rule).
 const DECORATIONS = {
@@ -24,6 +24,54 @@ const provider = {
       .catch((error) => console.warn("podterm: a program's copy did not reach the clipboard", error));
   },
 };
+
+// Which renderer draws a terminal: WebGL where the browser has WebGL2 and the setting is
+// "automatic", else xterm.js's DOM renderer, which it keeps for good once a WebGL context
+// is lost (a GPU reset can repeat). `element.dataset.renderer` says which is active.
+export class Renderer {
+  #terminal;
+  #element;
+  #webgl = null;
+  // WebGL2 missing, or a context lost: the DOM renderer from now on.
+  #givenUp = false;
+
+  constructor(terminal, element) {
+    this.#terminal = terminal;
+    this.#element = element;
+  }
+
+  // `choice`: "automatic" or "dom".
+  use(choice) {
+    if (choice !== "automatic") this.#toDom();
+    else if (!this.#webgl && !this.#givenUp) this.#toWebgl();
+  }
+
+  #toWebgl() {
+    const webgl = new WebglAddon();
+    try {
+      this.#terminal.loadAddon(webgl);
+    } catch (error) {
+      webgl.dispose();
+      this.#givenUp = true;
+      console.info("podterm: no WebGL2, the DOM renderer draws the terminal", error);
+      return;
+    }
+    webgl.onContextLoss(() => {
+      this.#givenUp = true;
+      console.warn("podterm: the WebGL context was lost; the DOM renderer takes over");
+      this.#toDom();
+    });
+    this.#webgl = webgl;
+    this.#element.dataset.renderer = "webgl";
+  }
+
+  // Disposing the addon gives xterm.js its DOM renderer back, with the buffer as it was.
+  #toDom() {
+    this.#webgl?.dispose();
+    this.#webgl = null;
+    this.#element.dataset.renderer = "dom";
+  }
+}
 
 // The search and OSC 52 of one xterm.js terminal. `results(index, count)` hears the match
 // count after every search and while output changes it (index -1: none current).

@@ -1,6 +1,7 @@
-// The terminal settings a person chooses (font, theme, cursor, scrollback, clipboard), kept
-// in the browser's local storage and applied to every open terminal. Imported by the
-// bridge: a terminal starts with them, so a reload shows the chosen font at once.
+// The terminal settings a person chooses (font, theme, cursor, scrollback, clipboard,
+// renderer), kept in the browser's local storage and applied to every open terminal.
+// Imported by the bridge: a terminal starts with them, so a reload shows the chosen font at
+// once.
 
 const KEY = "podterm.terminal-settings";
 
@@ -120,6 +121,8 @@ export const DEFAULTS = Object.freeze({
   copyOnSelect: false,
   osc52: true,
   confirmPaste: true,
+  // WebGL where the browser has it, or "dom" (xterm.js's DOM renderer only).
+  renderer: "automatic",
 });
 
 // Each setting's check: a stored value that fails it (an older or hand-edited one) is
@@ -134,6 +137,7 @@ const VALID = {
   copyOnSelect: (v) => typeof v === "boolean",
   osc52: (v) => typeof v === "boolean",
   confirmPaste: (v) => typeof v === "boolean",
+  renderer: (v) => v === "automatic" || v === "dom",
 };
 
 function read() {

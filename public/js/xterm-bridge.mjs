@@ -15,8 +15,8 @@ chosen.onChange(() => {
   for (const handle of live) handle.applySettings();
 });
 
-// How long after the first prompt the part loaded later (search, OSC 52) is imported: the
-// page's first load is over by then.
+// How long after the first prompt the part loaded later (search, OSC 52, WebGL) is
+// imported: the page's first load is over by then.
 const EXTRAS_AFTER_MS = 1000;
 // That part, imported once.
 let extrasModule = null;
@@ -61,6 +61,8 @@ export class TerminalHandle {
   #action = null;
   #wrote = false;
   #extras = null;
+  // Picks WebGL or DOM, once the late part is in (xterm.js draws with DOM until then).
+  #renderer = null;
   // Ends the wait before the late addons load (search wants them now).
   #extrasNow = null;
 
@@ -81,6 +83,7 @@ export class TerminalHandle {
     terminal.loadAddon(new Unicode11Addon());
     terminal.unicode.activeVersion = "11";
     terminal.open(element);
+    element.dataset.renderer = "dom";
     terminal.attachCustomKeyEventHandler((event) => this.#clipboardKey(event) && this.#ownKey(event));
     // Before xterm.js's own listeners (capturing); until the events' task is over.
     for (const type of ["keydown", "keypress", "paste", "input", "compositionend"]) {
@@ -229,6 +232,7 @@ export class TerminalHandle {
     if (this.#disposed) return;
     Object.assign(this.#terminal.options, chosen.terminalOptions());
     this.#element.style.background = chosen.theme().background;
+    this.#renderer?.use(chosen.settings().renderer);
     this.fit();
     // Again once the renderer has the new font's measure: the first fit after a font change
     // can come out a column short of what a reload gives (seen in Firefox).
@@ -418,8 +422,10 @@ export class TerminalHandle {
     });
     this.#extras = later
       .then(loadExtras)
-      .then(({ Extras }) => {
+      .then(({ Extras, Renderer }) => {
         if (this.#disposed) return null;
+        this.#renderer = new Renderer(this.#terminal, this.#element);
+        this.#renderer.use(chosen.settings().renderer);
         const extras = new Extras(this.#terminal, {
           osc52Allowed: () => chosen.settings().osc52,
           results: (index, count) => this.#tell("results", `${index} ${count}`),
@@ -429,7 +435,7 @@ export class TerminalHandle {
         return extras;
       })
       .catch((error) => {
-        console.warn("podterm: could not load search and OSC 52", error);
+        console.warn("podterm: could not load search, OSC 52 and WebGL", error);
         this.#extras = null;
         return null;
       });
@@ -562,6 +568,12 @@ export function createTerminal(element) {
   return new TerminalHandle(element);
 }
 
+// For tests and benchmarks: the xterm.js Terminal inside `element`, if one is open there.
+export function terminalOf(element) {
+  for (const handle of live) if (handle.element === element) return handle.terminal;
+  return undefined;
+}
+
 // The settings panel's view of the settings: all of them as JSON, one set from its text
 // (false when the value is not one the setting takes), all back to their defaults.
 const settingsJson = () => JSON.stringify(chosen.settings());
@@ -572,5 +584,6 @@ globalThis.podtermXterm = {
   settingsJson,
   setSetting: chosen.set,
   resetSettings: chosen.reset,
+  terminalOf,
 };
 startEarly();

@@ -1,5 +1,5 @@
 //! The terminal settings panel (the gear on a terminal's bar): font, line height, theme,
-//! cursor, scrollback and the clipboard's behaviour. The settings themselves live in the
+//! cursor, scrollback, the clipboard's behaviour and the renderer. The settings themselves live in the
 //! browser (public/js/terminal-settings.mjs keeps them in local storage, so a terminal
 //! starts with them before the wasm loads); a change applies to every open terminal, which
 //! refits and tells its PTY the new size.
@@ -23,6 +23,7 @@ pub struct Settings {
     pub copy_on_select: bool,
     pub osc52: bool,
     pub confirm_paste: bool,
+    pub renderer: String,
 }
 
 const FONTS: [(&str, &str); 5] = [
@@ -50,6 +51,10 @@ const CURSORS: [(&str, &str); 3] = [
     ("block", "Block"),
     ("underline", "Underline"),
     ("bar", "Bar"),
+];
+const RENDERERS: [(&str, &str); 2] = [
+    ("automatic", "WebGL where the browser has it"),
+    ("dom", "DOM only"),
 ];
 
 /// What a setting takes, said when a value is refused.
@@ -189,6 +194,12 @@ pub fn SettingsPanel(controls: Controls) -> impl IntoView {
                 <span>"Cursor"</span>
                 <select name="cursorStyle" aria-label="Cursor" on:change=move |ev| change("cursorStyle", event_target_value(&ev))>
                     {options(&CURSORS, |s| s.cursor_style.clone())}
+                </select>
+            </label>
+            <label class="setting">
+                <span>"Renderer"</span>
+                <select name="renderer" aria-label="Renderer" on:change=move |ev| change("renderer", event_target_value(&ev))>
+                    {options(&RENDERERS, |s| s.renderer.clone())}
                 </select>
             </label>
             <label class="setting">

@@ -1,0 +1,78 @@
+// The renderer: WebGL where the browser has WebGL2 (here SwiftShader, on the CPU), the DOM
+// renderer when the setting says so or when the WebGL context is lost, the terminal working
+// on with its content.
+import { expect, test, type Page } from "@playwright/test";
+import { chromiumWithWebgl } from "../chromium.mjs";
+import { hydrated, openPod, pane, run, screen, token, watch } from "./support";
+
+test.use({ launchOptions: chromiumWithWebgl });
+
+const POD = "busybox";
+const host = (page: Page) => pane(page, POD).locator(".terminal-host");
+
+// Loses the WebGL context of the terminal's canvas, as a GPU reset would. A canvas that
+// holds a 2D context answers null for WebGL2 (no new context is made).
+const loseContext = (page: Page) =>
+  host(page).evaluate((element) => {
+    let lost = 0;
+    for (const canvas of element.querySelectorAll("canvas")) {
+      const gl = canvas.getContext("webgl2");
+      const extension = gl?.getExtension("WEBGL_lose_context");
+      if (extension) {
+        extension.loseContext();
+        lost++;
+      }
+    }
+    return lost;
+  });
+
+const violations: string[] = [];
+
+test.beforeEach(async ({ page }) => {
+  watch(page, violations);
+  await page.goto(`/login?token=${token}`);
+  await page.goto("/");
+  await hydrated(page);
+  await openPod(page, POD);
+});
+
+test.afterEach(() => {
+  expect(violations).toEqual([]);
+});
+
+test("WebGL draws the terminal; a lost context falls back to the DOM renderer, content and typing kept", async ({
+  page,
+}) => {
+  // The late module loads a moment after the first prompt.
+  await expect(host(page)).toHaveAttribute("data-renderer", "webgl", { timeout: 15_000 });
+  await expect(host(page).locator(".xterm-rows")).toHaveCount(0);
+  await run(page, POD, "echo before-$((40+2))");
+
+  expect(await loseContext(page)).toBe(1);
+  // xterm.js waits 3 s for the context to come back before it gives up on it.
+  await expect(host(page)).toHaveAttribute("data-renderer", "dom", { timeout: 15_000 });
+  await expect(screen(page, POD)).toContainText("before-42");
+  await run(page, POD, "echo after-$((40+3))");
+  await expect(screen(page, POD)).toContainText("after-43");
+  await expect(host(page).locator(".xterm-screen canvas")).toHaveCount(0);
+});
+
+test("the renderer setting: DOM only, then automatic again", async ({ page }) => {
+  await expect(host(page)).toHaveAttribute("data-renderer", "webgl", { timeout: 15_000 });
+  await pane(page, POD).getByRole("button", { name: "Terminal settings" }).click();
+  const settings = page.getByRole("dialog", { name: "Terminal settings" });
+  await settings.getByLabel("Renderer").selectOption("dom");
+  await expect(host(page)).toHaveAttribute("data-renderer", "dom");
+  await run(page, POD, "echo drawn-$((6*7))");
+  await expect(screen(page, POD)).toContainText("drawn-42");
+
+  // Kept in the browser: a reload starts with the DOM renderer for good.
+  await page.reload();
+  await hydrated(page);
+  await expect(host(page)).toHaveAttribute("data-extras", "ready", { timeout: 15_000 });
+  await expect(host(page)).toHaveAttribute("data-renderer", "dom");
+
+  await pane(page, POD).getByRole("button", { name: "Terminal settings" }).click();
+  await settings.getByLabel("Renderer").selectOption("automatic");
+  await expect(host(page)).toHaveAttribute("data-renderer", "webgl");
+});
