@@ -118,7 +118,7 @@ async function untraced() {
   if (traces) await browser.stopTracing();
 }
 
-// podterm's terminal page; `renderer` is the setting ("automatic" or "dom"). Returns the
+// podterm's terminal page; `renderer` is the setting ("webgl" or "dom"). Returns the
 // milliseconds, the terminal's size, and what the late module weighed.
 async function throughPodterm(context, renderer) {
   const page = await context.newPage();
@@ -240,7 +240,7 @@ try {
   const result = { bytes: data.length, podterm_dom: [], bare_dom: [], podterm_webgl: [], bare_webgl: [], late: [] };
   for (let i = 0; i < runs; i++) {
     for (const renderer of ["dom", "webgl"]) {
-      const through = await throughPodterm(context, renderer === "dom" ? "dom" : "automatic");
+      const through = await throughPodterm(context, renderer === "dom" ? "dom" : "webgl");
       result[`podterm_${renderer}`].push(through.ms);
       result.late = through.late;
       const size = { webgl: renderer === "webgl", cols: through.cols, rows: through.rows };

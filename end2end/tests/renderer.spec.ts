@@ -1,6 +1,6 @@
-// The renderer: WebGL where the browser has WebGL2 (here SwiftShader, on the CPU), the DOM
-// renderer when the setting says so or when the WebGL context is lost, the terminal working
-// on with its content.
+// The renderer: WebGL where a GPU draws it, or where the setting asks for it even on the CPU
+// (here SwiftShader); the DOM renderer otherwise, and when the WebGL context is lost, the
+// terminal working on with its content.
 import { expect, test, type Page } from "@playwright/test";
 import { chromiumWithWebgl } from "../chromium.mjs";
 import { hydrated, openPod, pane, run, screen, token, watch } from "./support";
@@ -28,6 +28,14 @@ const loseContext = (page: Page) =>
 
 const violations: string[] = [];
 
+// Sets the renderer in the settings panel.
+async function choose(page: Page, renderer: string) {
+  await pane(page, POD).getByRole("button", { name: "Terminal settings" }).click();
+  const settings = page.getByRole("dialog", { name: "Terminal settings" });
+  await settings.getByLabel("Renderer").selectOption(renderer);
+  await settings.getByRole("button", { name: "Done" }).click();
+}
+
 test.beforeEach(async ({ page }) => {
   watch(page, violations);
   await page.goto(`/login?token=${token}`);
@@ -44,7 +52,9 @@ test("WebGL draws the terminal; a lost context falls back to the DOM renderer, c
   page,
 }) => {
   // The late module loads a moment after the first prompt.
-  await expect(host(page)).toHaveAttribute("data-renderer", "webgl", { timeout: 15_000 });
+  await expect(host(page)).toHaveAttribute("data-extras", "ready", { timeout: 15_000 });
+  await choose(page, "webgl");
+  await expect(host(page)).toHaveAttribute("data-renderer", "webgl");
   await expect(host(page).locator(".xterm-rows")).toHaveCount(0);
   await run(page, POD, "echo before-$((40+2))");
 
@@ -57,22 +67,25 @@ test("WebGL draws the terminal; a lost context falls back to the DOM renderer, c
   await expect(host(page).locator(".xterm-screen canvas")).toHaveCount(0);
 });
 
-test("the renderer setting: DOM only, then automatic again", async ({ page }) => {
-  await expect(host(page)).toHaveAttribute("data-renderer", "webgl", { timeout: 15_000 });
-  await pane(page, POD).getByRole("button", { name: "Terminal settings" }).click();
-  const settings = page.getByRole("dialog", { name: "Terminal settings" });
-  await settings.getByLabel("Renderer").selectOption("dom");
+test("the renderer setting: automatic keeps the DOM where WebGL runs on the CPU; WebGL and DOM only are kept", async ({
+  page,
+}) => {
+  await expect(host(page)).toHaveAttribute("data-extras", "ready", { timeout: 15_000 });
+  // SwiftShader draws on the CPU, slower than the DOM renderer: automatic does not take it.
   await expect(host(page)).toHaveAttribute("data-renderer", "dom");
+  await choose(page, "webgl");
+  await expect(host(page)).toHaveAttribute("data-renderer", "webgl");
   await run(page, POD, "echo drawn-$((6*7))");
-  await expect(screen(page, POD)).toContainText("drawn-42");
+  await expect(host(page).locator(".xterm-rows")).toHaveCount(0);
 
-  // Kept in the browser: a reload starts with the DOM renderer for good.
+  // Kept in the browser: a reload draws with WebGL again.
   await page.reload();
   await hydrated(page);
   await expect(host(page)).toHaveAttribute("data-extras", "ready", { timeout: 15_000 });
-  await expect(host(page)).toHaveAttribute("data-renderer", "dom");
-
-  await pane(page, POD).getByRole("button", { name: "Terminal settings" }).click();
-  await settings.getByLabel("Renderer").selectOption("automatic");
   await expect(host(page)).toHaveAttribute("data-renderer", "webgl");
+
+  await choose(page, "dom");
+  await expect(host(page)).toHaveAttribute("data-renderer", "dom");
+  await run(page, POD, "echo dom-$((6*7))");
+  await expect(screen(page, POD)).toContainText("dom-42");
 });

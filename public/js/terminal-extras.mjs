@@ -28,6 +28,26 @@ const provider = {
 // Which renderer draws a terminal: WebGL where the browser has WebGL2 and the setting is
 // "automatic", else xterm.js's DOM renderer, which it keeps for good once a WebGL context
 // is lost (a GPU reset can repeat). `element.dataset.renderer` says which is active.
+// Whether this browser's WebGL is drawn by the CPU (SwiftShader, llvmpipe: no GPU); there
+// the DOM renderer is faster (BENCHMARKS.md, "Output in the browser"). Asked once.
+let cpuDrawn;
+function webglOnCpu() {
+  if (cpuDrawn !== undefined) return cpuDrawn;
+  cpuDrawn = false;
+  try {
+    const gl = document.createElement("canvas").getContext("webgl2");
+    if (gl) {
+      const info = gl.getExtension("WEBGL_debug_renderer_info");
+      const name = gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
+      cpuDrawn = /swiftshader|llvmpipe|softpipe|software/i.test(String(name));
+      gl.getExtension("WEBGL_lose_context")?.loseContext();
+    }
+  } catch {
+    // No answer: as if drawn by a GPU; a failing WebGL falls back anyway.
+  }
+  return cpuDrawn;
+}
+
 export class Renderer {
   #terminal;
   #element;
@@ -40,9 +60,10 @@ export class Renderer {
     this.#element = element;
   }
 
-  // `choice`: "automatic" or "dom".
+  // `choice`: "automatic" (WebGL drawn by a GPU), "webgl" (even on the CPU) or "dom".
   use(choice) {
-    if (choice !== "automatic") this.#toDom();
+    const webgl = choice === "webgl" || (choice === "automatic" && !webglOnCpu());
+    if (!webgl) this.#toDom();
     else if (!this.#webgl && !this.#givenUp) this.#toWebgl();
   }
 

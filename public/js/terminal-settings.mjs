@@ -121,7 +121,8 @@ export const DEFAULTS = Object.freeze({
   copyOnSelect: false,
   osc52: true,
   confirmPaste: true,
-  // WebGL where the browser has it, or "dom" (xterm.js's DOM renderer only).
+  // WebGL where a GPU draws it, "webgl" (WebGL even drawn by the CPU), or "dom" (xterm.js's
+  // DOM renderer only).
   renderer: "automatic",
 });
 
@@ -137,7 +138,7 @@ const VALID = {
   copyOnSelect: (v) => typeof v === "boolean",
   osc52: (v) => typeof v === "boolean",
   confirmPaste: (v) => typeof v === "boolean",
-  renderer: (v) => v === "automatic" || v === "dom",
+  renderer: (v) => v === "automatic" || v === "webgl" || v === "dom",
 };
 
 function read() {

@@ -52,8 +52,9 @@ const CURSORS: [(&str, &str); 3] = [
     ("underline", "Underline"),
     ("bar", "Bar"),
 ];
-const RENDERERS: [(&str, &str); 2] = [
-    ("automatic", "WebGL where the browser has it"),
+const RENDERERS: [(&str, &str); 3] = [
+    ("automatic", "WebGL where a GPU draws it"),
+    ("webgl", "WebGL, even without a GPU"),
     ("dom", "DOM only"),
 ];
 
