@@ -39,28 +39,13 @@ struct Script {
 }
 
 pub async fn measure(podterm: &Podterm, sizes: &Sizes) -> Result<Render, Error> {
-    let output = tokio::process::Command::new("node")
-        .arg("end2end/bench/render.mjs")
+    let mut node = tokio::process::Command::new("node");
+    node.arg("end2end/bench/render.mjs")
         .env("PODTERM_URL", format!("http://{}", podterm.addr))
         .env("PODTERM_TOKEN", &podterm.token)
         .env("MB", (sizes.render_bytes / 1_000_000).max(1).to_string())
-        .env("RUNS", sizes.render_repeats.max(1).to_string())
-        .output()
-        .await
-        .map_err(|e| format!("cannot run node (the render measurement needs Playwright): {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "the render measurement failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-        .into());
-    }
-    let script: Script = serde_json::from_slice(&output.stdout).map_err(|e| {
-        format!(
-            "the render measurement printed no result ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })?;
+        .env("RUNS", sizes.render_repeats.max(1).to_string());
+    let script: Script = crate::report::run_script(node, "render").await?;
     let mut late = Vec::new();
     for path in &script.late {
         late.push(crate::report::asset(podterm, path).await?);

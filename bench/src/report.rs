@@ -44,36 +44,43 @@ struct Resource {
     url: String,
 }
 
+/// Runs a browser measurement's script and reads the JSON it prints. `what`: the
+/// measurement, for the errors.
+pub async fn run_script<T: serde::de::DeserializeOwned>(
+    mut node: tokio::process::Command,
+    what: &str,
+) -> Result<T, Error> {
+    let output = node.output().await.map_err(|e| {
+        format!("cannot run node (the {what} measurement needs Node.js and Playwright): {e}")
+    })?;
+    if !output.status.success() {
+        return Err(format!(
+            "the {what} measurement failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    Ok(serde_json::from_slice(&output.stdout).map_err(|e| {
+        format!(
+            "the {what} measurement printed no result ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })?)
+}
+
 pub async fn browser(
     podterm: &Podterm,
     (cold, cached): (usize, usize),
     target: &str,
 ) -> Result<Browser, Error> {
-    let output = tokio::process::Command::new("node")
-        .arg("end2end/bench/navigation.mjs")
+    let mut node = tokio::process::Command::new("node");
+    node.arg("end2end/bench/navigation.mjs")
         .env("PODTERM_URL", format!("http://{}", podterm.addr))
         .env("PODTERM_TOKEN", &podterm.token)
         .env("TERMINAL_PATH", target)
         .env("COLD_RUNS", cold.max(1).to_string())
-        .env("RUNS", cached.max(1).to_string())
-        .output()
-        .await
-        .map_err(|e| {
-            format!("cannot run node (the browser measurements need Node.js and Playwright): {e}")
-        })?;
-    if !output.status.success() {
-        return Err(format!(
-            "the browser measurement failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-        .into());
-    }
-    let script: Script = serde_json::from_slice(&output.stdout).map_err(|e| {
-        format!(
-            "the browser measurement printed no result ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })?;
+        .env("RUNS", cached.max(1).to_string());
+    let script: Script = run_script(node, "browser").await?;
     let mut assets = Vec::new();
     for resource in &script.resources {
         let path = resource

@@ -1,7 +1,7 @@
 // The terminal as a person handles it: the clipboard, reloads, many tabs, a phone, pages
 // that go wrong, and the bar around a terminal.
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
+import { clipboard, hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
 
 async function visit(page: Page, url: string) {
   await page.goto(url);
@@ -18,7 +18,6 @@ async function selectRow(page: Page, pod: string, text: string) {
   await page.mouse.up();
 }
 
-const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
 
 // Whether every `.pod-open` name that wraps does so right after a dash.
 function podNamesBreakAtDashes(page: Page) {

@@ -1,7 +1,7 @@
 // The terminal's own feel: searching the scrollback, podterm's context menu, OSC 52, the
 // question before a multi-line paste, and the settings a person keeps.
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
+import { clipboard, hydrated, openPod, pane, run, screen, setClipboard, status, token, watch } from "./support";
 
 const violations: string[] = [];
 
@@ -20,9 +20,6 @@ test.afterEach(() => {
   expect(violations).toEqual([]);
 });
 
-const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
-const setClipboard = (page: Page, text: string) =>
-  page.evaluate((text) => navigator.clipboard.writeText(text), text);
 const host = (page: Page) => pane(page, "toolbox").locator(".terminal-host");
 // Keys go to the shell: xterm.js's hidden field has the focus.
 const terminalFocused = (page: Page) =>

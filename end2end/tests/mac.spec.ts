@@ -3,7 +3,7 @@
 // Playwright does on a Mac host): Cmd+C copies, Cmd+V pastes through the browser's own
 // paste, Cmd+F searches, Ctrl+C interrupts.
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, openPod, run, screen, token, watch } from "./support";
+import { clipboard, hydrated, openPod, run, screen, setClipboard, token, watch } from "./support";
 
 const violations: string[] = [];
 
@@ -22,9 +22,6 @@ test.afterEach(() => {
   expect(violations).toEqual([]);
 });
 
-const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
-const setClipboard = (page: Page, text: string) =>
-  page.evaluate((text) => navigator.clipboard.writeText(text), text);
 const rows = (page: Page, text: string) =>
   screen(page, "toolbox").locator(":scope > div", { hasText: new RegExp(`^${text.replace(/[$()*+]/g, "\\$&")}\\s*$`) });
 

@@ -13,6 +13,11 @@ export const pane = (page: Page, pod: string) =>
 export const screen = (page: Page, pod: string) => pane(page, pod).locator(".xterm-rows");
 export const status = (page: Page, pod: string) => pane(page, pod).getByTestId("session-status");
 
+// The page's clipboard (the test grants its permissions).
+export const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
+export const setClipboard = (page: Page, text: string) =>
+  page.evaluate((text) => navigator.clipboard.writeText(text), text);
+
 export async function openPod(page: Page, pod: string) {
   await page.locator(`tr[data-pod="${pod}"] .pod-open`).click();
   await expect(status(page, pod)).toHaveText("Connected");
