@@ -108,19 +108,5 @@ pub fn markdown(out: &mut String, runs: &[Run]) {
         "\nLoaded after the first prompt (search, OSC 52, WebGL): {:.1} KB gzip.\n",
         first.late_gzip as f64 / 1000.0
     );
-    let _ = writeln!(
-        out,
-        "| late asset (first run) | bytes | as sent | encoding |"
-    );
-    let _ = writeln!(out, "|---|---|---|---|");
-    for a in &first.late {
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | {} | {} |",
-            a.path,
-            a.raw,
-            a.gzip,
-            a.encoding.as_deref().unwrap_or("none")
-        );
-    }
+    crate::report::asset_table(out, "late asset (first run)", &first.late);
 }

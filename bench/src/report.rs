@@ -44,6 +44,22 @@ struct Resource {
     url: String,
 }
 
+/// A table of `assets`, each as built and as sent; `title` heads its first column.
+pub fn asset_table(out: &mut String, title: &str, assets: &[Asset]) {
+    let _ = writeln!(out, "| {title} | bytes | as sent | encoding |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for a in assets {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            a.path,
+            a.raw,
+            a.gzip,
+            a.encoding.as_deref().unwrap_or("none")
+        );
+    }
+}
+
 /// Runs a browser measurement's script and reads the JSON it prints. `what`: the
 /// measurement, for the errors.
 pub async fn run_script<T: serde::de::DeserializeOwned>(
@@ -468,18 +484,8 @@ pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> St
             ),
             &[nav_unsettled.to_string(), String::new()],
         );
-        let _ = writeln!(out, "\n| asset (first run) | bytes | as sent | encoding |");
-        let _ = writeln!(out, "|---|---|---|---|");
-        for a in &first.assets {
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} |",
-                a.path,
-                a.raw,
-                a.gzip,
-                a.encoding.as_deref().unwrap_or("none")
-            );
-        }
+        out.push('\n');
+        asset_table(&mut out, "asset (first run)", &first.assets);
     }
 
     crate::render::markdown(&mut out, runs);

@@ -10,6 +10,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { chromium } from "@playwright/test";
 import { chromiumLaunch } from "../chromium.mjs";
+import { logIn } from "./login.mjs";
 
 const url = process.env.PODTERM_URL;
 const token = process.env.PODTERM_TOKEN;
@@ -135,9 +136,7 @@ async function visit(context, countResources, settle = true) {
 async function loggedIn() {
   const context = await browser.newContext();
   const login = await context.newPage();
-  await login.goto(`${url}/login`);
-  await login.fill("#token", token);
-  await Promise.all([login.waitForURL((u) => !u.pathname.endsWith("/login")), login.press("#token", "Enter")]);
+  await logIn(login, url, token);
   await login.close();
   await context.addInitScript(watchForPrompt, PROMPT);
   return context;

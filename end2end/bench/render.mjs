@@ -16,6 +16,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "@playwright/test";
 import { chromiumWithWebgl } from "../chromium.mjs";
+import { logIn } from "./login.mjs";
 
 const url = process.env.PODTERM_URL;
 const token = process.env.PODTERM_TOKEN;
@@ -233,9 +234,7 @@ const browser = await chromium.launch(chromiumWithWebgl);
 try {
   const context = await browser.newContext();
   const login = await context.newPage();
-  await login.goto(`${url}/login`);
-  await login.fill("#token", token);
-  await Promise.all([login.waitForURL((u) => !u.pathname.endsWith("/login")), login.press("#token", "Enter")]);
+  await logIn(login, url, token);
   await login.close();
   const result = { bytes: data.length, podterm_dom: [], bare_dom: [], podterm_webgl: [], bare_webgl: [], late: [] };
   for (let i = 0; i < runs; i++) {

@@ -8,6 +8,7 @@
 import { basename } from "node:path";
 import { chromium } from "@playwright/test";
 import { chromiumLaunch } from "../chromium.mjs";
+import { logIn } from "./login.mjs";
 
 const url = process.env.PODTERM_URL;
 const token = process.env.PODTERM_TOKEN;
@@ -24,9 +25,7 @@ if (!url || !token || !file) {
 const browser = await chromium.launch(chromiumLaunch);
 try {
   const page = await browser.newPage();
-  await page.goto(`${url}/login`);
-  await page.fill("#token", token);
-  await Promise.all([page.waitForURL((u) => !u.pathname.endsWith("/login")), page.press("#token", "Enter")]);
+  await logIn(page, url, token);
   await page.goto(`${url}/?namespace=default`);
   await page.locator("html[data-hydrated]").waitFor({ state: "attached", timeout: 30_000 });
   await page.locator(`tr[data-pod="${pod}"] [data-files="${container}"]`).click();
