@@ -70,15 +70,9 @@ pub fn fetch_soon() {
         || {
             leptos::task::spawn_local(async {
                 // A failure is not kept: the part is fetched again when first shown.
-                let _ = fetch().await;
+                let _ = super::terminal::fetch_tools().await;
             })
         },
         FETCH_AFTER,
     );
-}
-
-#[cfg(feature = "hydrate")]
-async fn fetch() -> Result<(), Unloaded> {
-    super::terminal::fetch_tools().await?;
-    Ok(())
 }
