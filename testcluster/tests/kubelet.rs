@@ -180,8 +180,23 @@ async fn kube_rs_gets_a_terminal_that_resizes() {
         .unwrap();
     let mut stdin = attached.stdin().unwrap();
     let mut stdout = attached.stdout().unwrap();
-    stdin.write_all(b"stty size; exit 7\n").await.unwrap();
+    // The size has a stream of its own beside stdin's: ask until it has arrived.
+    let mut buf = [0u8; 4096];
     let mut seen = Vec::new();
+    for _ in 0..20 {
+        stdin.write_all(b"stty size\n").await.unwrap();
+        let sized = tokio::time::timeout(Duration::from_secs(1), async {
+            while !String::from_utf8_lossy(&seen).contains("40 100") {
+                let n = stdout.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the shell ended: {}", String::from_utf8_lossy(&seen));
+                seen.extend_from_slice(&buf[..n]);
+            }
+        });
+        if sized.await.is_ok() {
+            break;
+        }
+    }
+    stdin.write_all(b"exit 7\n").await.unwrap();
     let read = async {
         let mut buf = [0u8; 4096];
         loop {
