@@ -285,6 +285,56 @@ async fn proxy_mode_impersonates_and_ignores_spoofed_headers() {
     );
 }
 
+/// Opens a shell in shop's web pod as `who`: Ok once it echoes, else the error event.
+async fn shell_in_shop(f: &common::Fixture, who: &[(&str, &str)]) -> Result<(), String> {
+    let path = "/ws/exec/shop/web-7d4b9c6f5-abcde/web?context=proxy%40demo";
+    let mut ws = ws_with(f.addr, path, who).await.unwrap();
+    type_in(&mut ws, "echo op''ened\n").await;
+    match read_until(&mut ws, b"opened").await.1 {
+        None => Ok(()),
+        Some(event) => Err(format!("{event:?}")),
+    }
+}
+
+#[tokio::test]
+async fn an_allowed_answer_is_kept_for_seconds_and_a_denial_not_at_all() {
+    let f = common::start_behind_proxy().await;
+    let alice = common::ALICE;
+    shell_in_shop(&f, &alice).await.unwrap();
+    let granted = f.cluster.spec().policy.clone();
+    let mut revoked = granted.clone();
+    for rule in &mut revoked {
+        rule.resources.retain(|r| r != "pods/exec");
+    }
+    f.cluster.set_policy(revoked).await.unwrap();
+    let since = std::time::Instant::now();
+    // The exec itself is the cluster's to refuse at once; podterm's own question, with
+    // its words, is kept for at most five seconds (plus the real API server's delay).
+    loop {
+        match shell_in_shop(&f, &alice).await {
+            Err(event) if event.contains("you may not open a shell") => break,
+            Err(event) => assert!(event.contains("Forbidden"), "{event}"),
+            Ok(()) => assert!(
+                since.elapsed() < Duration::from_secs(10),
+                "still allowed {:?} after the right was taken",
+                since.elapsed()
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    f.cluster.set_policy(granted).await.unwrap();
+    let since = std::time::Instant::now();
+    // The denial was not kept: the new right works well before an allowed answer expires.
+    while let Err(event) = shell_in_shop(&f, &alice).await {
+        assert!(
+            since.elapsed() < Duration::from_secs(3),
+            "still denied {:?} after the right came back: {event}",
+            since.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn token_mode_never_impersonates() {
     let f = start().await;

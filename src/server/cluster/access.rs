@@ -1,6 +1,10 @@
 //! Asking the cluster before acting: may this person exec here, read this log?
 //! (SelfSubjectAccessReview, as the person: impersonated, or with their own token.)
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
@@ -66,8 +70,62 @@ pub async fn may_debug(
     .await
 }
 
-/// Asks for each verb on `pods/SUBRESOURCE`; the first denial reads as "not allowed: you
-/// may not WHAT: the cluster denies VERB on pods/SUBRESOURCE (its reason)".
+/// How long an "allowed" answer is used again for the same person, verb and pod: a
+/// terminal opened many times a second asks once, and a revoked right still takes effect
+/// within seconds. Denials are never kept, so a right just granted works at once.
+const REVIEW_KEPT: Duration = Duration::from_secs(5);
+
+/// Answers kept beyond which expired ones are dropped.
+const REVIEWS_PRUNED_AT: usize = 1024;
+
+/// One identity's recent "allowed" answers, by what was asked (its `Cluster` is per
+/// identity and context, so no answer is ever used for another person).
+#[derive(Default)]
+pub struct Reviews {
+    allowed: Mutex<HashMap<Asked, Instant>>,
+}
+
+/// One question: may the person VERB pods/SUBRESOURCE (of POD, or in the namespace)?
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Asked {
+    namespace: String,
+    pod: Option<String>,
+    subresource: String,
+    verb: String,
+}
+
+impl Asked {
+    fn attributes(&self) -> ResourceAttributes {
+        ResourceAttributes {
+            namespace: Some(self.namespace.clone()),
+            verb: Some(self.verb.clone()),
+            resource: Some("pods".into()),
+            subresource: Some(self.subresource.clone()),
+            name: self.pod.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Reviews {
+    fn allowed(&self, asked: &Asked) -> bool {
+        let allowed = self.allowed.lock().unwrap_or_else(|e| e.into_inner());
+        allowed
+            .get(asked)
+            .is_some_and(|at| at.elapsed() < REVIEW_KEPT)
+    }
+
+    fn keep(&self, asked: Asked) {
+        let mut allowed = self.allowed.lock().unwrap_or_else(|e| e.into_inner());
+        if allowed.len() >= REVIEWS_PRUNED_AT {
+            allowed.retain(|_, at| at.elapsed() < REVIEW_KEPT);
+        }
+        allowed.insert(asked, Instant::now());
+    }
+}
+
+/// Asks for each verb on `pods/SUBRESOURCE` (at once); the first denial reads as "not
+/// allowed: you may not WHAT: the cluster denies VERB on pods/SUBRESOURCE (its reason)".
 async fn may(
     cluster: &Cluster,
     namespace: &str,
@@ -76,30 +134,16 @@ async fn may(
     verbs: &[&str],
     what: &str,
 ) -> Result<(), Failure> {
-    let api: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
-    for verb in verbs {
-        let review = SelfSubjectAccessReview {
-            spec: SelfSubjectAccessReviewSpec {
-                resource_attributes: Some(ResourceAttributes {
-                    namespace: Some(namespace.to_string()),
-                    verb: Some(verb.to_string()),
-                    resource: Some("pods".into()),
-                    subresource: Some(subresource.into()),
-                    name: pod.map(str::to_string),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let answer = api
-            .create(&PostParams::default(), &review)
-            .await
-            .map_err(|e| classify(&e))?;
-        let status = answer.status.unwrap_or_default();
-        if !status.allowed {
-            let why = status
-                .reason
+    let asks = verbs.iter().map(|verb| Asked {
+        namespace: namespace.to_string(),
+        pod: pod.map(str::to_string),
+        subresource: subresource.to_string(),
+        verb: verb.to_string(),
+    });
+    let answers = futures::future::try_join_all(asks.map(|asked| ask(cluster, asked))).await?;
+    for (verb, denied) in verbs.iter().zip(answers) {
+        if let Some(reason) = denied {
+            let why = Some(reason)
                 .filter(|r| !r.is_empty())
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default();
@@ -112,4 +156,30 @@ async fn may(
         }
     }
     Ok(())
+}
+
+/// None when allowed (asked of the cluster unless it said so within `REVIEW_KEPT`), else
+/// the cluster's reason for the denial.
+async fn ask(cluster: &Cluster, asked: Asked) -> Result<Option<String>, Failure> {
+    if cluster.reviews.allowed(&asked) {
+        return Ok(None);
+    }
+    let api: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(asked.attributes()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let answer = api
+        .create(&PostParams::default(), &review)
+        .await
+        .map_err(|e| classify(&e))?;
+    let status = answer.status.unwrap_or_default();
+    if status.allowed {
+        cluster.reviews.keep(asked);
+        return Ok(None);
+    }
+    Ok(Some(status.reason.unwrap_or_default()))
 }

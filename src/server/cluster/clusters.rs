@@ -2,6 +2,7 @@
 //! account; and clients for them that act as the person calling.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
@@ -45,6 +46,8 @@ pub struct Cluster {
     pub client: kube::Client,
     /// The context's namespace (or the service account's), used when none is chosen.
     pub default_namespace: String,
+    /// This identity's recent "allowed" answers (`access`).
+    pub reviews: Arc<crate::server::cluster::access::Reviews>,
 }
 
 #[derive(Debug)]
@@ -186,6 +189,7 @@ impl Clusters {
             identity: identity_key,
             client,
             default_namespace,
+            reviews: Default::default(),
         };
         if clients.len() >= MAX_CLIENTS {
             clients.clear();

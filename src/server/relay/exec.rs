@@ -357,11 +357,16 @@ async fn open(
         .await
         .map_err(Failure::from)?;
     let (namespace, pod) = (&target.namespace, Some(target.pod.as_str()));
-    match command {
-        Some(_) => may_exec(&cluster, namespace, pod).await?,
-        None => may_attach(&cluster, namespace, pod).await?,
-    }
-    let found = running_container(&cluster, target).await?;
+    // Both as the person, so asked at once; a denial is said before what the pod is.
+    let allowed = async {
+        match command {
+            Some(_) => may_exec(&cluster, namespace, pod).await,
+            None => may_attach(&cluster, namespace, pod).await,
+        }
+    };
+    let (allowed, found) = tokio::join!(allowed, running_container(&cluster, target));
+    allowed?;
+    let found = found?;
     // The path written out in each call: tests/deploy_manifests.rs reads it there.
     let request = match command {
         Some(command) => kube::core::Request::new(format!("/api/v1/namespaces/{namespace}/pods"))
