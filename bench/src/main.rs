@@ -399,6 +399,7 @@ async fn measure_all(
                 measure::crowd(
                     &ends,
                     podterm,
+                    &cluster.process,
                     sizes.idle,
                     sizes.busy,
                     Duration::from_secs(sizes.busy_seconds),

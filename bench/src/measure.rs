@@ -154,6 +154,9 @@ pub struct Crowd {
     pub seconds_to_open_direct: f64,
     pub busy_echo: Latency,
     pub busy_echo_direct: Latency,
+    /// While the busy sessions were timed through podterm, and straight at the API server.
+    pub busy_cpu: BusyCpu,
+    pub busy_cpu_direct: BusyCpu,
     /// `/healthz` with the idle sessions open, without and with half-sent requests held.
     pub slowloris: crate::slowloris::Slowloris,
 }
@@ -192,6 +195,7 @@ async fn open_direct(ends: &Endpoints, count: usize) -> Result<f64, Error> {
 pub async fn crowd(
     ends: &Endpoints,
     podterm: &Podterm,
+    cluster: &Process,
     idle: usize,
     busy: usize,
     busy_time: Duration,
@@ -281,19 +285,25 @@ pub async fn crowd(
     let slowloris = crate::slowloris::measure(podterm, half_sent.0, half_sent.1).await?;
 
     let mut rss_busy = 0;
-    let busy_echo = busy_phase(
+    let watched = |path| Watched {
+        podterm: &podterm.process,
+        cluster,
+        path,
+    };
+    let (busy_echo, busy_cpu) = busy_phase(
         ends,
-        Path::Podterm,
+        watched(Path::Podterm),
         busy,
         busy_time,
         &fail,
-        Some((&podterm.process, &mut rss_busy)),
+        Some(&mut rss_busy),
     )
     .await;
     settle(podterm, idle).await?;
     // The same load straight at the API server, the idle sessions still open: what part of
     // the latency under load is podterm's.
-    let busy_echo_direct = busy_phase(ends, Path::Direct, busy, busy_time, &fail, None).await;
+    let (busy_echo_direct, busy_cpu_direct) =
+        busy_phase(ends, watched(Path::Direct), busy, busy_time, &fail, None).await;
     let _ = stop_tx.send(true);
     for task in idle_tasks {
         let _ = task.await;
@@ -312,6 +322,8 @@ pub async fn crowd(
         seconds_to_open_direct,
         busy_echo,
         busy_echo_direct,
+        busy_cpu,
+        busy_cpu_direct,
         slowloris,
     })
 }
@@ -339,21 +351,63 @@ async fn settle(podterm: &Podterm, sessions: usize) -> Result<(), Error> {
     }
 }
 
+/// CPU seconds used while the busy sessions were timed.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct BusyCpu {
+    /// podterm's (0 on the direct path).
+    pub podterm: f64,
+    /// The API server's (with the testcluster, its node's work too).
+    pub cluster: f64,
+}
+
+/// The processes whose CPU a busy phase measures.
+struct Watched<'a> {
+    podterm: &'a Process,
+    cluster: &'a Process,
+    path: Path,
+}
+
+impl Watched<'_> {
+    fn cpu(&self) -> (Duration, Duration) {
+        let podterm = match self.path {
+            Path::Podterm => self.podterm.cpu().unwrap_or_default(),
+            Path::Direct => Duration::ZERO,
+        };
+        (podterm, self.cluster.cpu().unwrap_or_default())
+    }
+}
+
 /// `busy` shells echoing for `time`; samples RSS meanwhile when given a process.
 async fn busy_phase(
     ends: &Endpoints,
-    path: Path,
+    watched: Watched<'_>,
     busy: usize,
     time: Duration,
     fail: &(impl Fn(Error) + Clone + Send + 'static),
-    rss: Option<(&Process, &mut u64)>,
-) -> Latency {
+    rss: Option<&mut u64>,
+) -> (Latency, BusyCpu) {
+    let path = watched.path;
     // Timing starts once every busy shell is open: the load is the sessions, not their
     // start-up.
     // Closing waits until every shell has stopped timing: an end costs the pod a clean-up
-    // exec, which would otherwise load the sessions still being timed.
-    let barrier = Arc::new(tokio::sync::Barrier::new(busy));
-    let timed = Arc::new(tokio::sync::Barrier::new(busy));
+    // exec, which would otherwise load the sessions still being timed. This task waits
+    // at both too, to read the CPU used between them.
+    let barrier = Arc::new(tokio::sync::Barrier::new(busy + 1));
+    let timed = Arc::new(tokio::sync::Barrier::new(busy + 1));
+    let clock = {
+        let (barrier, timed) = (barrier.clone(), timed.clone());
+        let watched = &watched;
+        async move {
+            barrier.wait().await;
+            let (podterm, cluster) = watched.cpu();
+            timed.wait().await;
+            let (podterm_after, cluster_after) = watched.cpu();
+            BusyCpu {
+                podterm: (podterm_after.saturating_sub(podterm)).as_secs_f64(),
+                cluster: (cluster_after.saturating_sub(cluster)).as_secs_f64(),
+            }
+        }
+    };
     let mut tasks = Vec::new();
     for _ in 0..busy {
         let (ends, barrier, timed) = (ends.clone(), barrier.clone(), timed.clone());
@@ -399,22 +453,23 @@ async fn busy_phase(
             }
         }
     };
-    match rss {
-        Some((process, peak)) => {
+    let cpu = match rss {
+        Some(peak) => {
             let sampler = async {
                 loop {
                     tokio::time::sleep(Duration::from_millis(500)).await;
-                    *peak = (*peak).max(process.rss().unwrap_or(0));
+                    *peak = (*peak).max(watched.podterm.rss().unwrap_or(0));
                 }
             };
+            let measured = async { tokio::join!(joined, clock).1 };
             tokio::select! {
-                _ = joined => {}
-                _ = sampler => {}
+                cpu = measured => cpu,
+                _ = sampler => unreachable!("the sampler never ends"),
             }
         }
-        None => joined.await,
-    }
-    Latency::of(&samples)
+        None => tokio::join!(joined, clock).1,
+    };
+    (Latency::of(&samples), cpu)
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]

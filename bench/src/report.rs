@@ -382,6 +382,7 @@ pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> St
             "the same load straight to the API server, ms",
             &[lat(|c| &c.busy_echo_direct), String::new()],
         );
+        crowd_costs(&mut out, &crowd);
         row(
             &mut out,
             "/healthz with the idle sessions open: p50 / p99 / max, ms",
@@ -659,6 +660,66 @@ fn files_table(out: &mut String, files: &[&crate::files::Files]) {
             spread(files, |f| f.kubectl_down.cluster_cpu_per_gb).to_string(),
             spread(files, |f| f.podterm_down.cluster_cpu_per_gb).to_string(),
             String::new(),
+            String::new(),
+        ],
+    );
+}
+
+/// What podterm adds to the echo under load, and the CPU it uses for that traffic beside
+/// the API server's.
+fn crowd_costs(out: &mut String, crowd: &[&measure::Crowd]) {
+    let added_p50 = spread(crowd, |c| c.busy_echo.p50 - c.busy_echo_direct.p50);
+    let added_p99 = spread(crowd, |c| c.busy_echo.p99 - c.busy_echo_direct.p99);
+    row(
+        out,
+        "podterm adds under load: p50 / p99, ms",
+        &[
+            format!("{added_p50} / {added_p99}"),
+            format!(
+                "≤ 1 / ≤ 5: {}",
+                check(added_p50.median <= 1.0 && added_p99.median <= 5.0)
+            ),
+        ],
+    );
+    row(
+        out,
+        "CPU while the busy sessions were timed through podterm: podterm / API server, s",
+        &[
+            format!(
+                "{} / {}",
+                spread(crowd, |c| c.busy_cpu.podterm),
+                spread(crowd, |c| c.busy_cpu.cluster)
+            ),
+            String::new(),
+        ],
+    );
+    row(
+        out,
+        "the API server's CPU for the same load straight to it, s",
+        &[
+            spread(crowd, |c| c.busy_cpu_direct.cluster).to_string(),
+            String::new(),
+        ],
+    );
+    let share = spread(crowd, |c| {
+        100.0 * c.busy_cpu.podterm / c.busy_cpu.cluster.max(f64::EPSILON)
+    });
+    row(
+        out,
+        "podterm's CPU as % of the API server's, same traffic",
+        &[
+            share.to_string(),
+            format!("≤ 50: {}", check(share.median <= 50.0)),
+        ],
+    );
+    row(
+        out,
+        "podterm's CPU per echoed key (its keystroke, the echo, the page's ack), µs",
+        &[
+            spread(crowd, |c| {
+                1e6 * c.busy_cpu.podterm / (c.busy_echo.samples.max(1) as f64)
+            })
+            .to_string(),
             String::new(),
         ],
     );
