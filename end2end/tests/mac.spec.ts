@@ -3,7 +3,7 @@
 // Playwright does on a Mac host): Cmd+C copies, Cmd+V pastes through the browser's own
 // paste, Cmd+F searches, Ctrl+C interrupts.
 import { expect, test, type Page } from "@playwright/test";
-import { clipboard, hydrated, openPod, run, screen, setClipboard, token, watch } from "./support";
+import { clipboard, hydrated, openPod, pane, run, screen, setClipboard, token, watch } from "./support";
 
 const violations: string[] = [];
 
@@ -79,6 +79,24 @@ test("on a Mac, Cmd+C copies, Cmd+V pastes once (asking first for several lines)
   await field.fill("cmd-pasted");
   await expect(page.getByTestId("search-count")).toHaveText(/ of 2$/);
   await field.press("Escape");
+
+  // The menu and the list of shortcuts name a Mac's keys.
+  await pane(page, "toolbox").locator(".terminal-host").click({ button: "right" });
+  const menu = page.getByRole("menu", { name: "Terminal" });
+  await expect(menu.getByRole("menuitem", { name: /^Copy/ })).toContainText("Cmd+C");
+  await expect(menu.getByRole("menuitem", { name: /^Paste/ })).toContainText("Cmd+V");
+  await expect(menu.getByRole("menuitem", { name: /^Search/ })).toContainText("Cmd+F");
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Shift+Slash");
+  const list = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  for (const [words, keys] of [
+    ["Copy the terminal's selection", "Cmd+C, Ctrl+Shift+C"],
+    ["Paste into the terminal", "Cmd+V, Ctrl+Shift+V"],
+    ["Search the terminal's output", "Cmd+F, Ctrl+Shift+F"],
+  ]) {
+    await expect(list.locator("tr", { hasText: words })).toContainText(keys);
+  }
+  await page.keyboard.press("Escape");
 
   // Ctrl+C is the shell's interrupt on a Mac too, selection or not.
   await selectRow(page, "two-4");

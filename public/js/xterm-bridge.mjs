@@ -579,6 +579,8 @@ export function terminalOf(element) {
 const settingsJson = () => JSON.stringify(chosen.settings());
 
 globalThis.podtermXterm = {
+  // Whether the terminal takes a Mac's keys (Cmd+C, Cmd+V, Cmd+F), for the page's labels.
+  mac: () => MAC,
   createTerminal,
   takeEarly,
   settingsJson,

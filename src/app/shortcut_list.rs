@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::shortcuts::{Action, Keys};
+use super::shortcuts::{Action, Keys, TerminalKey};
 
 /// The list's state: open, and the action waiting for new keys.
 #[derive(Clone, Copy)]
@@ -25,21 +25,32 @@ impl Help {
 }
 
 /// Keys that always do the same and cannot be changed, for the list.
-const FIXED: [(&str, &str); 7] = [
-    ("?", "List the shortcuts (outside a terminal)"),
-    (
-        "Ctrl+PageUp, Ctrl+PageDown",
-        "Show the previous or next tab where the browser lets them through (an installed app's window, full screen with Keyboard Lock)",
-    ),
-    ("F2 or a double click on a tab", "Rename that tab"),
-    ("Esc", "Close this list"),
-    ("Ctrl+Shift+C, Ctrl+Insert", "Copy the terminal's selection"),
-    ("Ctrl+Shift+V, Shift+Insert", "Paste into the terminal"),
-    (
-        "Ctrl+R, Ctrl+A, Ctrl+W, Ctrl+C …",
-        "The shell's, inside a terminal",
-    ),
-];
+fn fixed() -> Vec<(String, &'static str)> {
+    let terminal = |key: TerminalKey| key.keys().join(", ");
+    vec![
+        ("?".into(), "List the shortcuts (outside a terminal)"),
+        (
+            "Ctrl+PageUp, Ctrl+PageDown".into(),
+            "Show the previous or next tab where the browser lets them through (an installed app's window, full screen with Keyboard Lock)",
+        ),
+        ("F2 or a double click on a tab".into(), "Rename that tab"),
+        ("Esc".into(), "Close this list"),
+        (terminal(TerminalKey::Copy), "Copy the terminal's selection"),
+        (terminal(TerminalKey::Paste), "Paste into the terminal"),
+        (
+            terminal(TerminalKey::Search),
+            "Search the terminal's output",
+        ),
+        (
+            "Ctrl+=, Ctrl+-, Ctrl+0".into(),
+            "Make the terminal's font bigger, smaller, or as it was",
+        ),
+        (
+            "Ctrl+R, Ctrl+A, Ctrl+W, Ctrl+C …".into(),
+            "The shell's, inside a terminal",
+        ),
+    ]
+}
 
 /// The list of shortcuts, where each can be given other keys.
 #[component]
@@ -94,8 +105,8 @@ pub fn ShortcutList(keys: Keys, help: Help) -> impl IntoView {
                                     </tr>
                                 }
                             }).collect_view()}
-                            {FIXED.iter().map(|(k, words)| view! {
-                                <tr class="fixed"><td>{*words}</td><td><kbd>{*k}</kbd></td><td></td></tr>
+                            {fixed().into_iter().map(|(k, words)| view! {
+                                <tr class="fixed"><td>{words}</td><td><kbd>{k}</kbd></td><td></td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>

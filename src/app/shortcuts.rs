@@ -372,6 +372,36 @@ fn typing_into(event: &web_sys::KeyboardEvent) -> bool {
         })
 }
 
+/// A terminal's own keys, which cannot be changed (the bridge reads them).
+#[derive(Clone, Copy)]
+pub enum TerminalKey {
+    Copy,
+    Paste,
+    Search,
+}
+
+impl TerminalKey {
+    /// Its keys as this browser's platform has them, the usual one first: a Mac's Cmd keys
+    /// where the terminal takes them.
+    pub fn keys(self) -> &'static [&'static str] {
+        match (self, on_mac()) {
+            (Self::Copy, true) => &["Cmd+C", "Ctrl+Shift+C"],
+            (Self::Copy, false) => &["Ctrl+Shift+C", "Ctrl+Insert"],
+            (Self::Paste, true) => &["Cmd+V", "Ctrl+Shift+V"],
+            (Self::Paste, false) => &["Ctrl+Shift+V", "Shift+Insert"],
+            (Self::Search, true) => &["Cmd+F", "Ctrl+Shift+F"],
+            (Self::Search, false) => &["Ctrl+Shift+F"],
+        }
+    }
+}
+
+fn on_mac() -> bool {
+    #[cfg(feature = "hydrate")]
+    return super::xterm::mac();
+    #[cfg(not(feature = "hydrate"))]
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,8 @@ extern "C" {
     pub fn set_setting(name: &str, value: &str) -> bool;
     #[wasm_bindgen(js_name = resetSettings)]
     pub fn reset_settings();
+    /// Whether the terminal takes a Mac's keys (the bridge's own test).
+    pub fn mac() -> bool;
 }
 
 #[wasm_bindgen]

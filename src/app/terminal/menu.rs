@@ -6,6 +6,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use super::controls::Controls;
+use crate::app::shortcuts::TerminalKey;
 
 #[component]
 pub fn ContextMenu(controls: Controls, x: i32, y: i32) -> impl IntoView {
@@ -66,10 +67,10 @@ pub fn ContextMenu(controls: Controls, x: i32, y: i32) -> impl IntoView {
                 #[cfg(not(feature = "hydrate"))]
                 let _ = step;
             }>
-            {item("Copy", "Ctrl+Shift+C", can_copy, Controls::copy)}
-            {item("Paste", "Ctrl+Shift+V", true, Controls::paste_clipboard)}
+            {item("Copy", TerminalKey::Copy.keys()[0], can_copy, Controls::copy)}
+            {item("Paste", TerminalKey::Paste.keys()[0], true, Controls::paste_clipboard)}
             {item("Select all", "", true, Controls::select_all)}
-            {item("Search…", "Ctrl+Shift+F", true, Controls::open_search)}
+            {item("Search…", TerminalKey::Search.keys()[0], true, Controls::open_search)}
             {item("Clear", "", true, Controls::clear)}
         </div>
     }
