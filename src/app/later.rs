@@ -63,14 +63,23 @@ where
     .into_any()
 }
 
-/// Fetches the terminal's later part a moment after it connects, so its tools open at once.
+/// Fetches the terminal's later part a moment after the page's first terminal connects,
+/// so its tools open at once; once per page (again only after a failed fetch).
 #[cfg(feature = "hydrate")]
 pub fn fetch_soon() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static ASKED: AtomicBool = AtomicBool::new(false);
+    if ASKED.swap(true, Ordering::Relaxed) {
+        return;
+    }
     set_timeout(
         || {
             leptos::task::spawn_local(async {
-                // A failure is not kept: the part is fetched again when first shown.
-                let _ = super::terminal::fetch_tools().await;
+                // A failure is not kept: the part is fetched again when first shown, or
+                // after the next terminal connects.
+                if super::terminal::fetch_tools().await.is_err() {
+                    ASKED.store(false, Ordering::Relaxed);
+                }
             })
         },
         FETCH_AFTER,
