@@ -149,6 +149,19 @@ pub fn SettingsPanel(controls: Controls) -> impl IntoView {
             })
             .collect_view()
     };
+    let select = move |name: &'static str,
+                       label: &'static str,
+                       choices: &[(&'static str, &'static str)],
+                       get: fn(&Settings) -> String| {
+        view! {
+            <label class="setting">
+                <span>{label}</span>
+                <select name=name aria-label=label on:change=move |ev| change(name, event_target_value(&ev))>
+                    {options(choices, get)}
+                </select>
+            </label>
+        }
+    };
     let check = move |name: &'static str, label: &'static str, get: fn(&Settings) -> bool| {
         view! {
             <label class="setting check">
@@ -173,36 +186,11 @@ pub fn SettingsPanel(controls: Controls) -> impl IntoView {
                     on:change=move |ev| change("fontSize", event_target_value(&ev))/>
                 <span class="hint">"Ctrl+= and Ctrl+- in the terminal, Ctrl+0 resets"</span>
             </label>
-            <label class="setting">
-                <span>"Font"</span>
-                <select name="fontFamily" aria-label="Font" on:change=move |ev| change("fontFamily", event_target_value(&ev))>
-                    {options(&FONTS, |s| s.font_family.clone())}
-                </select>
-            </label>
-            <label class="setting">
-                <span>"Line height"</span>
-                <select name="lineHeight" aria-label="Line height" on:change=move |ev| change("lineHeight", event_target_value(&ev))>
-                    {options(&LINE_HEIGHTS, |s| s.line_height.to_string())}
-                </select>
-            </label>
-            <label class="setting">
-                <span>"Theme"</span>
-                <select name="theme" aria-label="Theme" on:change=move |ev| change("theme", event_target_value(&ev))>
-                    {options(&THEMES, |s| s.theme.clone())}
-                </select>
-            </label>
-            <label class="setting">
-                <span>"Cursor"</span>
-                <select name="cursorStyle" aria-label="Cursor" on:change=move |ev| change("cursorStyle", event_target_value(&ev))>
-                    {options(&CURSORS, |s| s.cursor_style.clone())}
-                </select>
-            </label>
-            <label class="setting">
-                <span>"Renderer"</span>
-                <select name="renderer" aria-label="Renderer" on:change=move |ev| change("renderer", event_target_value(&ev))>
-                    {options(&RENDERERS, |s| s.renderer.clone())}
-                </select>
-            </label>
+            {select("fontFamily", "Font", &FONTS, |s| s.font_family.clone())}
+            {select("lineHeight", "Line height", &LINE_HEIGHTS, |s| s.line_height.to_string())}
+            {select("theme", "Theme", &THEMES, |s| s.theme.clone())}
+            {select("cursorStyle", "Cursor", &CURSORS, |s| s.cursor_style.clone())}
+            {select("renderer", "Renderer", &RENDERERS, |s| s.renderer.clone())}
             <label class="setting">
                 <span>"Scrollback, lines"</span>
                 <input type="number" name="scrollback" aria-label="Scrollback, lines" min="0" max="100000" step="1000"
