@@ -1,5 +1,5 @@
 // The dashboard's keyboard and layout: shortcuts that leave the shell its keys, tabs
-// renamed and reordered, two panes, the list of shortcuts, the pod list hidden, broadcast
+// renamed and reordered, two and four panes, the list of shortcuts, the pod list hidden, broadcast
 // input, and the key bar of touch screens.
 import { expect, test, type Page } from "@playwright/test";
 import { hydrated, openPod, pane, run, screen, status, token, watch } from "./support";
@@ -16,14 +16,16 @@ const rows = (page: Page, pod: string, text: string) =>
 const activeTab = (page: Page) => page.locator(".tab.active .tab-name");
 const tabNames = (page: Page) => page.locator(".tab .tab-name");
 
-// Columns of a shell's terminal, as the shell's `stty` sees them.
-async function columns(page: Page, pod: string, mark: string): Promise<number> {
+// Rows and columns of a shell's terminal, as the shell's `stty` sees them.
+async function size(page: Page, pod: string, mark: string): Promise<{ rows: number; cols: number }> {
   await run(page, pod, `echo ${mark}=$(stty size | tr ' ' x)`);
   const row = screen(page, pod).locator(":scope > div", { hasText: new RegExp(`^${mark}=\\d+x\\d+`) });
   await expect(row).toHaveCount(1);
-  const text = (await row.innerText()).replace(/\u00a0/g, " ");
-  return Number(text.match(/x(\d+)/)![1]);
+  const [, rows, cols] = (await row.innerText()).match(/=(\d+)x(\d+)/)!;
+  return { rows: Number(rows), cols: Number(cols) };
 }
+
+const columns = async (page: Page, pod: string, mark: string) => (await size(page, pod, mark)).cols;
 
 const violations: string[] = [];
 
@@ -169,6 +171,56 @@ test("two panes: each shell answers in its own, both refit, and both come back a
   await expect(page.locator(".tab-panel:not(.hidden)")).toHaveCount(1);
 });
 
+test("four panes: two shells and two logs at once, each shell its own size, all back after a reload", async ({ page }) => {
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await visit(page, "/?namespace=shop");
+  const [first, second] = ["web-7d4b9c6f5-abcde", "web-7d4b9c6f5-fghij"];
+  await openPod(page, first);
+  const whole = await size(page, first, "whole");
+  await openPod(page, second);
+  for (const pod of [first, second]) {
+    await page.locator(`tr[data-pod="${pod}"] [data-logs="log-shipper"]`).click();
+  }
+  await page.getByRole("button", { name: "Four panes" }).click();
+  await expect(page.locator(".tab-panel:not(.hidden)")).toHaveCount(4);
+  const logs = page.locator(".tab-panel:not(.hidden) .log-pane");
+  await expect(logs).toHaveCount(2);
+  for (const log of await logs.all()) {
+    await expect(log.locator(".log-lines .line", { hasText: "shipped batch" }).first()).toBeVisible();
+  }
+  // Each shell learns its quarter of the view.
+  for (const pod of [first, second]) {
+    await expect(status(page, pod)).toHaveText("Connected");
+    await expect
+      .poll(async () => {
+        const quarter = await size(page, pod, `quarter${Date.now() % 1000}`);
+        return quarter.cols < whole.cols * 0.6 && quarter.rows < whole.rows * 0.6;
+      })
+      .toBe(true);
+  }
+  await run(page, first, "M=one");
+  await run(page, second, "M=two");
+  await run(page, first, "echo in-$M");
+  await run(page, second, "echo in-$M");
+  await expect(rows(page, first, "in-one")).toHaveCount(1);
+  await expect(rows(page, second, "in-two")).toHaveCount(1);
+  await expect(rows(page, first, "in-two")).toHaveCount(0);
+
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator(".tab-panel:not(.hidden)")).toHaveCount(4);
+  await expect(page.getByRole("button", { name: "Four panes" })).toHaveAttribute("aria-pressed", "true");
+  for (const [pod, mark] of [
+    [first, "one"],
+    [second, "two"],
+  ]) {
+    await expect(status(page, pod)).toHaveText("Connected");
+    await run(page, pod, "echo again-$M");
+    await expect(rows(page, pod, `again-${mark}`)).toHaveCount(1);
+  }
+  await expect(logs).toHaveCount(2);
+});
+
 test("the ? list names every shortcut, closes with Esc, and gives a shortcut new keys", async ({ page }) => {
   await visit(page, "/");
   const list = page.getByRole("dialog", { name: "Keyboard shortcuts" });
@@ -181,6 +233,9 @@ test("the ? list names every shortcut, closes with Esc, and gives a shortcut new
     ["Close the tab", "Ctrl+Shift+X"],
     ["List the shortcuts", "Ctrl+Shift+/"],
     ["Rename that tab", "F2"],
+    ["Copy the terminal's selection", "Ctrl+Shift+C, Ctrl+Insert"],
+    ["Paste into the terminal", "Ctrl+Shift+V, Shift+Insert"],
+    ["Search the terminal's output", "Ctrl+Shift+F"],
   ]) {
     await expect(list.locator("tr", { hasText: words }).first()).toContainText(keys);
   }
