@@ -42,9 +42,9 @@ async function selectRow(page: Page, text: string) {
 }
 
 // The rows and columns the shell's terminal has, as `stty size` says them.
-async function sttySize(page: Page, mark: string) {
-  await run(page, "toolbox", `echo ${mark}=$(stty size | tr ' ' x)`);
-  const found = screen(page, "toolbox").getByText(new RegExp(`^${mark}=\\d+x\\d+`));
+async function sttySize(page: Page, mark: string, pod = "toolbox") {
+  await run(page, pod, `echo ${mark}=$(stty size | tr ' ' x)`);
+  const found = screen(page, pod).getByText(new RegExp(`^${mark}=\\d+x\\d+`));
   await expect(found).toHaveCount(1);
   const [rows, cols] = (await found.textContent())!.trim().split("=")[1].split("x").map(Number);
   return { rows, cols };
@@ -284,4 +284,29 @@ test("every setting survives a reload, a bigger font means fewer rows and column
   await expect(host(page)).toHaveCSS("background-color", "rgb(30, 30, 30)");
   await page.emulateMedia({ colorScheme: "light" });
   await expect(host(page)).toHaveCSS("background-color", "rgb(251, 251, 251)");
+});
+
+test("a setting changed in one terminal applies to every open one, and each shell learns its new size", async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await openPod(page, "busybox");
+  await page.getByRole("button", { name: "Two panes side by side" }).click();
+  await expect(page.locator(".tab-panel:not(.hidden)")).toHaveCount(2);
+  const pods = ["toolbox", "busybox"];
+  const before = [await sttySize(page, "before", pods[0]), await sttySize(page, "before", pods[1])];
+  const fontSize = (pod: string) =>
+    pane(page, pod).locator(".xterm-rows").evaluate((rows) => getComputedStyle(rows).fontSize);
+
+  await pane(page, "busybox").getByRole("button", { name: "Terminal settings" }).click();
+  const settings = page.getByRole("dialog", { name: "Terminal settings" });
+  await settings.getByLabel("Font size").fill("20");
+  await settings.getByLabel("Font size").blur();
+  await settings.getByRole("button", { name: "Done" }).click();
+  for (const [i, pod] of pods.entries()) {
+    await expect.poll(() => fontSize(pod)).toBe("20px");
+    const after = await sttySize(page, "after", pod);
+    expect(after.cols).toBeLessThan(before[i].cols);
+    expect(after.rows).toBeLessThan(before[i].rows);
+  }
 });
