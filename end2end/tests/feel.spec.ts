@@ -170,6 +170,24 @@ test("OSC 52 from a program writes the clipboard, a read query gets no answer, a
   expect(await clipboard(page)).toBe("before");
 });
 
+test("OSC 52 heard before the late part is in reaches the clipboard once it is", async ({ page }) => {
+  // The late part is held back across a reload, so the terminal comes back without it.
+  const held: Array<() => Promise<void>> = [];
+  await page.route("**/js/terminal-extras.mjs", (route) => void held.push(() => route.continue()));
+  await page.reload();
+  await hydrated(page);
+  await expect(status(page, "toolbox")).toHaveText("Connected");
+  await setClipboard(page, "before");
+  await run(page, "toolbox", "printf '\\033]52;c;%s\\a' $(printf early | base64); echo sent-$((6*7))");
+  await expect(screen(page, "toolbox")).toContainText("sent-42");
+  await expect.poll(() => held.length).toBeGreaterThan(0);
+  await expect(host(page)).not.toHaveAttribute("data-extras", "ready");
+  expect(await clipboard(page)).toBe("before");
+  for (const release of held.splice(0)) await release();
+  await expect(host(page)).toHaveAttribute("data-extras", "ready");
+  await expect.poll(() => clipboard(page)).toBe("early");
+});
+
 test("a paste of several lines asks first; Cancel sends nothing, Paste sends it, bracketed when the program asks", async ({
   page,
 }) => {

@@ -65,6 +65,9 @@ export class TerminalHandle {
   #renderer = null;
   // Ends the wait before the late addons load (search wants them now).
   #extrasNow = null;
+  // OSC 52 heard before the late part is in (a program that copies at its start): kept, and
+  // written again once the part decides on it. Null from then on.
+  #earlyCopies = [];
 
   constructor(element) {
     this.#element = element;
@@ -98,6 +101,7 @@ export class TerminalHandle {
       }),
     );
     this.#listenForPastes(element);
+    this.#listenForEarlyCopies(terminal);
     this.#element.style.background = chosen.theme().background;
     live.add(this);
 
@@ -432,6 +436,9 @@ export class TerminalHandle {
         });
         // For tests and debugging: OSC 52 is heard from now on.
         this.#element.dataset.extras = "ready";
+        const early = this.#earlyCopies;
+        this.#earlyCopies = null;
+        for (const data of early) this.#terminal.write(`\x1b]52;${data}\x07`);
         return extras;
       })
       .catch((error) => {
@@ -439,6 +446,19 @@ export class TerminalHandle {
         this.#extras = null;
         return null;
       });
+  }
+
+  // Registered before the late part's own handlers, so asked only when they are not there
+  // yet (or did not take a malformed one, which ends here). Asks for the part at once.
+  #listenForEarlyCopies(terminal) {
+    terminal.parser.registerOscHandler(52, (data) => {
+      if (this.#earlyCopies && this.#earlyCopies.length < 8) {
+        this.#earlyCopies.push(data);
+        this.#wrote = true;
+        this.#shown(true);
+      }
+      return true;
+    });
   }
 
   #withExtras(act) {
