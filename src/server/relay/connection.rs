@@ -194,6 +194,10 @@ async fn receive(
 ) -> Left {
     let dead_after = Duration::from_secs(DEAD_AFTER_SECS);
     let mut heard = tokio::time::Instant::now();
+    // One timer for the connection's life, moved on only when it fires: a timer set per
+    // message was a timer-wheel entry made and dropped for every keystroke.
+    let silence = tokio::time::sleep(dead_after);
+    tokio::pin!(silence);
     // Input waits here while the command does not read it, so acknowledgements and
     // pings behind it in the socket are still handled (a paste cannot freeze output).
     let mut waiting = Waiting::default();
@@ -214,7 +218,11 @@ async fn receive(
                 }
                 continue;
             }
-            () = tokio::time::sleep_until(heard + dead_after) => {
+            () = &mut silence => {
+                if heard + dead_after > tokio::time::Instant::now() {
+                    silence.as_mut().reset(heard + dead_after);
+                    continue;
+                }
                 tracing::info!(session = %session.id, "the page went silent; waiting for it to come back");
                 return Left::Dropped;
             }
