@@ -476,13 +476,22 @@ impl Connection {
         }
     }
 
-    /// Acks every `ACK_EVERY` written bytes, and when xterm caught up with what arrived;
-    /// the server stops sending while too much is unacknowledged.
+    /// Acks every `ACK_EVERY` written bytes; the server stops sending while too much is
+    /// unacknowledged.
     fn maybe_ack(&self) {
+        self.ack(self.output.ack_due());
+    }
+
+    /// Acks all that xterm wrote (at a keepalive tick), so the server can let go of it.
+    pub(super) fn settle_ack(&self) {
+        self.ack(self.output.settle_due());
+    }
+
+    fn ack(&self, upto: Option<u64>) {
         if !self.attached.get() {
             return;
         }
-        if let Some(upto) = self.output.ack_due()
+        if let Some(upto) = upto
             && let Some(socket) = self.open_socket()
             && socket
                 .send_with_str(&ClientMessage::Ack { offset: upto }.to_json())

@@ -110,20 +110,30 @@ impl Output {
         true
     }
 
-    /// The offset to acknowledge now, if one is due: every `ACK_EVERY` written bytes, and
-    /// when xterm caught up with what arrived.
+    /// The offset to acknowledge now, if one is due: the first output, then every
+    /// `ACK_EVERY` written bytes (the server's window is many of those).
     pub(super) fn ack_due(&self) -> Option<u64> {
-        let received = self.received.get();
-        let upto = self.written.get().min(received);
+        self.unacked()
+            .filter(|&(upto, last)| last.is_none_or(|last| upto - last >= ACK_EVERY))
+            .map(|(upto, _)| upto)
+    }
+
+    /// The offset to acknowledge at the next keepalive tick: all that xterm has written.
+    /// Output that trickles (an echo per keystroke) is acknowledged seconds later in one
+    /// message, not once per keystroke.
+    pub(super) fn settle_due(&self) -> Option<u64> {
+        self.unacked().map(|(upto, _)| upto)
+    }
+
+    /// What xterm has written and this connection has not acknowledged: (up to, last ack).
+    fn unacked(&self) -> Option<(u64, Option<u64>)> {
+        let upto = self.written.get().min(self.received.get());
         // Output before this connection's start is not this connection's to ack.
         if upto == 0 || upto < self.attached_at.get() {
             return None;
         }
-        let due = match self.last_acked.get() {
-            None => true,
-            Some(last) => upto > last && (upto - last >= ACK_EVERY || upto == received),
-        };
-        due.then_some(upto)
+        let last = self.last_acked.get();
+        last.is_none_or(|last| upto > last).then_some((upto, last))
     }
 
     pub(super) fn acked(&self, upto: u64) {

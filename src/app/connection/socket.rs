@@ -97,11 +97,13 @@ impl Connection {
         }
     }
 
-    /// Keepalive: pings, and takes a connection that stays silent for dead.
+    /// Keepalive: pings, and takes a connection that stays silent for dead; acks what
+    /// trickled in since the last ack.
     pub(super) fn tick(self: &Rc<Self>) {
         let Some(socket) = self.socket.borrow().clone() else {
             return;
         };
+        self.settle_ack();
         let t = now();
         match self
             .keepalive
