@@ -21,6 +21,9 @@ use crate::servers::{Cluster, Podterm};
 /// The page acknowledges at least this often (podterm's ACK_EVERY).
 const ACK_EVERY: u64 = 64 * 1024;
 
+/// And the rest at its keepalive tick, this often (the page's TICK_MS).
+const ACK_SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
     Direct,
@@ -151,6 +154,7 @@ impl Endpoints {
                     ws,
                     received: 0,
                     acked: 0,
+                    acked_at: std::time::Instant::now(),
                 }))
             }
         }
@@ -175,6 +179,7 @@ pub struct PodtermWs {
     ws: WebSocketStream<tokio::net::TcpStream>,
     received: u64,
     acked: u64,
+    acked_at: std::time::Instant,
 }
 
 // One per session, held for its whole life: the variants' sizes do not matter.
@@ -254,8 +259,9 @@ impl Terminal {
                 Terminal::Podterm(p) => match p.ws.next().await {
                     Some(Ok(Message::Binary(data))) => {
                         p.received += data.len() as u64;
-                        if p.received - p.acked >= ACK_EVERY {
+                        if p.received - p.acked >= ACK_EVERY || p.acked_at.elapsed() >= ACK_SETTLE {
                             p.acked = p.received;
+                            p.acked_at = std::time::Instant::now();
                             let ack = json!({"type": "ack", "offset": p.received}).to_string();
                             p.ws.send(Message::Text(ack.into())).await?;
                         }
