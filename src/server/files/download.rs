@@ -14,10 +14,12 @@ use std::io::Write;
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
-use super::reach::{Place, reach};
+use super::begin::{Use, begin, target};
+use super::reach::Place;
 use super::run::RunError;
-use super::{Audited, FileError, checked, stderr_failure};
+use super::{Audited, FileError, stderr_failure};
 use crate::files::{FilesQuery, base_name, clean_path, parent};
+use crate::model::Target;
 use crate::server::AppState;
 use crate::server::web::identity::Caller;
 
@@ -27,11 +29,11 @@ pub const CHUNK: usize = 64 * 1024;
 pub async fn handler(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((namespace, pod, container)): Path<(String, String, String)>,
+    Path(names): Path<(String, String, String)>,
     Query(query): Query<FilesQuery>,
 ) -> Response {
-    let place = (namespace.as_str(), pod.as_str(), container.as_str());
-    match download(&state, &caller, place, query).await {
+    let target = target(names, &query);
+    match download(&state, &caller, target, query.path.as_deref()).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     }
@@ -40,20 +42,13 @@ pub async fn handler(
 async fn download(
     state: &AppState,
     caller: &Caller,
-    (namespace, pod, container): (&str, &str, &str),
-    query: FilesQuery,
+    target: Target,
+    path: Option<&str>,
 ) -> Result<Response, FileError> {
-    let path = clean_path(query.path.as_deref().unwrap_or(""))
-        .map_err(|e| FileError::bad(format!("which file? {e}")))?;
-    let cluster = checked(
-        state,
-        caller,
-        (namespace, pod, container),
-        query.context.as_deref(),
-    )
-    .await?;
-    let slot = state.files.admit(caller.identity.name())?;
-    let place = reach(state, caller, &cluster, namespace, pod, container).await?;
+    let path =
+        clean_path(path.unwrap_or("")).map_err(|e| FileError::bad(format!("which file? {e}")))?;
+    let begun = begin(state, caller, &target, Use::Transfer).await?;
+    let place = &begun.place;
     let seen = place.real(&path, true).await?;
     let out = place.run(&["stat", "-c", "%f %s", &seen]).await?;
     if out.code != 0 {
@@ -63,14 +58,7 @@ async fn download(
     let (mode, size) = text.trim().split_once(' ').unwrap_or(("0", "0"));
     let mode = u32::from_str_radix(mode, 16).unwrap_or(0);
     let size: u64 = size.parse().unwrap_or(0);
-    let audited = Audited::new(
-        state,
-        caller,
-        &cluster.context,
-        (namespace, pod, container),
-        "download",
-        &path,
-    );
+    let audited = Audited::new(state, caller, &begun.target, "download", &path);
     let max = state.files.max_bytes;
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let name = match base_name(&path) {
@@ -83,15 +71,17 @@ async fn download(
                 return Err(too_large(&path, size, max));
             }
             tokio::spawn(async move {
-                let result = send_file(&place, &seen, size, &tx).await;
-                audited.finish(result, &tx, slot).await;
+                let result = send_file(&begun.place, &seen, size, &tx).await;
+                audited.finish(result, &tx).await;
+                drop(begun); // its slot counted the transfer until here
             });
             ("application/octet-stream", name.to_string(), Some(size))
         }
         0o040000 => {
             tokio::spawn(async move {
-                let result = send_folder(&place, &seen, max, &tx).await;
-                audited.finish(result, &tx, slot).await;
+                let result = send_folder(&begun.place, &seen, max, &tx).await;
+                audited.finish(result, &tx).await;
+                drop(begun); // its slot counted the transfer until here
             });
             ("application/gzip", format!("{name}.tar.gz"), None)
         }

@@ -10,26 +10,28 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::{FutureExt, StreamExt};
 
+use super::begin::{Use, begin, target};
 use super::digest::Digest;
 use super::download::too_large;
-use super::reach::{Place, reach};
+use super::reach::Place;
 use super::run::RunError;
 use super::steps;
-use super::{Audited, FileError, Transfers, checked, write_failure};
+use super::{Audited, FileError, Transfers, write_failure};
 use crate::files::{Check, FilesQuery, Uploaded, base_name, check_name, clean_path, parent};
+use crate::model::Target;
 use crate::server::AppState;
 use crate::server::web::identity::Caller;
 
 pub async fn handler(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((namespace, pod, container)): Path<(String, String, String)>,
+    Path(names): Path<(String, String, String)>,
     Query(query): Query<FilesQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let place = (namespace.as_str(), pod.as_str(), container.as_str());
-    match upload(&state, &caller, place, query, &headers, body).await {
+    let target = target(names, &query);
+    match upload(&state, &caller, target, query, &headers, body).await {
         Ok(uploaded) => Json(uploaded).into_response(),
         Err(e) => e.into_response(),
     }
@@ -38,7 +40,7 @@ pub async fn handler(
 async fn upload(
     state: &AppState,
     caller: &Caller,
-    (namespace, pod, container): (&str, &str, &str),
+    target: Target,
     query: FilesQuery,
     headers: &HeaderMap,
     body: Body,
@@ -55,24 +57,18 @@ async fn upload(
     if let Some(length) = length.filter(|l| *l > max) {
         return Err(too_large(&name, length, max));
     }
-    let cluster = checked(
-        state,
-        caller,
-        (namespace, pod, container),
-        query.context.as_deref(),
-    )
-    .await?;
-    let _slot = state.files.admit(caller.identity.name())?;
-    let place = reach(state, caller, &cluster, namespace, pod, container).await?;
-    let audited = Audited::new(
-        state,
-        caller,
-        &cluster.context,
-        (namespace, pod, container),
-        "upload",
+    let begun = begin(state, caller, &target, Use::Transfer).await?;
+    let audited = Audited::new(state, caller, &begun.target, "upload", &path);
+    let result = write(
+        &begun.place,
         &path,
-    );
-    let result = write(&place, &path, &name, &query, length, &state.files, body).await;
+        &name,
+        &query,
+        length,
+        &state.files,
+        body,
+    )
+    .await;
     match &result {
         Ok(up) => audited.record(up.bytes, &up.sha256, verdict(up.checked, up.verified)),
         Err(e) => audited.record(0, "", &e.message),
