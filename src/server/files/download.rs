@@ -50,10 +50,7 @@ async fn download(
     let begun = begin(state, caller, &target, Use::Transfer).await?;
     let place = &begun.place;
     let seen = place.real(&path, true).await?;
-    let out = place.run(&["stat", "-c", "%f %s", &seen]).await?;
-    if out.code != 0 {
-        return Err(stderr_failure(&out.stderr, &path));
-    }
+    let out = place.run_ok(&["stat", "-c", "%f %s", &seen], &path).await?;
     let text = String::from_utf8_lossy(&out.stdout);
     let (mode, size) = text.trim().split_once(' ').unwrap_or(("0", "0"));
     let mode = u32::from_str_radix(mode, 16).unwrap_or(0);

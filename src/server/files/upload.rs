@@ -98,36 +98,26 @@ async fn write(
     let dir = place.real(parent(path), true).await?;
     let seen = format!("{}/{name}", dir.trim_end_matches('/'));
     steps::prepare(place, (&seen, &dir), path, query.overwrite).await?;
-    let short: String = name.chars().take(64).collect();
-    let part = format!(
-        "{}/.{short}.podterm-{:08x}",
-        dir.trim_end_matches('/'),
-        rand::random::<u32>()
-    );
-    let relayed = match relay(place, &part, path, length, limits.max_bytes, body).await {
-        Ok(relayed) => relayed,
-        Err(e) => {
-            remove(place, &part).await;
-            return Err(e);
-        }
+    let part = steps::part(&dir, name);
+    let moved = async {
+        let (bytes, sha256) = relay(place, &part, path, length, limits.max_bytes, body).await?;
+        let checks = (bytes, sha256.as_str(), limits.hash_max);
+        let (checked, verified) = steps::settle(place, (&part, &seen), path, query, checks).await?;
+        Ok(Uploaded {
+            path: path.to_string(),
+            bytes,
+            sha256,
+            checked,
+            verified,
+            via: place.via,
+        })
     };
-    let checks = (relayed.0, relayed.1.as_str(), limits.hash_max);
-    let (checked, verified) = match steps::settle(place, (&part, &seen), path, query, checks).await
-    {
-        Ok(said) => said,
-        Err(e) => {
-            remove(place, &part).await;
-            return Err(e);
-        }
-    };
-    Ok(Uploaded {
-        path: path.to_string(),
-        bytes: relayed.0,
-        sha256: relayed.1,
-        checked,
-        verified,
-        via: place.via,
-    })
+    // However it failed, the hidden part goes; once renamed, there is none.
+    let moved = moved.await;
+    if moved.is_err() {
+        steps::remove(place, &part).await;
+    }
+    moved
 }
 
 /// The body into `dd of=PART`, counted and hashed; the bytes and their digest.
@@ -217,8 +207,4 @@ fn too_old() -> FileError {
         StatusCode::NOT_IMPLEMENTED,
         "this cluster's API server cannot end a program's input (it lacks the v5 exec protocol of Kubernetes 1.30); upgrade it to upload files",
     )
-}
-
-async fn remove(place: &Place, part: &str) {
-    let _ = place.runner.output(&["rm", "-f", part]).await;
 }
