@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use kube::api::AttachedProcess;
 use std::io::Write;
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
@@ -172,46 +173,90 @@ async fn send_file(
     size: u64,
     tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> Result<Moved, FileError> {
+    let mut sending = Sending {
+        tx,
+        digest: Digest::start(),
+    };
+    let sent = cat(place, seen, size, &mut sending).await?;
+    if sent < size {
+        return Err(FileError::bad(format!(
+            "{} shrank while it was being read; try again",
+            place.shown(seen)
+        )));
+    }
+    Ok(Moved {
+        bytes: sent,
+        sha256: sending.digest.finish().await,
+    })
+}
+
+/// Where `cat` puts a file's bytes.
+pub(super) trait Chunks {
+    /// Takes a chunk; an error stops `cat`.
+    async fn take(&mut self, chunk: &[u8]) -> Result<(), FileError>;
+}
+
+/// A file's bytes on their way to the browser, hashed as sent.
+struct Sending<'a> {
+    tx: &'a mpsc::Sender<Result<Bytes, std::io::Error>>,
+    digest: Digest,
+}
+
+impl Chunks for Sending<'_> {
+    async fn take(&mut self, chunk: &[u8]) -> Result<(), FileError> {
+        let chunk = Bytes::copy_from_slice(chunk);
+        self.digest.update(chunk.clone()).await;
+        self.tx
+            .send(Ok(chunk))
+            .await
+            .map_err(|_| FileError::bad("the download was cancelled"))
+    }
+}
+
+impl Chunks for Gzip<'_> {
+    async fn take(&mut self, chunk: &[u8]) -> Result<(), FileError> {
+        self.write(chunk).await
+    }
+}
+
+/// Reads at most `size` bytes of a file with `cat` into `out`; fewer (how many is the
+/// answer) when the file shrank meanwhile.
+pub(super) async fn cat(
+    place: &Place,
+    seen: &str,
+    size: u64,
+    out: &mut impl Chunks,
+) -> Result<u64, FileError> {
     let mut process = place
         .runner
         .start(&["cat", seen])
         .await
         .map_err(|e| place.run_error(e))?;
     let mut stdout = process.stdout().expect("asked for stdout");
-    let digest = Digest::start();
-    let mut sent = 0u64;
     let mut buf = vec![0u8; CHUNK];
-    while sent < size {
-        let want = CHUNK.min((size - sent) as usize);
+    let mut read = 0u64;
+    while read < size {
+        let want = CHUNK.min((size - read) as usize);
         let n = match stdout.read(&mut buf[..want]).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let chunk = Bytes::copy_from_slice(&buf[..n]);
-        digest.update(chunk.clone()).await;
-        sent += n as u64;
-        if tx.send(Ok(chunk)).await.is_err() {
+        if let Err(e) = out.take(&buf[..n]).await {
             process.abort();
-            return Err(FileError::bad("the download was cancelled"));
+            return Err(e);
         }
+        read += n as u64;
     }
     drop(stdout);
-    if sent < size {
-        let ended = place.runner.finish("cat", &mut process).await;
-        return Err(match ended {
-            Ok(e) if e.code != 0 => stderr_failure(&e.stderr, place.shown(seen)),
-            Err(e) => place.run_error(e),
-            Ok(_) => FileError::bad(format!(
-                "{} shrank while it was being read; try again",
-                place.shown(seen)
-            )),
-        });
+    if read < size {
+        match place.runner.finish("cat", &mut process).await {
+            Ok(e) if e.code != 0 => return Err(stderr_failure(&e.stderr, place.shown(seen))),
+            Err(e) => return Err(place.run_error(e)),
+            Ok(_) => {}
+        }
     }
     process.abort();
-    Ok(Moved {
-        bytes: sent,
-        sha256: digest.finish().await,
-    })
+    Ok(read)
 }
 
 /// Sends the folder as a gzipped tar, from the container's `tar` or, without one, written
@@ -230,37 +275,38 @@ async fn send_folder(
     } else {
         vec!["tar", "-c", "-f", "-", "-C", dir, name.as_str()]
     };
-    match place.runner.start(&argv).await {
+    let ended = match place.runner.start(&argv).await {
         Ok(mut process) => {
-            let mut stdout = process.stdout().expect("asked for stdout");
-            let mut buf = vec![0u8; CHUNK];
-            loop {
-                match stdout.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if let Err(e) = out.write(&buf[..n]).await {
-                            process.abort();
-                            return Err(e);
-                        }
-                    }
-                }
-            }
-            drop(stdout);
-            match place.runner.finish("tar", &mut process).await {
-                Ok(e) if e.code == 0 => out.finish().await,
-                Ok(e) => Err(stderr_failure(&e.stderr, place.shown(seen))),
-                Err(RunError::Missing(_)) => {
-                    super::tarball::write(place, seen, &mut out).await?;
-                    out.finish().await
-                }
-                Err(e) => Err(place.run_error(e)),
-            }
+            pipe(&mut process, &mut out).await?;
+            place.runner.finish("tar", &mut process).await
         }
+        Err(e) => Err(e),
+    };
+    match ended {
+        Ok(e) if e.code == 0 => out.finish().await,
+        Ok(e) => Err(stderr_failure(&e.stderr, place.shown(seen))),
         Err(RunError::Missing(_)) => {
             super::tarball::write(place, seen, &mut out).await?;
             out.finish().await
         }
         Err(e) => Err(place.run_error(e)),
+    }
+}
+
+/// The program's output into `out`, until its end or `out`'s refusal (which stops it).
+async fn pipe(process: &mut AttachedProcess, out: &mut Gzip<'_>) -> Result<(), FileError> {
+    let mut stdout = process.stdout().expect("asked for stdout");
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match stdout.read(&mut buf).await {
+            Ok(0) | Err(_) => return Ok(()),
+            Ok(n) => {
+                if let Err(e) = out.write(&buf[..n]).await {
+                    process.abort();
+                    return Err(e);
+                }
+            }
+        }
     }
 }
 
