@@ -18,23 +18,57 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use common::{BEARER, start};
 
-/// One request; the status, the headers' text and the body (de-chunked).
-async fn request(
+/// podterm's answer: the status, the head's text and the body (de-chunked).
+struct Answer {
+    code: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The answer, once its status is `code`; else what podterm said fails the test.
+    #[track_caller]
+    fn expect(self, code: u16) -> Self {
+        assert_eq!(self.code, code, "{}\n{}", self.head, self.text());
+        self
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
+    }
+}
+
+/// A request's head; `length` bytes of body follow it.
+fn head(
     addr: SocketAddr,
     method: &str,
-    path: &str,
+    url: &str,
     headers: &[(&str, &str)],
-    body: &[u8],
-) -> (u16, String, Vec<u8>) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    length: usize,
+) -> String {
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
+        "{method} {url} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {length}\r\n"
     );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    head.push_str("\r\n");
+    head + "\r\n"
+}
+
+/// One request with these headers.
+async fn request(
+    addr: SocketAddr,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Answer {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = head(addr, method, url, headers, body.len());
     stream.write_all(head.as_bytes()).await.unwrap();
     // A refusal can come before the whole body is sent: the answer is read all the same.
     let _ = stream.write_all(body).await;
@@ -46,7 +80,50 @@ async fn request(
     split(&raw)
 }
 
-fn split(raw: &[u8]) -> (u16, String, Vec<u8>) {
+/// A container's files routes, asked with the access token. `place` is
+/// `namespace/pod/container`.
+struct Files<'a> {
+    addr: SocketAddr,
+    place: &'a str,
+}
+
+impl Files<'_> {
+    fn url(&self, what: &str, path: &str) -> String {
+        let (namespace, pod, container) = parts(self.place);
+        format!(
+            "/api/files/{namespace}/{pod}/{container}/{what}?path={}",
+            encode(path)
+        )
+    }
+
+    async fn list(&self, path: &str) -> Answer {
+        request(self.addr, "GET", &self.url("list", path), &[BEARER], b"").await
+    }
+
+    async fn download(&self, path: &str) -> Answer {
+        let url = self.url("download", path);
+        request(self.addr, "GET", &url, &[BEARER], b"").await
+    }
+
+    async fn upload(&self, path: &str, body: &[u8]) -> Answer {
+        self.upload_with(path, "", body).await
+    }
+
+    /// An upload with more of the query (`&overwrite=true`).
+    async fn upload_with(&self, path: &str, more: &str, body: &[u8]) -> Answer {
+        let url = format!("{}{more}", self.url("upload", path));
+        request(self.addr, "PUT", &url, &[BEARER], body).await
+    }
+}
+
+fn parts(place: &str) -> (&str, &str, &str) {
+    match place.split('/').collect::<Vec<_>>()[..] {
+        [namespace, pod, container] => (namespace, pod, container),
+        _ => panic!("namespace/pod/container"),
+    }
+}
+
+fn split(raw: &[u8]) -> Answer {
     let end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -64,7 +141,7 @@ fn split(raw: &[u8]) -> (u16, String, Vec<u8>) {
     {
         body = dechunk(&body);
     }
-    (code, head, body)
+    Answer { code, head, body }
 }
 
 fn dechunk(mut raw: &[u8]) -> Vec<u8> {
@@ -83,17 +160,6 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
 
 fn encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
-fn files(pod: &str, what: &str, path: &str) -> String {
-    let (namespace, pod, container) = match pod.split('/').collect::<Vec<_>>()[..] {
-        [ns, pod, c] => (ns, pod, c),
-        _ => panic!("namespace/pod/container"),
-    };
-    format!(
-        "/api/files/{namespace}/{pod}/{container}/{what}?path={}",
-        encode(path)
-    )
 }
 
 fn sha(bytes: &[u8]) -> String {
@@ -115,9 +181,30 @@ fn random(len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Runs argv in a container as the cluster's admin; its standard output.
-async fn exec(f: &common::Fixture, ns: &str, pod: &str, container: &str, argv: &[&str]) -> String {
-    let pods: Api<Pod> = Api::namespaced(f.cluster.admin_client().await, ns);
+/// A `.tar.gz`'s entries, sorted, a line each: `NAME CONTENTS`, or `NAME -> TARGET`.
+fn entries(tar_gz: &[u8]) -> String {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tar_gz));
+    let mut seen = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut text = String::new();
+        if entry.header().entry_type().is_symlink() {
+            text = format!("-> {}", entry.link_name().unwrap().unwrap().display());
+        } else {
+            entry.read_to_string(&mut text).ok();
+        }
+        seen.push(format!("{name} {text}"));
+    }
+    seen.sort();
+    seen.join("\n")
+}
+
+/// Runs argv in a container (`namespace/pod/container`) as the cluster's admin; its
+/// standard output.
+async fn exec(f: &common::Fixture, place: &str, argv: &[&str]) -> String {
+    let (namespace, pod, container) = parts(place);
+    let pods: Api<Pod> = Api::namespaced(f.cluster.admin_client().await, namespace);
     let params = AttachParams::default()
         .container(container)
         .stdin(false)
@@ -132,6 +219,16 @@ async fn exec(f: &common::Fixture, ns: &str, pod: &str, container: &str, argv: &
         .unwrap();
     let _ = process.join().await;
     out
+}
+
+/// The lines of the audit trail about transfers.
+fn transfers_audited(f: &common::Fixture) -> Vec<Value> {
+    let audit = std::fs::read_to_string(&f.audit_log).unwrap();
+    audit
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["audit"] == "file_transferred")
+        .collect()
 }
 
 /// Until every container of the pod runs.
@@ -159,26 +256,36 @@ async fn running(f: &common::Fixture, namespace: &str, name: &str) {
 #[tokio::test]
 async fn the_cluster_decides_who_may_move_files() {
     let f = common::start_behind_proxy().await;
-    let path = files("shop/worker-0/sidecar", "list", "/");
-    let (code, _, body) = request(f.addr, "GET", &path, &common::BOB, b"").await;
-    let text = String::from_utf8_lossy(&body);
-    assert_eq!(code, 403, "{text}");
-    assert!(text.contains("not allowed"), "{text}");
-    let (code, _, body) = request(f.addr, "GET", &path, &common::ALICE, b"").await;
-    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    let url = Files {
+        addr: f.addr,
+        place: "shop/worker-0/sidecar",
+    }
+    .url("list", "/");
+    let bob = request(f.addr, "GET", &url, &common::BOB, b"")
+        .await
+        .expect(403);
+    assert!(bob.text().contains("not allowed"), "{}", bob.text());
+    request(f.addr, "GET", &url, &common::ALICE, b"")
+        .await
+        .expect(200);
 }
 
 #[tokio::test]
 async fn a_file_goes_in_verified_and_comes_back_the_same() {
     let f = start().await;
     let place = "default/busybox/busybox";
+    let files = Files {
+        addr: f.addr,
+        place,
+    };
     let path = "/tmp/up load/-é\nx.bin";
     let data = random(3 << 20);
-    let url = format!("{}&mtime=1700000000", files(place, "upload", path));
 
-    let (code, _, body) = request(f.addr, "PUT", &url, &[BEARER], &data).await;
-    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
-    let up: Value = serde_json::from_slice(&body).unwrap();
+    let up = files
+        .upload_with(path, "&mtime=1700000000", &data)
+        .await
+        .expect(200)
+        .json();
     assert_eq!(up["bytes"], data.len());
     assert_eq!(up["sha256"], sha(&data));
     assert_eq!(up["verified"], true, "the container's sha256sum agrees");
@@ -187,10 +294,7 @@ async fn a_file_goes_in_verified_and_comes_back_the_same() {
 
     // Over the hashing limit, the container checks the size only.
     let big = random(common::HASH_UPLOADS_UP_TO as usize + 1);
-    let url_big = files(place, "upload", "/tmp/big.bin");
-    let (code, _, body) = request(f.addr, "PUT", &url_big, &[BEARER], &big).await;
-    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
-    let up: Value = serde_json::from_slice(&body).unwrap();
+    let up = files.upload("/tmp/big.bin", &big).await.expect(200).json();
     assert_eq!(
         (&up["checked"], &up["verified"]),
         (&"size".into(), &true.into())
@@ -198,29 +302,13 @@ async fn a_file_goes_in_verified_and_comes_back_the_same() {
     assert_eq!(up["sha256"], sha(&big));
 
     // In the container, as its own tools see it.
-    let seen = exec(&f, "default", "busybox", "busybox", &["sha256sum", path]).await;
+    let seen = exec(&f, place, &["sha256sum", path]).await;
     assert!(seen.starts_with(&sha(&data)), "{seen}");
-    let mtime = exec(
-        &f,
-        "default",
-        "busybox",
-        "busybox",
-        &["stat", "-c", "%Y", path],
-    )
-    .await;
+    let mtime = exec(&f, place, &["stat", "-c", "%Y", path]).await;
     assert_eq!(mtime.trim(), "1700000000");
 
     // Listed with its size, its name exactly.
-    let (code, _, body) = request(
-        f.addr,
-        "GET",
-        &files(place, "list", "/tmp/up load"),
-        &[BEARER],
-        b"",
-    )
-    .await;
-    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
-    let listing: Value = serde_json::from_slice(&body).unwrap();
+    let listing = files.list("/tmp/up load").await.expect(200).json();
     let entry = &listing["entries"][0];
     assert_eq!(entry["name"], "-é\nx.bin");
     assert_eq!(entry["size"], data.len());
@@ -228,51 +316,25 @@ async fn a_file_goes_in_verified_and_comes_back_the_same() {
     assert_eq!(entry["mode"], "-rw-r--r--");
 
     // Not replaced without asking; replaced when asked.
-    let (code, _, body) = request(
-        f.addr,
-        "PUT",
-        &files(place, "upload", path),
-        &[BEARER],
-        b"new",
-    )
-    .await;
-    assert_eq!(code, 409, "{}", String::from_utf8_lossy(&body));
-    assert!(String::from_utf8_lossy(&body).contains("already exists"));
-    let (code, _, down) = request(
-        f.addr,
-        "GET",
-        &files(place, "download", path),
-        &[BEARER],
-        b"",
-    )
-    .await;
-    assert_eq!(code, 200);
-    assert_eq!(sha(&down), sha(&data), "the same bytes come back");
-    let url = format!("{}&overwrite=true", files(place, "upload", path));
-    let (code, _, _) = request(f.addr, "PUT", &url, &[BEARER], b"new").await;
-    assert_eq!(code, 200);
+    let taken = files.upload(path, b"new").await.expect(409);
+    assert!(taken.text().contains("already exists"));
+    let down = files.download(path).await.expect(200);
+    assert_eq!(sha(&down.body), sha(&data), "the same bytes come back");
+    files
+        .upload_with(path, "&overwrite=true", b"new")
+        .await
+        .expect(200);
 
     // No partial files left beside it, and one audit line per transfer.
-    let left = exec(
-        &f,
-        "default",
-        "busybox",
-        "busybox",
-        &["ls", "-a", "/tmp/up load"],
-    )
-    .await;
+    let left = exec(&f, place, &["ls", "-a", "/tmp/up load"]).await;
     assert!(!left.contains("podterm-"), "{left}");
-    let audit = std::fs::read_to_string(&f.audit_log).unwrap();
-    let lines: Vec<Value> = audit
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|l| l["audit"] == "file_transferred")
-        .collect();
-    assert_eq!(lines.len(), 5, "{audit}");
+    let lines = transfers_audited(&f);
+    assert_eq!(lines.len(), 5, "{lines:?}");
     assert_eq!(lines[0]["direction"], "upload");
     assert_eq!(lines[0]["sha256"], sha(&data));
     assert_eq!(lines[1]["result"], "ok, size checked");
     assert_eq!(lines[3]["direction"], "download");
+    let audit = std::fs::read_to_string(&f.audit_log).unwrap();
     assert!(!audit.contains("\\u0000"), "no contents in the trail");
 }
 
@@ -280,63 +342,29 @@ async fn a_file_goes_in_verified_and_comes_back_the_same() {
 async fn a_folder_comes_down_as_a_tar_gz_with_links_kept() {
     let f = start().await;
     let place = "default/busybox/busybox";
-    for (path, body) in [
-        ("/srv/site/a.txt", "alpha"),
-        ("/srv/site/sub dir/b.txt", "beta"),
-    ] {
-        let (code, _, answer) = request(
-            f.addr,
-            "PUT",
-            &files(place, "upload", path),
-            &[BEARER],
-            body.as_bytes(),
-        )
-        .await;
-        assert_eq!(code, 200, "{}", String::from_utf8_lossy(&answer));
-    }
-    exec(
-        &f,
-        "default",
-        "busybox",
-        "busybox",
-        &["ln", "-s", "/etc/passwd", "/srv/site/out"],
-    )
-    .await;
+    let files = Files {
+        addr: f.addr,
+        place,
+    };
+    files.upload("/srv/site/a.txt", b"alpha").await.expect(200);
+    files
+        .upload("/srv/site/sub dir/b.txt", b"beta")
+        .await
+        .expect(200);
+    exec(&f, place, &["ln", "-s", "/etc/passwd", "/srv/site/out"]).await;
 
-    let (code, head, body) = request(
-        f.addr,
-        "GET",
-        &files(place, "download", "/srv/site"),
-        &[BEARER],
-        b"",
-    )
-    .await;
-    assert_eq!(code, 200, "{head}");
-    assert!(head.contains("site.tar.gz"), "{head}");
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&body[..]));
-    let mut seen = Vec::new();
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let name = entry.path().unwrap().to_string_lossy().into_owned();
-        let mut text = String::new();
-        if entry.header().entry_type().is_symlink() {
-            text = format!("-> {}", entry.link_name().unwrap().unwrap().display());
-        } else {
-            entry.read_to_string(&mut text).ok();
-        }
-        seen.push(format!("{name} {text}"));
-    }
-    seen.sort();
-    let joined = seen.join("\n");
-    assert!(joined.contains("site/a.txt alpha"), "{joined}");
-    assert!(joined.contains("site/sub dir/b.txt beta"), "{joined}");
+    let down = files.download("/srv/site").await.expect(200);
+    assert!(down.head.contains("site.tar.gz"), "{}", down.head);
+    let listed = entries(&down.body);
+    assert!(listed.contains("site/a.txt alpha"), "{listed}");
+    assert!(listed.contains("site/sub dir/b.txt beta"), "{listed}");
     assert!(
-        joined.contains("site/out -> /etc/passwd"),
-        "a link stays a link: {joined}"
+        listed.contains("site/out -> /etc/passwd"),
+        "a link stays a link: {listed}"
     );
     assert!(
-        !joined.contains("root:x:0"),
-        "never followed out of the tree: {joined}"
+        !listed.contains("root:x:0"),
+        "never followed out of the tree: {listed}"
     );
 }
 
@@ -354,190 +382,109 @@ async fn a_distroless_container_is_reached_through_a_debug_container() {
         .clone();
     running(&f, "shop", &pod).await;
     let place = format!("shop/{pod}/payments");
+    let files = Files {
+        addr: f.addr,
+        place: &place,
+    };
 
-    let (code, _, body) = request(
-        f.addr,
-        "GET",
-        &files(&place, "list", "/app"),
-        &[BEARER],
-        b"",
-    )
-    .await;
-    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
-    let listing: Value = serde_json::from_slice(&body).unwrap();
+    let listing = files.list("/app").await.expect(200).json();
     assert_eq!(listing["via"], "debug");
     assert_eq!(listing["entries"][0]["name"], "server");
 
-    let (code, _, server) = request(
-        f.addr,
-        "GET",
-        &files(&place, "download", "/app/server"),
-        &[BEARER],
-        b"",
-    )
-    .await;
-    assert_eq!(code, 200);
+    let server = files.download("/app/server").await.expect(200);
     assert_eq!(
-        &server[..4],
+        &server.body[..4],
         b"\x7fELF",
         "the target's program, not the debug container's"
     );
 
     let data = random(200_000);
-    let (code, _, body) = request(
-        f.addr,
-        "PUT",
-        &files(&place, "upload", "/home/nonroot/data.bin"),
-        &[BEARER],
-        &data,
-    )
-    .await;
-    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
-    let up: Value = serde_json::from_slice(&body).unwrap();
+    let up = files
+        .upload("/home/nonroot/data.bin", &data)
+        .await
+        .expect(200)
+        .json();
     assert_eq!(up["verified"], true);
 
     // /app is root's; the container runs as 65532.
-    let (code, _, body) = request(
-        f.addr,
-        "PUT",
-        &files(&place, "upload", "/app/x"),
-        &[BEARER],
-        b"x",
-    )
-    .await;
-    assert_eq!(code, 403, "{}", String::from_utf8_lossy(&body));
-    assert!(String::from_utf8_lossy(&body).contains("Permission denied"));
+    let refused = files.upload("/app/x", b"x").await.expect(403);
+    assert!(refused.text().contains("Permission denied"));
 
     // An absolute link in the target's tree points into the target's tree.
-    let debug: Value = {
-        let (_, _, body) = request(
-            f.addr,
-            "POST",
-            &format!("/api/debug/shop/{pod}/payments"),
-            &[BEARER],
-            b"",
-        )
-        .await;
-        serde_json::from_slice(&body).unwrap()
-    };
-    let debugger = debug["container"].as_str().unwrap();
-    exec(
-        &f,
-        "shop",
-        &pod,
-        debugger,
-        &["ln", "-sfn", "/etc", "/proc/1/root/home/nonroot/etc"],
-    )
-    .await;
-    let (code, _, os) = request(
-        f.addr,
-        "GET",
-        &files(&place, "download", "/home/nonroot/etc/os-release"),
-        &[BEARER],
-        b"",
-    )
-    .await;
-    assert_eq!(code, 200);
-    assert!(
-        String::from_utf8_lossy(&os).contains("Distroless"),
-        "{}",
-        String::from_utf8_lossy(&os)
-    );
+    let url = format!("/api/debug/shop/{pod}/payments");
+    let debug = request(f.addr, "POST", &url, &[BEARER], b"").await.json();
+    let debugger = format!("shop/{pod}/{}", debug["container"].as_str().unwrap());
+    let link = ["ln", "-sfn", "/etc", "/proc/1/root/home/nonroot/etc"];
+    exec(&f, &debugger, &link).await;
+    let os = files
+        .download("/home/nonroot/etc/os-release")
+        .await
+        .expect(200);
+    assert!(os.text().contains("Distroless"), "{}", os.text());
 }
 
 #[tokio::test]
 async fn refusals_say_what_is_wrong() {
     let f = start().await;
-    let place = "default/busybox/busybox";
-    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], u16, &'a str);
+    let files = Files {
+        addr: f.addr,
+        place: "default/busybox/busybox",
+    };
+    type Case<'a> = (String, &'a [(&'a str, &'a str)], u16, &'a str);
     let cases: [Case; 4] = [
         (
-            "GET",
-            "/api/files/default/busybox/busybox/list?path=tmp",
+            "/api/files/default/busybox/busybox/list?path=tmp".into(),
             &[BEARER],
             400,
             "absolute",
         ),
+        (files.url("list", "/nowhere"), &[BEARER], 404, "no /nowhere"),
         (
-            "GET",
-            &files(place, "list", "/nowhere"),
-            &[BEARER],
-            404,
-            "no /nowhere",
-        ),
-        (
-            "GET",
-            &files(place, "download", "/proc/self/fd/0"),
+            files.url("download", "/proc/self/fd/0"),
             &[BEARER],
             400,
             "neither a file nor a folder",
         ),
         (
-            "GET",
-            &files(place, "download", "/etc/passwd"),
+            files.url("download", "/etc/passwd"),
             &[BEARER, ("Sec-Fetch-Site", "cross-site")],
             403,
             "",
         ),
     ];
-    for (method, path, headers, want, words) in cases {
-        let (code, head, body) = request(f.addr, method, path, headers, b"").await;
-        let text = String::from_utf8_lossy(&body);
-        assert_eq!(code, want, "{path}: {head}\n{text}");
-        assert!(text.contains(words), "{path}: {text}");
+    for (url, headers, want, words) in cases {
+        let answer = request(f.addr, "GET", &url, headers, b"").await;
+        let text = answer.text();
+        assert_eq!(answer.code, want, "{url}: {}\n{text}", answer.head);
+        assert!(text.contains(words), "{url}: {text}");
     }
-    let (code, _, body) = request(
-        f.addr,
-        "PUT",
-        &files(place, "upload", "/dev/full/x"),
-        &[BEARER],
-        b"x",
-    )
-    .await;
-    assert!(code >= 400, "{}", String::from_utf8_lossy(&body));
-    let (code, _, body) = request(
-        f.addr,
-        "PUT",
-        &files(place, "upload", "/tmp/"),
-        &[BEARER],
-        b"x",
-    )
-    .await;
-    assert_eq!(code, 409, "{}", String::from_utf8_lossy(&body));
+    let full = files.upload("/dev/full/x", b"x").await;
+    assert!(full.code >= 400, "{}", full.text());
+    files.upload("/tmp/", b"x").await.expect(409);
 }
 
 #[tokio::test]
 async fn a_pod_deleted_mid_upload_ends_it_with_words_and_a_paused_reader_loses_nothing() {
     let f = start().await;
     // A paused reader: the download waits for it and then completes.
-    let place = "default/busybox/busybox";
+    let files = Files {
+        addr: f.addr,
+        place: "default/busybox/busybox",
+    };
     let data = random(24 << 20);
-    let (code, _, _) = request(
-        f.addr,
-        "PUT",
-        &files(place, "upload", "/tmp/big"),
-        &[BEARER],
-        &data,
-    )
-    .await;
-    assert_eq!(code, 200);
+    files.upload("/tmp/big", &data).await.expect(200);
     let mut stream = tokio::net::TcpStream::connect(f.addr).await.unwrap();
-    let head = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: {}\r\n\r\n",
-        files(place, "download", "/tmp/big"),
-        f.addr,
-        BEARER.1
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
+    let url = files.url("download", "/tmp/big");
+    let get = head(f.addr, "GET", &url, &[BEARER], 0);
+    stream.write_all(get.as_bytes()).await.unwrap();
     let mut first = vec![0u8; 256 * 1024];
     stream.read_exact(&mut first).await.unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut rest = Vec::new();
     stream.read_to_end(&mut rest).await.unwrap();
     first.extend_from_slice(&rest);
-    let (code, _, body) = split(&first);
-    assert_eq!(code, 200);
-    assert_eq!(sha(&body), sha(&data));
+    let down = split(&first).expect(200);
+    assert_eq!(sha(&down.body), sha(&data));
 
     // A pod deleted while its upload runs.
     let mut pod = f
@@ -551,19 +498,15 @@ async fn a_pod_deleted_mid_upload_ends_it_with_words_and_a_paused_reader_loses_n
     pod.name = format!("doomed-{}", std::process::id());
     f.cluster.put_pod(pod.clone()).await.unwrap();
     running(&f, "default", &pod.name).await;
-    let url = files(
-        &format!("default/{}/busybox", pod.name),
-        "upload",
-        "/tmp/doomed",
-    );
+    let place = format!("default/{}/busybox", pod.name);
+    let url = Files {
+        addr: f.addr,
+        place: &place,
+    }
+    .url("upload", "/tmp/doomed");
     let mut stream = tokio::net::TcpStream::connect(f.addr).await.unwrap();
-    let head = format!(
-        "PUT {url} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n",
-        f.addr,
-        BEARER.1,
-        64 << 20
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
+    let put = head(f.addr, "PUT", &url, &[BEARER], 64 << 20);
+    stream.write_all(put.as_bytes()).await.unwrap();
     let chunk = random(1 << 20);
     stream.write_all(&chunk).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -583,42 +526,31 @@ async fn a_pod_deleted_mid_upload_ends_it_with_words_and_a_paused_reader_loses_n
         .expect("an answer")
         .ok();
     writer.abort();
-    let (code, _, body) = split(&raw);
-    let text = String::from_utf8_lossy(&body);
-    assert!(code >= 400, "{code}: {text}");
+    let ended = split(&raw);
+    let text = ended.text();
+    assert!(ended.code >= 400, "{}: {text}", ended.code);
     assert!(text.contains("pod") || text.contains("container"), "{text}");
 }
 
 #[tokio::test]
 async fn a_cancelled_upload_leaves_nothing_behind() {
     let f = start().await;
-    let url = files(
-        "default/busybox/busybox",
-        "upload",
-        "/tmp/cancelled/half.bin",
-    );
+    let place = "default/busybox/busybox";
+    let url = Files {
+        addr: f.addr,
+        place,
+    }
+    .url("upload", "/tmp/cancelled/half.bin");
     let mut stream = tokio::net::TcpStream::connect(f.addr).await.unwrap();
-    let head = format!(
-        "PUT {url} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n",
-        f.addr,
-        BEARER.1,
-        32 << 20
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
+    let put = head(f.addr, "PUT", &url, &[BEARER], 32 << 20);
+    stream.write_all(put.as_bytes()).await.unwrap();
     stream.write_all(&random(4 << 20)).await.unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     drop(stream);
     // The partial file goes once podterm sees the request end.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let left = exec(
-            &f,
-            "default",
-            "busybox",
-            "busybox",
-            &["ls", "-a", "/tmp/cancelled"],
-        )
-        .await;
+        let left = exec(&f, place, &["ls", "-a", "/tmp/cancelled"]).await;
         assert!(left.contains(".."), "the folder was made: {left:?}");
         if !left.contains("half.bin") {
             break;
@@ -634,96 +566,45 @@ async fn a_cancelled_upload_leaves_nothing_behind() {
 async fn containers_without_tar_or_a_shell_still_move_files() {
     let f = start().await;
     // No tar: podterm writes the folder's archive itself.
-    let reloader = "tools/config-reloader-5b7f9d6c8-r2t9w/reloader";
     running(&f, "tools", "config-reloader-5b7f9d6c8-r2t9w").await;
-    for (path, body) in [
-        ("/srv/conf/a.yaml", "a: 1"),
-        ("/srv/conf/deep/b c.yaml", "b: 2"),
-    ] {
-        let (code, _, answer) = request(
-            f.addr,
-            "PUT",
-            &files(reloader, "upload", path),
-            &[BEARER],
-            body.as_bytes(),
-        )
-        .await;
-        assert_eq!(code, 200, "{}", String::from_utf8_lossy(&answer));
-    }
-    let (code, head, body) = request(
-        f.addr,
-        "GET",
-        &files(reloader, "download", "/srv/conf"),
-        &[BEARER],
-        b"",
-    )
-    .await;
-    assert_eq!(code, 200, "{head}");
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&body[..]));
-    let mut seen = Vec::new();
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let name = entry.path().unwrap().to_string_lossy().into_owned();
-        let mut text = String::new();
-        entry.read_to_string(&mut text).ok();
-        seen.push(format!("{name}={text}"));
-    }
-    let joined = seen.join("\n");
-    assert!(joined.contains("conf/a.yaml=a: 1"), "{joined}");
-    assert!(joined.contains("conf/deep/b c.yaml=b: 2"), "{joined}");
+    let reloader = Files {
+        addr: f.addr,
+        place: "tools/config-reloader-5b7f9d6c8-r2t9w/reloader",
+    };
+    reloader
+        .upload("/srv/conf/a.yaml", b"a: 1")
+        .await
+        .expect(200);
+    reloader
+        .upload("/srv/conf/deep/b c.yaml", b"b: 2")
+        .await
+        .expect(200);
+    let down = reloader.download("/srv/conf").await.expect(200);
+    let listed = entries(&down.body);
+    assert!(listed.contains("conf/a.yaml a: 1"), "{listed}");
+    assert!(listed.contains("conf/deep/b c.yaml b: 2"), "{listed}");
 
     // No shell: single programs.
-    let exporter = "tools/metrics-exporter-6d8c7b9f5-m3x8v/exporter";
     running(&f, "tools", "metrics-exporter-6d8c7b9f5-m3x8v").await;
+    let exporter = Files {
+        addr: f.addr,
+        place: "tools/metrics-exporter-6d8c7b9f5-m3x8v/exporter",
+    };
     let data = random(1 << 20);
-    let (code, _, body) = request(
-        f.addr,
-        "PUT",
-        &files(exporter, "upload", "/tmp/in.bin"),
-        &[BEARER],
-        &data,
-    )
-    .await;
-    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
-    let up: Value = serde_json::from_slice(&body).unwrap();
+    let up = exporter
+        .upload("/tmp/in.bin", &data)
+        .await
+        .expect(200)
+        .json();
     assert_eq!(up["via"], "tools");
     assert_eq!(up["verified"], true);
-    let (code, _, down) = request(
-        f.addr,
-        "GET",
-        &files(exporter, "download", "/tmp/in.bin"),
-        &[BEARER],
-        b"",
-    )
-    .await;
-    assert_eq!(code, 200);
-    assert_eq!(sha(&down), sha(&data));
-    let (code, _, body) = request(
-        f.addr,
-        "GET",
-        &files(exporter, "list", "/tmp"),
-        &[BEARER],
-        b"",
-    )
-    .await;
-    assert_eq!(code, 200);
-    let listing: Value = serde_json::from_slice(&body).unwrap();
+    let down = exporter.download("/tmp/in.bin").await.expect(200);
+    assert_eq!(sha(&down.body), sha(&data));
+    let listing = exporter.list("/tmp").await.expect(200).json();
     assert_eq!(listing["entries"][0]["owner"], "nobody", "{listing}");
     // Its user may not write to /etc: the refusal names the path.
-    let (code, _, body) = request(
-        f.addr,
-        "PUT",
-        &files(exporter, "upload", "/etc/x"),
-        &[BEARER],
-        b"x",
-    )
-    .await;
-    assert_eq!(code, 403);
-    assert!(
-        String::from_utf8_lossy(&body).contains("/etc"),
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
+    let refused = exporter.upload("/etc/x", b"x").await.expect(403);
+    assert!(refused.text().contains("/etc"), "{}", refused.text());
 }
 
 #[tokio::test]
@@ -731,25 +612,19 @@ async fn a_full_disk_is_said_and_leaves_nothing() {
     let f = start().await;
     // /dev/shm is a 64 MiB tmpfs in the container, as on a node.
     let place = "default/busybox/busybox";
-    let data = random(80 << 20);
-    let (code, _, body) = request(
-        f.addr,
-        "PUT",
-        &files(place, "upload", "/dev/shm/big.bin"),
-        &[BEARER],
-        &data,
-    )
-    .await;
-    let text = String::from_utf8_lossy(&body);
-    assert_eq!(code, 507, "{text}");
-    assert!(text.contains("ran out of space in /dev/shm"), "{text}");
-    let left = exec(
-        &f,
-        "default",
-        "busybox",
-        "busybox",
-        &["ls", "-a", "/dev/shm"],
-    )
-    .await;
+    let files = Files {
+        addr: f.addr,
+        place,
+    };
+    let full = files
+        .upload("/dev/shm/big.bin", &random(80 << 20))
+        .await
+        .expect(507);
+    assert!(
+        full.text().contains("ran out of space in /dev/shm"),
+        "{}",
+        full.text()
+    );
+    let left = exec(&f, place, &["ls", "-a", "/dev/shm"]).await;
     assert!(!left.contains("big.bin"), "{left}");
 }

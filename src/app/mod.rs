@@ -18,6 +18,7 @@ mod panes;
 mod pod_feed;
 mod pod_list;
 mod reach;
+mod requests;
 #[cfg(feature = "hydrate")]
 mod saved_tabs;
 mod settings;

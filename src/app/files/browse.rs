@@ -61,7 +61,7 @@ impl Browser {
                 .target
                 .with_value(|t| super::address::list(t, self.asked.get_untracked().as_deref()));
             leptos::task::spawn_local(async move {
-                let answer = super::net::get_json::<Listing>(&url).await;
+                let answer = crate::app::requests::fetch_json::<Listing>("GET", &url).await;
                 if this.generation.try_get_value() != Some(generation) {
                     return;
                 }

@@ -51,7 +51,8 @@ fn TerminalUploads(
             let url =
                 target.with_value(|t| super::address::cwd(t, session.get_untracked().as_deref()));
             leptos::task::spawn_local(async move {
-                let (path, said) = match super::net::get_json::<Cwd>(&url).await {
+                let (path, said) = match crate::app::requests::fetch_json::<Cwd>("GET", &url).await
+                {
                     Ok(Cwd {
                         path,
                         from_shell: true,

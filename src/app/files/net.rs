@@ -1,50 +1,17 @@
-//! The page's requests about files: a JSON answer (`list`, `cwd`) by `fetch`, and an
-//! upload by `XMLHttpRequest`, whose upload events give its progress and which `abort()`
-//! stops. The file goes as the request's body, straight from the disk: the page never
-//! reads it.
+//! An upload by `XMLHttpRequest`, whose upload events give its progress and which
+//! `abort()` stops. The file goes as the request's body, straight from the disk: the page
+//! never reads it. (The JSON answers, `list` and `cwd`, are `crate::app::requests`'.)
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{ProgressEvent, XmlHttpRequest};
 
 use super::words::Failure;
+use crate::app::requests::{UNREACHABLE, read, refused};
 use crate::files::Uploaded;
-
-const UNREACHABLE: u16 = 0;
-
-/// GETs `url` (under the site's base) and reads its JSON answer.
-pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, Failure> {
-    let unreachable = |_| Failure::new(UNREACHABLE, "");
-    let window = web_sys::window().ok_or_else(|| Failure::new(UNREACHABLE, "no window"))?;
-    let url = format!("{}{url}", crate::app::base());
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
-        .await
-        .map_err(unreachable)?
-        .unchecked_into();
-    let text = JsFuture::from(response.text().map_err(unreachable)?)
-        .await
-        .map_err(unreachable)?
-        .as_string()
-        .unwrap_or_default();
-    if !response.ok() {
-        return Err(refused(response.status(), &text));
-    }
-    serde_json::from_str(&text)
-        .map_err(|_| Failure::new(502, "podterm's answer was not understood"))
-}
-
-/// podterm's refusal; a 401 is a login that ended, whatever the body says.
-fn refused(status: u16, text: &str) -> Failure {
-    match status {
-        401 => Failure::new(401, "your login has ended"),
-        _ => Failure::new(status, text),
-    }
-}
 
 /// How an upload ended.
 pub enum Reply {
@@ -121,9 +88,9 @@ impl Upload {
         let status = self.xhr.status().unwrap_or(UNREACHABLE);
         let text = self.xhr.response_text().ok().flatten().unwrap_or_default();
         match status {
-            200..=299 => match serde_json::from_str(&text) {
+            200..=299 => match read(&text) {
                 Ok(uploaded) => Reply::Landed(uploaded),
-                Err(_) => Reply::Refused(Failure::new(502, "podterm's answer was not understood")),
+                Err(failure) => Reply::Refused(failure),
             },
             status => Reply::Refused(refused(status, &text)),
         }

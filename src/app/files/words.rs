@@ -1,5 +1,7 @@
 //! How the file browser and the uploads say sizes, times, speeds, and what went wrong.
 
+pub use crate::app::requests::Failure;
+
 /// A size as people read it: `512 B`, `1.5 KiB`, `23 MiB`.
 pub fn size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -62,22 +64,8 @@ fn civil(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// Why a request about files failed: podterm's status and its sentence, or status 0 when
-/// podterm could not be reached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub status: u16,
-    pub message: String,
-}
-
+/// A request about files that failed, in the files page's words.
 impl Failure {
-    pub fn new(status: u16, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into().trim().to_string(),
-        }
-    }
-
     /// A listing's failure in a sentence, before podterm's own words.
     pub fn list_headline(&self) -> &'static str {
         match self.status {

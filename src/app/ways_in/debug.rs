@@ -33,8 +33,10 @@ impl DebugSteps {
 
 /// What the server answers once the debug container runs.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(serde::Deserialize)]
 struct Started {
     container: String,
+    #[serde(default)]
     reused: bool,
 }
 
@@ -204,11 +206,8 @@ pub fn DebugAction(
 #[cfg(feature = "hydrate")]
 async fn start(target: &Target) -> Result<Started, String> {
     use crate::protocol::encode;
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
     let mut url = format!(
-        "{}/api/debug/{}/{}/{}",
-        crate::app::base(),
+        "/api/debug/{}/{}/{}",
         encode(&target.namespace),
         encode(&target.pod),
         encode(&target.container)
@@ -216,37 +215,14 @@ async fn start(target: &Target) -> Result<Started, String> {
     if let Some(context) = &target.context {
         url.push_str(&format!("?context={}", encode(context)));
     }
-    let unreachable =
-        |_| "podterm could not be reached; check your connection and try again".to_string();
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    let request = web_sys::Request::new_with_str_and_init(&url, &init).map_err(unreachable)?;
-    let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+    crate::app::requests::fetch_json("POST", &url)
         .await
-        .map_err(unreachable)?
-        .unchecked_into();
-    let text = JsFuture::from(response.text().map_err(unreachable)?)
-        .await
-        .map_err(unreachable)?
-        .as_string()
-        .unwrap_or_default();
-    if !response.ok() {
-        let text = text.trim();
-        return Err(match response.status() {
+        .map_err(|failure| match failure.status {
+            0 => "podterm could not be reached; check your connection and try again".into(),
             401 => "your login has ended; reload the page to log in again".into(),
-            _ if text.is_empty() => format!("podterm answered {}", response.status()),
-            _ => text.to_string(),
-        });
-    }
-    let answer = js_sys::JSON::parse(&text).map_err(|_| "podterm's answer was not understood")?;
-    let field = |name: &str| js_sys::Reflect::get(&answer, &name.into()).ok();
-    Ok(Started {
-        container: field("container")
-            .and_then(|c| c.as_string())
-            .ok_or("podterm's answer names no container")?,
-        reused: field("reused").and_then(|r| r.as_bool()).unwrap_or(false),
-    })
+            status if failure.message.is_empty() => format!("podterm answered {status}"),
+            _ => failure.message,
+        })
 }
 
 fn upper_first(text: &str) -> String {

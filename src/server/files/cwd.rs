@@ -6,8 +6,9 @@ use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 
-use super::reach::{Place, reach};
-use super::{FileError, checked};
+use super::FileError;
+use super::begin::{Begun, Use, begin, target};
+use super::reach::Place;
 use crate::files::{Cwd, FilesQuery, Via, clean_path};
 use crate::model::Target;
 use crate::server::AppState;
@@ -24,15 +25,10 @@ done"#;
 pub async fn handler(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((namespace, pod, container)): Path<(String, String, String)>,
+    Path(names): Path<(String, String, String)>,
     Query(query): Query<FilesQuery>,
 ) -> Response {
-    let target = Target {
-        context: query.context.clone(),
-        namespace,
-        pod,
-        container,
-    };
+    let target = target(names, &query);
     match cwd(&state, &caller, &target, query.session.as_deref()).await {
         Ok(cwd) => Json(cwd).into_response(),
         Err(e) => e.into_response(),
@@ -45,29 +41,11 @@ async fn cwd(
     target: &Target,
     session: Option<&str>,
 ) -> Result<Cwd, FileError> {
-    let place = (
-        target.namespace.as_str(),
-        target.pod.as_str(),
-        target.container.as_str(),
-    );
-    let cluster = checked(state, caller, place, target.context.as_deref()).await?;
-    let place = reach(
-        state,
-        caller,
-        &cluster,
-        &target.namespace,
-        &target.pod,
-        &target.container,
-    )
-    .await?;
-    let here = Target {
-        context: Some(cluster.context.clone()),
-        ..target.clone()
-    };
+    let Begun { place, target, .. } = begin(state, caller, target, Use::Look).await?;
     let owned = session.filter(|id| {
         state
             .sessions
-            .belongs(id, &caller.identity.cache_key(), &here)
+            .belongs(id, &caller.identity.cache_key(), &target)
     });
     if let Some(id) = owned
         && place.via == Via::Shell

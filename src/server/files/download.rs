@@ -10,14 +10,17 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use kube::api::AttachedProcess;
 use std::io::Write;
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
-use super::reach::{Place, reach};
+use super::begin::{Use, begin, target};
+use super::reach::Place;
 use super::run::RunError;
-use super::{Audited, FileError, checked, stderr_failure};
+use super::{Audited, FileError, stderr_failure};
 use crate::files::{FilesQuery, base_name, clean_path, parent};
+use crate::model::Target;
 use crate::server::AppState;
 use crate::server::web::identity::Caller;
 
@@ -27,11 +30,11 @@ pub const CHUNK: usize = 64 * 1024;
 pub async fn handler(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((namespace, pod, container)): Path<(String, String, String)>,
+    Path(names): Path<(String, String, String)>,
     Query(query): Query<FilesQuery>,
 ) -> Response {
-    let place = (namespace.as_str(), pod.as_str(), container.as_str());
-    match download(&state, &caller, place, query).await {
+    let target = target(names, &query);
+    match download(&state, &caller, target, query.path.as_deref()).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     }
@@ -40,37 +43,20 @@ pub async fn handler(
 async fn download(
     state: &AppState,
     caller: &Caller,
-    (namespace, pod, container): (&str, &str, &str),
-    query: FilesQuery,
+    target: Target,
+    path: Option<&str>,
 ) -> Result<Response, FileError> {
-    let path = clean_path(query.path.as_deref().unwrap_or(""))
-        .map_err(|e| FileError::bad(format!("which file? {e}")))?;
-    let cluster = checked(
-        state,
-        caller,
-        (namespace, pod, container),
-        query.context.as_deref(),
-    )
-    .await?;
-    let slot = state.files.admit(caller.identity.name())?;
-    let place = reach(state, caller, &cluster, namespace, pod, container).await?;
+    let path =
+        clean_path(path.unwrap_or("")).map_err(|e| FileError::bad(format!("which file? {e}")))?;
+    let begun = begin(state, caller, &target, Use::Transfer).await?;
+    let place = &begun.place;
     let seen = place.real(&path, true).await?;
-    let out = place.run(&["stat", "-c", "%f %s", &seen]).await?;
-    if out.code != 0 {
-        return Err(stderr_failure(&out.stderr, &path));
-    }
+    let out = place.run_ok(&["stat", "-c", "%f %s", &seen], &path).await?;
     let text = String::from_utf8_lossy(&out.stdout);
     let (mode, size) = text.trim().split_once(' ').unwrap_or(("0", "0"));
     let mode = u32::from_str_radix(mode, 16).unwrap_or(0);
     let size: u64 = size.parse().unwrap_or(0);
-    let audited = Audited::new(
-        state,
-        caller,
-        &cluster.context,
-        (namespace, pod, container),
-        "download",
-        &path,
-    );
+    let audited = Audited::new(state, caller, &begun.target, "download", &path);
     let max = state.files.max_bytes;
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let name = match base_name(&path) {
@@ -83,15 +69,17 @@ async fn download(
                 return Err(too_large(&path, size, max));
             }
             tokio::spawn(async move {
-                let result = send_file(&place, &seen, size, &tx).await;
-                audited.finish(result, &tx, slot).await;
+                let result = send_file(&begun.place, &seen, size, &tx).await;
+                audited.finish(result, &tx).await;
+                drop(begun); // its slot counted the transfer until here
             });
             ("application/octet-stream", name.to_string(), Some(size))
         }
         0o040000 => {
             tokio::spawn(async move {
-                let result = send_folder(&place, &seen, max, &tx).await;
-                audited.finish(result, &tx, slot).await;
+                let result = send_folder(&begun.place, &seen, max, &tx).await;
+                audited.finish(result, &tx).await;
+                drop(begun); // its slot counted the transfer until here
             });
             ("application/gzip", format!("{name}.tar.gz"), None)
         }
@@ -185,46 +173,90 @@ async fn send_file(
     size: u64,
     tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> Result<Moved, FileError> {
+    let mut sending = Sending {
+        tx,
+        digest: Digest::start(),
+    };
+    let sent = cat(place, seen, size, &mut sending).await?;
+    if sent < size {
+        return Err(FileError::bad(format!(
+            "{} shrank while it was being read; try again",
+            place.shown(seen)
+        )));
+    }
+    Ok(Moved {
+        bytes: sent,
+        sha256: sending.digest.finish().await,
+    })
+}
+
+/// Where `cat` puts a file's bytes.
+pub(super) trait Chunks {
+    /// Takes a chunk; an error stops `cat`.
+    async fn take(&mut self, chunk: &[u8]) -> Result<(), FileError>;
+}
+
+/// A file's bytes on their way to the browser, hashed as sent.
+struct Sending<'a> {
+    tx: &'a mpsc::Sender<Result<Bytes, std::io::Error>>,
+    digest: Digest,
+}
+
+impl Chunks for Sending<'_> {
+    async fn take(&mut self, chunk: &[u8]) -> Result<(), FileError> {
+        let chunk = Bytes::copy_from_slice(chunk);
+        self.digest.update(chunk.clone()).await;
+        self.tx
+            .send(Ok(chunk))
+            .await
+            .map_err(|_| FileError::bad("the download was cancelled"))
+    }
+}
+
+impl Chunks for Gzip<'_> {
+    async fn take(&mut self, chunk: &[u8]) -> Result<(), FileError> {
+        self.write(chunk).await
+    }
+}
+
+/// Reads at most `size` bytes of a file with `cat` into `out`; fewer (how many is the
+/// answer) when the file shrank meanwhile.
+pub(super) async fn cat(
+    place: &Place,
+    seen: &str,
+    size: u64,
+    out: &mut impl Chunks,
+) -> Result<u64, FileError> {
     let mut process = place
         .runner
         .start(&["cat", seen])
         .await
         .map_err(|e| place.run_error(e))?;
     let mut stdout = process.stdout().expect("asked for stdout");
-    let digest = Digest::start();
-    let mut sent = 0u64;
     let mut buf = vec![0u8; CHUNK];
-    while sent < size {
-        let want = CHUNK.min((size - sent) as usize);
+    let mut read = 0u64;
+    while read < size {
+        let want = CHUNK.min((size - read) as usize);
         let n = match stdout.read(&mut buf[..want]).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let chunk = Bytes::copy_from_slice(&buf[..n]);
-        digest.update(chunk.clone()).await;
-        sent += n as u64;
-        if tx.send(Ok(chunk)).await.is_err() {
+        if let Err(e) = out.take(&buf[..n]).await {
             process.abort();
-            return Err(FileError::bad("the download was cancelled"));
+            return Err(e);
         }
+        read += n as u64;
     }
     drop(stdout);
-    if sent < size {
-        let ended = place.runner.finish("cat", &mut process).await;
-        return Err(match ended {
-            Ok(e) if e.code != 0 => stderr_failure(&e.stderr, place.shown(seen)),
-            Err(e) => place.run_error(e),
-            Ok(_) => FileError::bad(format!(
-                "{} shrank while it was being read; try again",
-                place.shown(seen)
-            )),
-        });
+    if read < size {
+        match place.runner.finish("cat", &mut process).await {
+            Ok(e) if e.code != 0 => return Err(stderr_failure(&e.stderr, place.shown(seen))),
+            Err(e) => return Err(place.run_error(e)),
+            Ok(_) => {}
+        }
     }
     process.abort();
-    Ok(Moved {
-        bytes: sent,
-        sha256: digest.finish().await,
-    })
+    Ok(read)
 }
 
 /// Sends the folder as a gzipped tar, from the container's `tar` or, without one, written
@@ -243,37 +275,38 @@ async fn send_folder(
     } else {
         vec!["tar", "-c", "-f", "-", "-C", dir, name.as_str()]
     };
-    match place.runner.start(&argv).await {
+    let ended = match place.runner.start(&argv).await {
         Ok(mut process) => {
-            let mut stdout = process.stdout().expect("asked for stdout");
-            let mut buf = vec![0u8; CHUNK];
-            loop {
-                match stdout.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if let Err(e) = out.write(&buf[..n]).await {
-                            process.abort();
-                            return Err(e);
-                        }
-                    }
-                }
-            }
-            drop(stdout);
-            match place.runner.finish("tar", &mut process).await {
-                Ok(e) if e.code == 0 => out.finish().await,
-                Ok(e) => Err(stderr_failure(&e.stderr, place.shown(seen))),
-                Err(RunError::Missing(_)) => {
-                    super::tarball::write(place, seen, &mut out).await?;
-                    out.finish().await
-                }
-                Err(e) => Err(place.run_error(e)),
-            }
+            pipe(&mut process, &mut out).await?;
+            place.runner.finish("tar", &mut process).await
         }
+        Err(e) => Err(e),
+    };
+    match ended {
+        Ok(e) if e.code == 0 => out.finish().await,
+        Ok(e) => Err(stderr_failure(&e.stderr, place.shown(seen))),
         Err(RunError::Missing(_)) => {
             super::tarball::write(place, seen, &mut out).await?;
             out.finish().await
         }
         Err(e) => Err(place.run_error(e)),
+    }
+}
+
+/// The program's output into `out`, until its end or `out`'s refusal (which stops it).
+async fn pipe(process: &mut AttachedProcess, out: &mut Gzip<'_>) -> Result<(), FileError> {
+    let mut stdout = process.stdout().expect("asked for stdout");
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match stdout.read(&mut buf).await {
+            Ok(0) | Err(_) => return Ok(()),
+            Ok(n) => {
+                if let Err(e) = out.write(&buf[..n]).await {
+                    process.abort();
+                    return Err(e);
+                }
+            }
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use kube::api::AttachParams;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::run::{Ended, RunError, Runner, STDERR_KEPT, ended};
+use super::run::{Ended, RunError, Runner, Stderr, ended};
 use crate::server::cluster::exec_channels::{CLOSE, STATUS, STDERR, STDIN};
 use crate::server::cluster::exec_stream::{Upstream, V5, connect_with};
 use crate::server::cluster::kube_errors::classify;
@@ -80,28 +80,21 @@ fn empty_frame() -> BytesMut {
 
 /// Reads the program's side until its Status: standard error kept, the rest ignored.
 async fn read(mut source: futures::stream::SplitStream<Upstream>) -> Finish {
-    let mut stderr = Vec::new();
+    let mut stderr = Stderr::default();
     while let Some(Ok(message)) = source.next().await {
         let Message::Binary(data) = message else {
             continue;
         };
         match data.first() {
-            Some(&STDERR) => {
-                let room = STDERR_KEPT.saturating_sub(stderr.len());
-                stderr.extend_from_slice(&data[1..data.len().min(room + 1)]);
-            }
+            Some(&STDERR) => stderr.add(&data[1..]),
             Some(&STATUS) => {
                 let status = serde_json::from_slice::<Status>(&data[1..]).ok();
-                return (status, text(stderr));
+                return (status, stderr.text());
             }
             _ => {}
         }
     }
-    (None, text(stderr))
-}
-
-fn text(bytes: Vec<u8>) -> String {
-    String::from_utf8_lossy(&bytes).trim().to_string()
+    (None, stderr.text())
 }
 
 impl Feed {

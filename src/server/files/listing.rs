@@ -6,21 +6,22 @@ use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 
-use super::reach::{Place, reach};
+use super::begin::{Use, begin, target};
+use super::reach::Place;
 use super::stat::{Stat, stat_all};
-use super::{FileError, checked, stderr_failure};
+use super::{FileError, stderr_failure};
 use crate::files::{EntryKind, FileEntry, FilesQuery, Listing, MAX_ENTRIES, clean_path};
+use crate::model::Target;
 use crate::server::AppState;
 use crate::server::web::identity::Caller;
 
 pub async fn handler(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((namespace, pod, container)): Path<(String, String, String)>,
+    Path(names): Path<(String, String, String)>,
     Query(query): Query<FilesQuery>,
 ) -> Response {
-    let place = (namespace.as_str(), pod.as_str(), container.as_str());
-    match list(&state, &caller, place, query).await {
+    match list(&state, &caller, target(names, &query), query.path).await {
         Ok(listing) => {
             let mut response = Json(listing).into_response();
             response.headers_mut().insert(
@@ -36,18 +37,11 @@ pub async fn handler(
 async fn list(
     state: &AppState,
     caller: &Caller,
-    (namespace, pod, container): (&str, &str, &str),
-    query: FilesQuery,
+    target: Target,
+    path: Option<String>,
 ) -> Result<Listing, FileError> {
-    let cluster = checked(
-        state,
-        caller,
-        (namespace, pod, container),
-        query.context.as_deref(),
-    )
-    .await?;
-    let place = reach(state, caller, &cluster, namespace, pod, container).await?;
-    let path = match &query.path {
+    let place = begin(state, caller, &target, Use::Look).await?.place;
+    let path = match &path {
         Some(path) => clean_path(path).map_err(FileError::bad)?,
         None => super::cwd::working_dir(&place).await,
     };

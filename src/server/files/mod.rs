@@ -4,6 +4,7 @@
 //! arguments (`reach` decides where they run), streamed both ways: podterm never holds a
 //! whole file. The routes are `/api/files/NS/POD/CONTAINER/{list,download,upload,cwd}`.
 
+mod begin;
 mod cwd;
 mod digest;
 mod download;
@@ -23,8 +24,6 @@ use axum::routing::{get, put};
 
 use crate::protocol::ErrorReason;
 use crate::server::AppState;
-use crate::server::cluster::access::may_exec;
-use crate::server::cluster::clusters::Cluster;
 use crate::server::web::identity::Caller;
 
 pub use reach::Ways;
@@ -229,27 +228,6 @@ pub fn write_failure(stderr: &str, dir: &str) -> FileError {
     FileError::status(status, what)
 }
 
-/// Every request's first steps: names checked, the person's cluster, and the cluster asked
-/// whether this person may exec in the pod.
-pub async fn checked(
-    state: &AppState,
-    caller: &Caller,
-    place: (&str, &str, &str),
-    context: Option<&str>,
-) -> Result<Cluster, FileError> {
-    let (namespace, pod, container) = place;
-    crate::names::validate_place(namespace, pod, container).map_err(FileError::bad)?;
-    let cluster = state
-        .clusters
-        .get(context, &caller.identity)
-        .await
-        .map_err(crate::server::cluster::kube_errors::Failure::from)?;
-    may_exec(&cluster, namespace, Some(pod))
-        .await
-        .map_err(|f| FileError::from(f).context("files move through exec"))?;
-    Ok(cluster)
-}
-
 /// One transfer's audit line, written when it ends however it ends.
 pub struct Audited {
     audit: std::sync::Arc<crate::server::trail::audit::Audit>,
@@ -266,8 +244,7 @@ impl Audited {
     pub fn new(
         state: &AppState,
         caller: &Caller,
-        context: &str,
-        (namespace, pod, container): (&str, &str, &str),
+        target: &crate::model::Target,
         direction: &'static str,
         path: &str,
     ) -> Self {
@@ -276,8 +253,12 @@ impl Audited {
             user: caller.identity.name().to_string(),
             groups: caller.identity.groups().to_vec(),
             from: caller.from.clone(),
-            context: context.to_string(),
-            place: [namespace.into(), pod.into(), container.into()],
+            context: target.context.clone().unwrap_or_default(),
+            place: [
+                target.namespace.clone(),
+                target.pod.clone(),
+                target.container.clone(),
+            ],
             direction,
             path: path.to_string(),
         }
@@ -308,7 +289,6 @@ impl Audited {
         self,
         result: Result<download::Moved, FileError>,
         tx: &tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>,
-        slot: Slot,
     ) {
         match result {
             Ok(moved) => self.record(moved.bytes, &moved.sha256, "ok"),
@@ -317,7 +297,6 @@ impl Audited {
                 let _ = tx.send(Err(std::io::Error::other(e.message))).await;
             }
         }
-        drop(slot);
     }
 }
 

@@ -218,10 +218,7 @@ impl Place {
 
     async fn read_link(&self, link: &str) -> Result<String, FileError> {
         let seen = format!("{}{link}", self.root);
-        let out = self.run(&["readlink", &seen]).await?;
-        if out.code != 0 {
-            return Err(stderr_failure(&out.stderr, link));
-        }
+        let out = self.run_ok(&["readlink", &seen], link).await?;
         let mut target = out.stdout;
         if target.last() == Some(&b'\n') {
             target.pop();
@@ -240,6 +237,15 @@ impl Place {
             .output(argv)
             .await
             .map_err(|e| self.run_error(e))
+    }
+
+    /// Runs a program that has to succeed; its failure is said about `path`.
+    pub async fn run_ok(&self, argv: &[&str], path: &str) -> Result<super::run::Output, FileError> {
+        let out = self.run(argv).await?;
+        if out.code != 0 {
+            return Err(stderr_failure(&out.stderr, path));
+        }
+        Ok(out)
     }
 
     pub fn run_error(&self, error: RunError) -> FileError {

@@ -10,7 +10,7 @@ use crate::protocol::ErrorReason;
 use crate::server::cluster::kube_errors::{Failure, classify};
 
 /// What a transfer's program may leave in memory from its standard error.
-pub(super) const STDERR_KEPT: usize = 4096;
+const STDERR_KEPT: usize = 4096;
 /// The most a listing's program may print (a directory with very many entries).
 pub const OUTPUT_KEPT: usize = 8 << 20;
 /// What the exec may hold for podterm before the container has to wait: a reader that
@@ -133,16 +133,31 @@ impl Runner {
 }
 
 async fn read_bounded(mut reader: impl AsyncRead + Unpin) -> String {
-    let mut kept = Vec::new();
+    let mut kept = Stderr::default();
     let mut buf = [0u8; 4096];
     while let Ok(n) = reader.read(&mut buf).await {
         if n == 0 {
             break;
         }
-        let room = STDERR_KEPT.saturating_sub(kept.len());
-        kept.extend_from_slice(&buf[..n.min(room)]);
+        kept.add(&buf[..n]);
     }
-    String::from_utf8_lossy(&kept).trim().to_string()
+    kept.text()
+}
+
+/// The start of a program's standard error, up to `STDERR_KEPT` bytes: enough to say why
+/// it failed, never a whole stream in memory.
+#[derive(Default)]
+pub(super) struct Stderr(Vec<u8>);
+
+impl Stderr {
+    pub fn add(&mut self, data: &[u8]) {
+        let room = STDERR_KEPT.saturating_sub(self.0.len());
+        self.0.extend_from_slice(&data[..data.len().min(room)]);
+    }
+
+    pub fn text(self) -> String {
+        String::from_utf8_lossy(&self.0).trim().to_string()
+    }
 }
 
 /// Reads the exec's Status: an exit code, a missing program, or a failure.
@@ -212,6 +227,16 @@ mod tests {
             }),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn only_the_start_of_stderr_is_kept() {
+        let mut kept = Stderr::default();
+        kept.add(b" dd: No space left\n");
+        kept.add(&[b'x'; STDERR_KEPT]);
+        let text = kept.text();
+        assert!(text.starts_with("dd: No space left\nxx"), "{text}");
+        assert_eq!(text.len(), STDERR_KEPT - 1);
     }
 
     #[test]

@@ -75,8 +75,24 @@ pub async fn prepare(
     Ok(())
 }
 
+/// The hidden file beside the destination that an upload's bytes go to until complete.
+pub fn part(dir: &str, name: &str) -> String {
+    let short: String = name.chars().take(64).collect();
+    format!(
+        "{}/.{short}.podterm-{:08x}",
+        dir.trim_end_matches('/'),
+        rand::random::<u32>()
+    )
+}
+
+/// Removes a part that was not renamed into place.
+pub async fn remove(place: &Place, part: &str) {
+    let _ = place.runner.output(&["rm", "-f", part]).await;
+}
+
 /// The part's time and mode, its rename to `seen`, and what the container says of the copy:
-/// its `sha256sum` up to `hash_max` bytes, else its size.
+/// its `sha256sum` up to `hash_max` bytes, else its size. On an error the part may remain
+/// (`remove` it).
 pub async fn settle(
     place: &Place,
     (part, seen): (&str, &str),
@@ -85,10 +101,22 @@ pub async fn settle(
     (bytes, digest, hash_max): (u64, &str, u64),
 ) -> Result<(Check, Option<bool>), FileError> {
     let hash = bytes <= hash_max;
-    if place.via != Via::Shell {
-        settle_by_programs(place, (part, seen), path, query).await?;
-        return Ok(verify(place, seen, (bytes, digest), hash).await);
+    if place.via == Via::Shell {
+        by_script(place, (part, seen), path, query, (bytes, digest, hash)).await
+    } else {
+        by_programs(place, (part, seen), path, query).await?;
+        Ok(verify(place, seen, (bytes, digest), hash).await)
     }
+}
+
+/// `settle` in one exec of `SETTLE`.
+async fn by_script(
+    place: &Place,
+    (part, seen): (&str, &str),
+    path: &str,
+    query: &FilesQuery,
+    (bytes, digest, hash): (u64, &str, bool),
+) -> Result<(Check, Option<bool>), FileError> {
     let mtime = query.mtime.map(|t| t.to_string()).unwrap_or_default();
     let executable = if query.executable { "x" } else { "" };
     let hashed = if hash { "h" } else { "" };
@@ -115,7 +143,8 @@ fn agrees(line: &[u8], digest: &str) -> bool {
         .starts_with(digest.as_bytes())
 }
 
-async fn settle_by_programs(
+/// `settle`'s time, mode and rename, one program each.
+async fn by_programs(
     place: &Place,
     (part, seen): (&str, &str),
     path: &str,
@@ -129,18 +158,13 @@ async fn settle_by_programs(
             .await;
     }
     if query.executable {
-        let out = place.run(&["chmod", "+x", part]).await?;
-        if out.code != 0 {
-            return Err(stderr_failure(&out.stderr, path));
-        }
+        place.run_ok(&["chmod", "+x", part], path).await?;
     }
-    let out = place.run(&["mv", "-f", part, seen]).await?;
-    if out.code != 0 {
-        return Err(stderr_failure(&out.stderr, path));
-    }
+    place.run_ok(&["mv", "-f", part, seen], path).await?;
     Ok(())
 }
 
+/// `settle`'s check of the copy, one program each.
 async fn verify(
     place: &Place,
     seen: &str,

@@ -2,10 +2,8 @@
 //! the tree (links are not followed), `stat` describes each entry, `cat` gives each file's
 //! bytes. Headers come from the `tar` crate; contents are streamed, never held.
 
-use tokio::io::AsyncReadExt;
-
 use super::FileError;
-use super::download::{CHUNK, Gzip};
+use super::download::{CHUNK, Gzip, cat};
 use super::reach::Place;
 use super::run::OUTPUT_KEPT;
 use super::stat::{Stat, stat_all};
@@ -89,7 +87,7 @@ async fn add(
     Ok(())
 }
 
-/// Exactly `size` bytes of the file (cut, or padded with zeros if it changed meanwhile),
+/// Exactly `size` bytes of the file (cut, or padded with zeros if it shrank meanwhile),
 /// then the padding to the next block.
 async fn contents(
     place: &Place,
@@ -97,36 +95,8 @@ async fn contents(
     size: u64,
     out: &mut Gzip<'_>,
 ) -> Result<(), FileError> {
-    let mut process = place
-        .runner
-        .start(&["cat", path])
-        .await
-        .map_err(|e| place.run_error(e))?;
-    let mut stdout = process.stdout().expect("asked for stdout");
-    let mut buf = vec![0u8; CHUNK];
-    let mut written = 0u64;
-    while written < size {
-        let want = CHUNK.min((size - written) as usize);
-        match stdout.read(&mut buf[..want]).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                out.write(&buf[..n]).await?;
-                written += n as u64;
-            }
-        }
-    }
-    drop(stdout);
-    if written < size {
-        match place.runner.finish("cat", &mut process).await {
-            Ok(e) if e.code != 0 => {
-                return Err(super::stderr_failure(&e.stderr, place.shown(path)));
-            }
-            Err(e) => return Err(place.run_error(e)),
-            // It shrank meanwhile: the header said more, so zeros make up the rest.
-            Ok(_) => {}
-        }
-    }
-    process.abort();
+    let mut written = cat(place, path, size, out).await?;
+    // The header said `size`: zeros make up what is missing.
     let zeros = vec![0u8; CHUNK];
     while written < size {
         let n = CHUNK.min((size - written) as usize);

@@ -10,26 +10,28 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::{FutureExt, StreamExt};
 
+use super::begin::{Use, begin, target};
 use super::digest::Digest;
 use super::download::too_large;
-use super::reach::{Place, reach};
+use super::reach::Place;
 use super::run::RunError;
 use super::steps;
-use super::{Audited, FileError, Transfers, checked, write_failure};
+use super::{Audited, FileError, Transfers, write_failure};
 use crate::files::{Check, FilesQuery, Uploaded, base_name, check_name, clean_path, parent};
+use crate::model::Target;
 use crate::server::AppState;
 use crate::server::web::identity::Caller;
 
 pub async fn handler(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((namespace, pod, container)): Path<(String, String, String)>,
+    Path(names): Path<(String, String, String)>,
     Query(query): Query<FilesQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let place = (namespace.as_str(), pod.as_str(), container.as_str());
-    match upload(&state, &caller, place, query, &headers, body).await {
+    let target = target(names, &query);
+    match upload(&state, &caller, target, query, &headers, body).await {
         Ok(uploaded) => Json(uploaded).into_response(),
         Err(e) => e.into_response(),
     }
@@ -38,7 +40,7 @@ pub async fn handler(
 async fn upload(
     state: &AppState,
     caller: &Caller,
-    (namespace, pod, container): (&str, &str, &str),
+    target: Target,
     query: FilesQuery,
     headers: &HeaderMap,
     body: Body,
@@ -55,24 +57,18 @@ async fn upload(
     if let Some(length) = length.filter(|l| *l > max) {
         return Err(too_large(&name, length, max));
     }
-    let cluster = checked(
-        state,
-        caller,
-        (namespace, pod, container),
-        query.context.as_deref(),
-    )
-    .await?;
-    let _slot = state.files.admit(caller.identity.name())?;
-    let place = reach(state, caller, &cluster, namespace, pod, container).await?;
-    let audited = Audited::new(
-        state,
-        caller,
-        &cluster.context,
-        (namespace, pod, container),
-        "upload",
+    let begun = begin(state, caller, &target, Use::Transfer).await?;
+    let audited = Audited::new(state, caller, &begun.target, "upload", &path);
+    let result = write(
+        &begun.place,
         &path,
-    );
-    let result = write(&place, &path, &name, &query, length, &state.files, body).await;
+        &name,
+        &query,
+        length,
+        &state.files,
+        body,
+    )
+    .await;
     match &result {
         Ok(up) => audited.record(up.bytes, &up.sha256, verdict(up.checked, up.verified)),
         Err(e) => audited.record(0, "", &e.message),
@@ -102,36 +98,26 @@ async fn write(
     let dir = place.real(parent(path), true).await?;
     let seen = format!("{}/{name}", dir.trim_end_matches('/'));
     steps::prepare(place, (&seen, &dir), path, query.overwrite).await?;
-    let short: String = name.chars().take(64).collect();
-    let part = format!(
-        "{}/.{short}.podterm-{:08x}",
-        dir.trim_end_matches('/'),
-        rand::random::<u32>()
-    );
-    let relayed = match relay(place, &part, path, length, limits.max_bytes, body).await {
-        Ok(relayed) => relayed,
-        Err(e) => {
-            remove(place, &part).await;
-            return Err(e);
-        }
+    let part = steps::part(&dir, name);
+    let moved = async {
+        let (bytes, sha256) = relay(place, &part, path, length, limits.max_bytes, body).await?;
+        let checks = (bytes, sha256.as_str(), limits.hash_max);
+        let (checked, verified) = steps::settle(place, (&part, &seen), path, query, checks).await?;
+        Ok(Uploaded {
+            path: path.to_string(),
+            bytes,
+            sha256,
+            checked,
+            verified,
+            via: place.via,
+        })
     };
-    let checks = (relayed.0, relayed.1.as_str(), limits.hash_max);
-    let (checked, verified) = match steps::settle(place, (&part, &seen), path, query, checks).await
-    {
-        Ok(said) => said,
-        Err(e) => {
-            remove(place, &part).await;
-            return Err(e);
-        }
-    };
-    Ok(Uploaded {
-        path: path.to_string(),
-        bytes: relayed.0,
-        sha256: relayed.1,
-        checked,
-        verified,
-        via: place.via,
-    })
+    // However it failed, the hidden part goes; once renamed, there is none.
+    let moved = moved.await;
+    if moved.is_err() {
+        steps::remove(place, &part).await;
+    }
+    moved
 }
 
 /// The body into `dd of=PART`, counted and hashed; the bytes and their digest.
@@ -221,8 +207,4 @@ fn too_old() -> FileError {
         StatusCode::NOT_IMPLEMENTED,
         "this cluster's API server cannot end a program's input (it lacks the v5 exec protocol of Kubernetes 1.30); upgrade it to upload files",
     )
-}
-
-async fn remove(place: &Place, part: &str) {
-    let _ = place.runner.output(&["rm", "-f", part]).await;
 }
