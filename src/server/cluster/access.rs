@@ -1,9 +1,7 @@
 //! Asking the cluster before acting: may this person exec here, read this log?
 //! (SelfSubjectAccessReview, as the person: impersonated, or with their own token.)
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
@@ -13,6 +11,7 @@ use kube::api::{Api, PostParams};
 use crate::protocol::ErrorReason;
 use crate::server::cluster::clusters::Cluster;
 use crate::server::cluster::kube_errors::{Failure, classify};
+use crate::server::cluster::recent::Recent;
 
 /// Ok when the caller may both `create` and `get` pods/exec (on `pod`, or in the namespace).
 /// Err says why not, in words.
@@ -75,14 +74,14 @@ pub async fn may_debug(
 /// within seconds. Denials are never kept, so a right just granted works at once.
 const REVIEW_KEPT: Duration = Duration::from_secs(5);
 
-/// Answers kept beyond which expired ones are dropped.
-const REVIEWS_PRUNED_AT: usize = 1024;
-
 /// One identity's recent "allowed" answers, by what was asked (its `Cluster` is per
 /// identity and context, so no answer is ever used for another person).
-#[derive(Default)]
-pub struct Reviews {
-    allowed: Mutex<HashMap<Asked, Instant>>,
+pub struct Reviews(Recent<Asked, ()>);
+
+impl Default for Reviews {
+    fn default() -> Self {
+        Self(Recent::new(REVIEW_KEPT))
+    }
 }
 
 /// One question: may the person VERB pods/SUBRESOURCE (of POD, or in the namespace)?
@@ -104,23 +103,6 @@ impl Asked {
             name: self.pod.clone(),
             ..Default::default()
         }
-    }
-}
-
-impl Reviews {
-    fn allowed(&self, asked: &Asked) -> bool {
-        let allowed = self.allowed.lock().unwrap_or_else(|e| e.into_inner());
-        allowed
-            .get(asked)
-            .is_some_and(|at| at.elapsed() < REVIEW_KEPT)
-    }
-
-    fn keep(&self, asked: Asked) {
-        let mut allowed = self.allowed.lock().unwrap_or_else(|e| e.into_inner());
-        if allowed.len() >= REVIEWS_PRUNED_AT {
-            allowed.retain(|_, at| at.elapsed() < REVIEW_KEPT);
-        }
-        allowed.insert(asked, Instant::now());
     }
 }
 
@@ -161,7 +143,7 @@ async fn may(
 /// None when allowed (asked of the cluster unless it said so within `REVIEW_KEPT`), else
 /// the cluster's reason for the denial.
 async fn ask(cluster: &Cluster, asked: Asked) -> Result<Option<String>, Failure> {
-    if cluster.reviews.allowed(&asked) {
+    if cluster.reviews.0.get(&asked).is_some() {
         return Ok(None);
     }
     let api: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
@@ -178,7 +160,7 @@ async fn ask(cluster: &Cluster, asked: Asked) -> Result<Option<String>, Failure>
         .map_err(|e| classify(&e))?;
     let status = answer.status.unwrap_or_default();
     if status.allowed {
-        cluster.reviews.keep(asked);
+        cluster.reviews.0.keep(asked, ());
         return Ok(None);
     }
     Ok(Some(status.reason.unwrap_or_default()))

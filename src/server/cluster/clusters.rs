@@ -48,6 +48,8 @@ pub struct Cluster {
     pub default_namespace: String,
     /// This identity's recent "allowed" answers (`access`).
     pub reviews: Arc<crate::server::cluster::access::Reviews>,
+    /// This identity's pods fetched to open terminals (`pods`).
+    pub pods: Arc<crate::server::cluster::pods::RecentPods>,
 }
 
 #[derive(Debug)]
@@ -190,6 +192,7 @@ impl Clusters {
             client,
             default_namespace,
             reviews: Default::default(),
+            pods: Default::default(),
         };
         if clients.len() >= MAX_CLIENTS {
             clients.clear();

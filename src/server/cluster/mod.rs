@@ -15,4 +15,5 @@ pub mod logs;
 pub mod pod_feed;
 pub mod pod_watch;
 pub mod pods;
+pub mod recent;
 pub mod watch;

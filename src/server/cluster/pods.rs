@@ -2,6 +2,8 @@
 //! can be exec'd (decided by the container's state, not the pod's phase). The pod lists
 //! themselves are kept by watches (`watch`).
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{ContainerStatus, Namespace, Pod};
 use kube::api::{Api, ListParams};
@@ -10,6 +12,7 @@ use crate::model::{ContainerSummary, Namespaces, PodSummary, short_age};
 use crate::protocol::ErrorReason;
 use crate::server::cluster::clusters::Cluster;
 use crate::server::cluster::kube_errors::{Failure, classify};
+use crate::server::cluster::recent::Recent;
 
 pub const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
 
@@ -50,6 +53,36 @@ pub async fn namespaces(cluster: &Cluster) -> Result<Namespaces, Failure> {
 /// When the pod was created.
 pub fn created(pod: &Pod) -> Option<Timestamp> {
     pod.metadata.creation_timestamp.as_ref().map(|t| t.0)
+}
+
+/// How long a pod fetched to open a terminal is used again for the same person: a burst
+/// of terminals into one pod fetches it once. Its containers' states may be that old; an
+/// exec into one that stopped meanwhile is refused by the cluster itself.
+const POD_KEPT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// One identity's pods fetched moments ago, by namespace and name.
+pub struct RecentPods(Recent<(String, String), Arc<Pod>>);
+
+impl Default for RecentPods {
+    fn default() -> Self {
+        Self(Recent::new(POD_KEPT))
+    }
+}
+
+/// The pod, as the caller may see it: fetched, or as fetched within `POD_KEPT`.
+pub async fn recent_pod(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+) -> Result<Arc<Pod>, Failure> {
+    let key = (namespace.to_string(), name.to_string());
+    if let Some(pod) = cluster.pods.0.get(&key) {
+        return Ok(pod);
+    }
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
+    let pod = Arc::new(pods.get(name).await.map_err(|e| classify(&e))?);
+    cluster.pods.0.keep(key, Arc::clone(&pod));
+    Ok(pod)
 }
 
 /// A pod as the list shows it: kubectl's STATUS, READY and RESTARTS, and per container

@@ -8,14 +8,14 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::response::Response;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, AttachParams};
+use kube::api::AttachParams;
 
 use crate::model::Target;
 use crate::protocol::{ErrorReason, Join, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, ServerEvent};
 use crate::server::AppState;
 use crate::server::cluster::access::{may_attach, may_exec};
 use crate::server::cluster::kube_errors::{Failure, classify};
-use crate::server::cluster::pods::summarize;
+use crate::server::cluster::pods::{recent_pod, summarize};
 use crate::server::relay::reaper;
 use crate::server::relay::session::Start;
 use crate::server::relay::shell::{default_command, shell_command};
@@ -418,9 +418,8 @@ fn attach_params(pod: &Pod, container: &str) -> AttachParams {
 async fn running_container(
     cluster: &crate::server::cluster::clusters::Cluster,
     target: &Target,
-) -> Result<Pod, Failure> {
-    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &target.namespace);
-    let pod = pods.get(&target.pod).await.map_err(|e| classify(&e))?;
+) -> Result<Arc<Pod>, Failure> {
+    let pod = recent_pod(cluster, &target.namespace, &target.pod).await?;
     let summary = summarize(&pod);
     let container = summary.container(&target.container).ok_or_else(|| {
         let names: Vec<&str> = summary.containers.iter().map(|c| c.name.as_str()).collect();
