@@ -16,6 +16,10 @@ extern "C" {
     pub fn set_setting(name: &str, value: &str) -> bool;
     #[wasm_bindgen(js_name = resetSettings)]
     pub fn reset_settings();
+    /// Adds the stylesheet at `href` to the page, once; the promise settles when it has
+    /// loaded or could not be.
+    #[wasm_bindgen(js_name = loadStyle)]
+    pub fn load_style(href: &str) -> js_sys::Promise;
 }
 
 #[wasm_bindgen]
