@@ -323,3 +323,40 @@ test("a terminal's tools are fetched after its prompt; where they cannot be, it 
   await expect(page.locator(".search-field")).toBeVisible();
   await expect(unloaded).toHaveCount(0);
 });
+
+test("a terminal's later styles come with its tools; where they cannot be fetched, the tools say so and try again", async ({
+  page,
+}) => {
+  const fetched: string[] = [];
+  let down = true;
+  await page.route("**/css/later.css", (route) => {
+    fetched.push(route.request().url());
+    return down ? route.abort("internetdisconnected") : route.continue();
+  });
+  await visit(page, "/terminal?namespace=default&pod=toolbox&container=shell");
+  const rows = page.locator(".xterm-rows");
+  await expect(page.getByTestId("session-status")).toHaveText("Connected");
+  await expect(rows).toContainText(/[#$][\s\u00a0]/);
+  // Not in the first load; fetched a moment after the prompt, with the tools' wasm.
+  expect(fetched).toEqual([]);
+  await expect.poll(() => fetched.length, { timeout: 5_000 }).toBeGreaterThan(0);
+
+  await page.locator(".terminal-host").click();
+  await page.keyboard.press("Control+Shift+F");
+  const unloaded = page.locator(".part-unloaded");
+  await expect(unloaded).toContainText("could not be loaded: check your connection");
+  await expect(page.locator(".search-field")).toHaveCount(0);
+
+  down = false;
+  await unloaded.getByRole("button", { name: "Try again" }).click();
+  await expect(page.locator(".search-field")).toBeVisible();
+  await expect(unloaded).toHaveCount(0);
+  // Styled: the search bar floats over the terminal.
+  await expect(page.locator(".search-bar")).toHaveCSS("position", "absolute");
+});
+
+test("the dashboard has the later parts' styles from its first paint", async ({ page }) => {
+  await visit(page, "/?namespace=default");
+  await expect(page.locator('head link[rel=stylesheet][href$="/css/later.css"]')).toHaveCount(1);
+  await expect(page.locator(".container-ways").first()).toHaveCSS("display", "flex");
+});

@@ -598,9 +598,30 @@ export function terminalOf(element) {
 // (false when the value is not one the setting takes), all back to their defaults.
 const settingsJson = () => JSON.stringify(chosen.settings());
 
+// The later parts' stylesheet at `href`, added once: settles when it has loaded (or is
+// already in the page, as on the dashboard) or could not be (tried again at the next call).
+let laterStyle = null;
+function loadStyle(href) {
+  return (laterStyle ??= new Promise((resolve, reject) => {
+    for (const link of document.querySelectorAll("link[rel=stylesheet]")) {
+      if (link.getAttribute("href") !== href) continue;
+      if (link.sheet) return resolve();
+      link.remove();
+    }
+    const link = Object.assign(document.createElement("link"), { rel: "stylesheet", href, onload: resolve });
+    link.onerror = () => {
+      link.remove();
+      laterStyle = null;
+      reject(new Error(`${href} could not be loaded`));
+    };
+    document.head.append(link);
+  }));
+}
+
 globalThis.podtermXterm = {
   // Whether the terminal takes a Mac's keys (Cmd+C, Cmd+V, Cmd+F), for the page's labels.
   mac: () => MAC,
+  loadStyle,
   createTerminal,
   takeEarly,
   settingsJson,

@@ -6,7 +6,7 @@ use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ClusterContext, Namespaces, PodSummary, PodWindow};
+use crate::model::{ClusterContext, Namespaces, PodWindow};
 
 /// server_fn's `Json` output encoding, but decoded from `&str` rather than `&[u8]`: the
 /// page's resources read their server-rendered values from `&str`, and serde_json's
@@ -36,6 +36,114 @@ impl<T: DeserializeOwned> Decodes<T> for JsonText {
     fn decode(bytes: Bytes) -> Result<T, Self::Error> {
         let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
         serde_json::from_str(text)
+    }
+}
+
+/// JSON as [`JsonText`] sends it, read in the browser by the browser's own parser
+/// (`JSON.parse`) rather than serde_json: the terminal's own page (its server functions
+/// and their resources) then has no serde_json in its first load (64 KB of wasm, 29 KB
+/// gzip, with the float formatting its errors bring). The server writes it with
+/// serde_json. For a server function's output and a `OnceResource`'s value alike.
+pub struct BrowserJson;
+
+impl ContentType for BrowserJson {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for BrowserJson {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl<T: Serialize> Encodes<T> for BrowserJson {
+    type Error = serde_json::Error;
+
+    fn encode(output: &T) -> Result<Bytes, Self::Error> {
+        serde_json::to_vec(output).map(Bytes::from)
+    }
+}
+
+impl<T: ReadJson> Decodes<T> for BrowserJson {
+    type Error = String;
+
+    fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+        let text = std::str::from_utf8(&bytes).map_err(|e| e.to_string())?;
+        read_json(text)
+    }
+}
+
+impl<T: Serialize> leptos::server::codee::Encoder<T> for BrowserJson {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(value: &T) -> Result<String, Self::Error> {
+        serde_json::to_string(value)
+    }
+}
+
+impl<T: ReadJson> leptos::server::codee::Decoder<T> for BrowserJson {
+    type Error = String;
+    type Encoded = str;
+
+    fn decode(text: &str) -> Result<T, Self::Error> {
+        read_json(text)
+    }
+}
+
+/// What [`BrowserJson`] reads: in the browser from the value `JSON.parse` gives, in the
+/// JSON serde writes for it; elsewhere with serde_json.
+pub trait ReadJson: DeserializeOwned {
+    #[cfg(feature = "hydrate")]
+    fn from_js(value: &wasm_bindgen::JsValue) -> Option<Self>;
+}
+
+fn read_json<T: ReadJson>(text: &str) -> Result<T, String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let value = js_sys::JSON::parse(text).map_err(|_| "not JSON".to_string())?;
+        T::from_js(&value).ok_or_else(|| "unexpected JSON".to_string())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+/// An object's field (`None` for anything but an object, e.g. `null`).
+#[cfg(feature = "hydrate")]
+fn field(object: &wasm_bindgen::JsValue, name: &str) -> Option<wasm_bindgen::JsValue> {
+    if !object.is_object() {
+        return None;
+    }
+    js_sys::Reflect::get(object, &wasm_bindgen::JsValue::from_str(name)).ok()
+}
+
+impl ReadJson for String {
+    #[cfg(feature = "hydrate")]
+    fn from_js(value: &wasm_bindgen::JsValue) -> Option<Self> {
+        value.as_string()
+    }
+}
+
+impl<T: ReadJson> ReadJson for Option<T> {
+    #[cfg(feature = "hydrate")]
+    fn from_js(value: &wasm_bindgen::JsValue) -> Option<Self> {
+        if value.is_null() {
+            Some(None)
+        } else {
+            T::from_js(value).map(Some)
+        }
+    }
+}
+
+/// serde's `{"Ok": …}` or `{"Err": …}`.
+impl<T: ReadJson, E: ReadJson> ReadJson for Result<T, E> {
+    #[cfg(feature = "hydrate")]
+    fn from_js(value: &wasm_bindgen::JsValue) -> Option<Self> {
+        match (field(value, "Ok"), field(value, "Err")) {
+            (Some(ok), _) if !ok.is_undefined() => T::from_js(&ok).map(Ok),
+            (_, Some(err)) if !err.is_undefined() => E::from_js(&err).map(Err),
+            _ => None,
+        }
     }
 }
 
@@ -169,13 +277,13 @@ pub async fn load_dashboard(
     Ok(view)
 }
 
-/// One pod, for a deep link that names no container.
-#[server(endpoint = "pod", output = Post<JsonText>)]
-pub async fn find_pod(
+/// The container a deep link that names none opens: the pod's default one.
+#[server(endpoint = "pod", output = Post<BrowserJson>)]
+pub async fn default_container(
     context: Option<String>,
     namespace: String,
     pod: String,
-) -> Result<PodSummary, ServerFnError> {
+) -> Result<String, ServerFnError> {
     use crate::server::cluster::{kube_errors::classify, pods::summarize};
     use k8s_openapi::api::core::v1::Pod;
     crate::names::validate_label(&namespace)
@@ -193,7 +301,9 @@ pub async fn find_pod(
             _ => failure.message,
         })
     })?;
-    Ok(summarize(&found))
+    summarize(&found)
+        .default_container
+        .ok_or_else(|| ServerFnError::new(format!("pod {pod} has no containers")))
 }
 
 /// Where a terminal cannot start: the container's state, last end, last log lines, and
@@ -246,7 +356,20 @@ pub struct PageInfo {
     pub user: String,
 }
 
-#[server(endpoint = "page", output = Post<JsonText>)]
+impl ReadJson for PageInfo {
+    #[cfg(feature = "hydrate")]
+    fn from_js(value: &wasm_bindgen::JsValue) -> Option<Self> {
+        let text = |name| field(value, name)?.as_string();
+        Some(PageInfo {
+            version: text("version")?,
+            demo: field(value, "demo")?.as_bool()?,
+            context: text("context")?,
+            user: text("user")?,
+        })
+    }
+}
+
+#[server(endpoint = "page", output = Post<BrowserJson>)]
 pub async fn page_bar(context: Option<String>) -> Result<PageInfo, ServerFnError> {
     use crate::server::{caller, state};
     let state = state()?;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::Terminal;
-use super::api::{PageInfo, find_pod, page_bar};
+use super::api::{BrowserJson, PageInfo, default_container, page_bar};
 use super::sync_view::sync_view;
 use super::terminal::TerminalView;
 use crate::model::Target;
@@ -34,29 +34,35 @@ pub fn TerminalPage() -> impl IntoView {
         return sync_view(view! { <p class="page-message error">"This link names no pod. " <a href=home>"Back to the dashboard"</a></p> }).into_any();
     };
     // Resolve the default container when the link names none. Loaded once: a
-    // `OnceResource` costs the wasm much less than a `Resource` with a source.
-    let resolved = OnceResource::new({
-        let (context, namespace, pod, container) = (
-            context.clone(),
-            namespace.clone(),
-            pod.clone(),
-            container.clone(),
-        );
-        async move {
-            match container {
-                Some(c) => Ok::<_, String>(c),
-                None => find_pod(context, namespace, pod.clone())
-                    .await
-                    .map_err(words)
-                    .and_then(|p| {
-                        p.default_container
-                            .ok_or_else(|| format!("pod {pod} has no containers"))
-                    }),
+    // `OnceResource` costs the wasm much less than a `Resource` with a source. Read in the
+    // browser without serde_json (see `BrowserJson`).
+    let resolved = OnceResource::<_, BrowserJson>::new_with_options(
+        {
+            let (context, namespace, pod, container) = (
+                context.clone(),
+                namespace.clone(),
+                pod.clone(),
+                container.clone(),
+            );
+            async move {
+                match container {
+                    Some(c) => Ok::<_, String>(c),
+                    None => default_container(context, namespace, pod)
+                        .await
+                        .map_err(words),
+                }
             }
-        }
-    });
+        },
+        false,
+    );
     let title = format!("{pod} · podterm");
-    let info = OnceResource::new(page_bar(context.clone()));
+    let info = OnceResource::<_, BrowserJson>::new_with_options(
+        {
+            let context = context.clone();
+            async move { page_bar(context).await.ok() }
+        },
+        false,
+    );
     let crumb = format!("{namespace} / {pod}");
     // Every view that becomes an `AnyView` (`into_any`, the `fallback`s) is a `sync_view`.
     sync_view(view! {
@@ -66,7 +72,7 @@ pub fn TerminalPage() -> impl IntoView {
                 {move || {
                     let crumb = crumb.clone();
                     Suspend::new(async move {
-                        let info = info.await.ok();
+                        let info = info.await;
                         sync_view(view! { <TopBar info crumb/> }).into_any()
                     })
                 }}

@@ -1,8 +1,8 @@
 //! What a terminal does not need for its first prompt (its tools, its uploads, the ways-in
-//! guide) is a part of the wasm of its own (`cargo leptos build --split`): fetched a moment
-//! after the terminal connects, or when first shown. A part that cannot be fetched (the
-//! network is down) says so where it would have been, and is fetched again next time: it
-//! never stops the page.
+//! guide) is a part of the wasm of its own (`cargo leptos build --split`), with a
+//! stylesheet of its own: fetched a moment after the terminal connects, or when first
+//! shown. A part that cannot be fetched (the network is down) says so where it would have
+//! been, and is fetched again next time: it never stops the page.
 
 use leptos::prelude::*;
 
@@ -14,6 +14,20 @@ impl From<leptos::wasm_split::SplitLoaderError> for Unloaded {
     fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
         Unloaded
     }
+}
+
+/// The later parts' stylesheet (public/css/later.css), under the site's prefix `base`.
+pub fn stylesheet_href(base: &str) -> String {
+    format!("{base}/css/later.css")
+}
+
+/// Loads the later parts' stylesheet, once (the dashboard has it in its head already). The
+/// fetch starts at the call, not at the first poll.
+#[cfg(feature = "hydrate")]
+pub fn stylesheet() -> impl Future<Output = Result<(), Unloaded>> {
+    let href = stylesheet_href(&super::base());
+    let loading = wasm_bindgen_futures::JsFuture::from(super::xterm::load_style(&href));
+    async move { loading.await.map(|_| ()).map_err(|_| Unloaded) }
 }
 
 /// How long after a terminal connects its later part is fetched: the page's first load is
@@ -32,6 +46,21 @@ pub trait MaybeSend: Send + Sync {}
 #[cfg(not(feature = "hydrate"))]
 impl<T: Send + Sync> MaybeSend for T {}
 
+/// A part's view on its way.
+#[cfg(feature = "hydrate")]
+type Part = std::pin::Pin<Box<dyn Future<Output = Result<AnyView, Unloaded>>>>;
+
+/// `part` with the later parts' styles, both fetched at once; one function for every part.
+#[cfg(feature = "hydrate")]
+fn styled(part: Part) -> Part {
+    let styles = stylesheet();
+    Box::pin(async move {
+        let part = part.await;
+        styles.await?;
+        part
+    })
+}
+
 /// The view `load` gives, once its part is there; where the part cannot be fetched, words
 /// and a button that tries again.
 pub fn show<F, Fut>(load: F) -> AnyView
@@ -45,7 +74,7 @@ where
     (move || {
         attempt.track();
         #[cfg(feature = "hydrate")]
-        let loading = send_wrapper::SendWrapper::new(load());
+        let loading = send_wrapper::SendWrapper::new(styled(Box::pin(load())));
         #[cfg(not(feature = "hydrate"))]
         let loading = load();
         Suspend::new(async move {
@@ -77,7 +106,10 @@ pub fn fetch_soon() {
             leptos::task::spawn_local(async {
                 // A failure is not kept: the part is fetched again when first shown, or
                 // after the next terminal connects.
-                if super::terminal::fetch_tools().await.is_err() {
+                let styles = stylesheet();
+                let fetched = super::terminal::fetch_tools().await.is_ok();
+                let styled = styles.await.is_ok();
+                if !(fetched && styled) {
                     ASKED.store(false, Ordering::Relaxed);
                 }
             })

@@ -120,6 +120,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Here rather than a `Stylesheet` in `App`: the page never changes it, and
                 // leptos_meta's code for it would be in the wasm. It has xterm.css in it.
                 <link rel="stylesheet" id="leptos" href=format!("{base}/pkg/podterm.css")/>
+                // The later parts' styles: the dashboard shows them at once; a terminal's own
+                // page loads them with its later part (`later::stylesheet`).
+                {(!defer).then(|| view! { <link rel="stylesheet" href=later::stylesheet_href(&base)/> })}
                 // Fetched at once rather than when the bridge below imports it.
                 <link rel="modulepreload" href=format!("{base}/vendor/xterm/xterm-bundle.mjs")/>
                 <link rel="modulepreload" href=format!("{base}/js/terminal-settings.mjs")/>
@@ -213,6 +216,11 @@ impl LazyRoute for DashboardRoute {
 
     fn view(this: Self) -> AnyView {
         let DashboardRoute = this;
+        // Its styles, where a terminal's own page came first (its first load has not all).
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async {
+            let _ = later::stylesheet().await;
+        });
         sync_view(dashboard::DashboardPage()).into_any()
     }
 }

@@ -18,6 +18,10 @@ extern "C" {
     pub fn reset_settings();
     /// Whether the terminal takes a Mac's keys (the bridge's own test).
     pub fn mac() -> bool;
+    /// Adds the stylesheet at `href` to the page, once; the promise settles when it has
+    /// loaded or could not be.
+    #[wasm_bindgen(js_name = loadStyle)]
+    pub fn load_style(href: &str) -> js_sys::Promise;
 }
 
 #[wasm_bindgen]

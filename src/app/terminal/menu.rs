@@ -78,7 +78,7 @@ pub fn ContextMenu(controls: Controls, x: i32, y: i32) -> impl IntoView {
 
 /// Where a menu opened at the pointer goes: there, or moved in so that it fits the window.
 pub fn place(x: i32, y: i32) -> (i32, i32) {
-    // Roughly the menu's size (style/main.css, .context-menu).
+    // Roughly the menu's size (public/css/later.css, .context-menu).
     const WIDTH: i32 = 240;
     const HEIGHT: i32 = 190;
     let window = leptos::web_sys::window();

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         )
         .nest_service("/vendor", assets.join("vendor"))
         .nest_service("/js", assets.join("js"))
+        .nest_service("/css", assets.join("css"))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics_page))
