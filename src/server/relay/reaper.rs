@@ -65,7 +65,12 @@ if [ -n "$found" ]; then
     i=$((i+1))
   done
   left=$(marked)
-  [ -z "$left" ] || kill -KILL $left 2>/dev/null
+  if [ -n "$left" ]; then
+    kill -KILL $left 2>/dev/null
+    # Gone before the session's end is reported, not a moment after.
+    i=0
+    while [ $i -lt 5 ] && [ -n "$(marked)" ]; do nap; i=$((i+1)); done
+  fi
 fi
 echo "found=$count"
 "#;
