@@ -40,6 +40,13 @@ impl Answer {
     fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
     }
+
+    /// Whether it asks that no cache keep it.
+    fn not_cached(&self) -> bool {
+        self.head
+            .lines()
+            .any(|line| line.eq_ignore_ascii_case("cache-control: no-store"))
+    }
 }
 
 /// A request's head; `length` bytes of body follow it.
@@ -113,6 +120,13 @@ impl Files<'_> {
     async fn upload_with(&self, path: &str, more: &str, body: &[u8]) -> Answer {
         let url = format!("{}{more}", self.url("upload", path));
         request(self.addr, "PUT", &url, &[BEARER], body).await
+    }
+
+    /// Where a drop goes by default (without a session, the container's working directory).
+    async fn cwd(&self) -> Answer {
+        let (namespace, pod, container) = parts(self.place);
+        let url = format!("/api/files/{namespace}/{pod}/{container}/cwd");
+        request(self.addr, "GET", &url, &[BEARER], b"").await
     }
 }
 
@@ -259,11 +273,12 @@ async fn a_file_goes_in_verified_and_comes_back_the_same() {
     let path = "/tmp/up load/-é\nx.bin";
     let data = random(3 << 20);
 
-    let up = files
+    let answer = files
         .upload_with(path, "&mtime=1700000000", &data)
         .await
-        .expect(200)
-        .json();
+        .expect(200);
+    assert!(answer.not_cached(), "{}", answer.head);
+    let up = answer.json();
     assert_eq!(up["bytes"], data.len());
     assert_eq!(up["sha256"], sha(&data));
     assert_eq!(up["verified"], true, "the container's sha256sum agrees");
@@ -292,6 +307,11 @@ async fn a_file_goes_in_verified_and_comes_back_the_same() {
     assert_eq!(entry["size"], data.len());
     assert_eq!(entry["kind"], "file");
     assert_eq!(entry["mode"], "-rw-r--r--");
+
+    // Where a drop goes by default: in no cache either.
+    let cwd = files.cwd().await.expect(200);
+    assert!(cwd.not_cached(), "{}", cwd.head);
+    assert_eq!(cwd.json()["from_shell"], false);
 
     // Not replaced without asking; replaced when asked.
     let taken = files.upload(path, b"new").await.expect(409);
