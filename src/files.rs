@@ -91,7 +91,8 @@ pub enum Check {
     /// The container's `sha256sum` of the file, against the digest of what was sent.
     Sha256,
     /// Its size only: the file is over the operator's hashing limit (a container's
-    /// `sha256sum` can take longer than the upload), or the container has no `sha256sum`.
+    /// `sha256sum` can take longer than the upload), or the container's `sha256sum` is
+    /// missing or fails.
     Size,
     /// Neither could be asked.
     Nothing,

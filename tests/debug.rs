@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::time::Duration;
-
-use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 
 use common::{BEARER, http, read_until, start, terminal, type_in};
@@ -24,24 +21,8 @@ async fn distroless_pod(f: &common::Fixture) -> String {
         .clone();
     pod.name = format!("debug-me-{}", std::process::id());
     f.cluster.put_pod(pod.clone()).await.unwrap();
-    let pods: kube::Api<Pod> = kube::Api::namespaced(f.cluster.admin_client().await, "shop");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let running = pods
-            .get(&pod.name)
-            .await
-            .ok()
-            .and_then(|p| p.status?.container_statuses)
-            .is_some_and(|all| {
-                all.iter()
-                    .all(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()))
-            });
-        if running {
-            return pod.name;
-        }
-        assert!(std::time::Instant::now() < deadline, "the pod did not run");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    f.cluster.running("shop", &pod.name).await;
+    pod.name
 }
 
 #[tokio::test]

@@ -40,6 +40,13 @@ impl Answer {
     fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
     }
+
+    /// Whether it asks that no cache keep it.
+    fn not_cached(&self) -> bool {
+        self.head
+            .lines()
+            .any(|line| line.eq_ignore_ascii_case("cache-control: no-store"))
+    }
 }
 
 /// A request's head; `length` bytes of body follow it.
@@ -113,6 +120,13 @@ impl Files<'_> {
     async fn upload_with(&self, path: &str, more: &str, body: &[u8]) -> Answer {
         let url = format!("{}{more}", self.url("upload", path));
         request(self.addr, "PUT", &url, &[BEARER], body).await
+    }
+
+    /// Where a drop goes by default (without a session, the container's working directory).
+    async fn cwd(&self) -> Answer {
+        let (namespace, pod, container) = parts(self.place);
+        let url = format!("/api/files/{namespace}/{pod}/{container}/cwd");
+        request(self.addr, "GET", &url, &[BEARER], b"").await
     }
 }
 
@@ -231,28 +245,6 @@ fn transfers_audited(f: &common::Fixture) -> Vec<Value> {
         .collect()
 }
 
-/// Until every container of the pod runs.
-async fn running(f: &common::Fixture, namespace: &str, name: &str) {
-    let pods: Api<Pod> = Api::namespaced(f.cluster.admin_client().await, namespace);
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let up = pods
-            .get(name)
-            .await
-            .ok()
-            .and_then(|p| p.status?.container_statuses)
-            .is_some_and(|all| {
-                all.iter()
-                    .all(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()))
-            });
-        if up {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "{name} did not run");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::test]
 async fn the_cluster_decides_who_may_move_files() {
     let f = common::start_behind_proxy().await;
@@ -281,11 +273,12 @@ async fn a_file_goes_in_verified_and_comes_back_the_same() {
     let path = "/tmp/up load/-é\nx.bin";
     let data = random(3 << 20);
 
-    let up = files
+    let answer = files
         .upload_with(path, "&mtime=1700000000", &data)
         .await
-        .expect(200)
-        .json();
+        .expect(200);
+    assert!(answer.not_cached(), "{}", answer.head);
+    let up = answer.json();
     assert_eq!(up["bytes"], data.len());
     assert_eq!(up["sha256"], sha(&data));
     assert_eq!(up["verified"], true, "the container's sha256sum agrees");
@@ -314,6 +307,11 @@ async fn a_file_goes_in_verified_and_comes_back_the_same() {
     assert_eq!(entry["size"], data.len());
     assert_eq!(entry["kind"], "file");
     assert_eq!(entry["mode"], "-rw-r--r--");
+
+    // Where a drop goes by default: in no cache either.
+    let cwd = files.cwd().await.expect(200);
+    assert!(cwd.not_cached(), "{}", cwd.head);
+    assert_eq!(cwd.json()["from_shell"], false);
 
     // Not replaced without asking; replaced when asked.
     let taken = files.upload(path, b"new").await.expect(409);
@@ -380,7 +378,7 @@ async fn a_distroless_container_is_reached_through_a_debug_container() {
         .unwrap()
         .name
         .clone();
-    running(&f, "shop", &pod).await;
+    f.cluster.running("shop", &pod).await;
     let place = format!("shop/{pod}/payments");
     let files = Files {
         addr: f.addr,
@@ -497,7 +495,7 @@ async fn a_pod_deleted_mid_upload_ends_it_with_words_and_a_paused_reader_loses_n
         .clone();
     pod.name = format!("doomed-{}", std::process::id());
     f.cluster.put_pod(pod.clone()).await.unwrap();
-    running(&f, "default", &pod.name).await;
+    f.cluster.running("default", &pod.name).await;
     let place = format!("default/{}/busybox", pod.name);
     let url = Files {
         addr: f.addr,
@@ -566,7 +564,9 @@ async fn a_cancelled_upload_leaves_nothing_behind() {
 async fn containers_without_tar_or_a_shell_still_move_files() {
     let f = start().await;
     // No tar: podterm writes the folder's archive itself.
-    running(&f, "tools", "config-reloader-5b7f9d6c8-r2t9w").await;
+    f.cluster
+        .running("tools", "config-reloader-5b7f9d6c8-r2t9w")
+        .await;
     let reloader = Files {
         addr: f.addr,
         place: "tools/config-reloader-5b7f9d6c8-r2t9w/reloader",
@@ -585,7 +585,9 @@ async fn containers_without_tar_or_a_shell_still_move_files() {
     assert!(listed.contains("conf/deep/b c.yaml b: 2"), "{listed}");
 
     // No shell: single programs.
-    running(&f, "tools", "metrics-exporter-6d8c7b9f5-m3x8v").await;
+    f.cluster
+        .running("tools", "metrics-exporter-6d8c7b9f5-m3x8v")
+        .await;
     let exporter = Files {
         addr: f.addr,
         place: "tools/metrics-exporter-6d8c7b9f5-m3x8v/exporter",

@@ -285,6 +285,37 @@ test("the terminal's bar and its own page", async ({ page, context }) => {
   await expect(page.locator("tr[data-pod]")).toHaveCount(0);
 });
 
+// A terminal's own page (it loads no dashboard, whose code shares parts with the tools)
+// with the requests that match `cut` failing. They are not part of the first load: a moment
+// after the prompt they are fetched (and fail here), and the search (Ctrl+Shift+F) says its
+// part could not be loaded. `tryAgain` lets them through and asks again: the search opens.
+async function laterPartCut(page: Page, cut: string) {
+  const fetched: string[] = [];
+  let down = true;
+  await page.route(cut, (route) => {
+    fetched.push(route.request().url());
+    return down ? route.abort("internetdisconnected") : route.continue();
+  });
+  await visit(page, "/terminal?namespace=default&pod=toolbox&container=shell");
+  const rows = page.locator(".xterm-rows");
+  await expect(page.getByTestId("session-status")).toHaveText("Connected");
+  await expect(rows).toContainText(/[#$][\s\u00a0]/);
+  expect(fetched).toEqual([]);
+  await expect.poll(() => fetched.length, { timeout: 5_000 }).toBeGreaterThan(0);
+
+  await page.locator(".terminal-host").click();
+  await page.keyboard.press("Control+Shift+F");
+  const unloaded = page.locator(".part-unloaded");
+  await expect(unloaded).toContainText("could not be loaded: check your connection");
+  const tryAgain = async () => {
+    down = false;
+    await unloaded.getByRole("button", { name: "Try again" }).click();
+    await expect(page.locator(".search-field")).toBeVisible();
+    await expect(unloaded).toHaveCount(0);
+  };
+  return { rows, tryAgain };
+}
+
 test("a terminal's tools are fetched after its prompt; where they cannot be, it says so, keeps working and tries again", async ({
   page,
 }) => {
@@ -294,63 +325,22 @@ test("a terminal's tools are fetched after its prompt; where they cannot be, it 
   page.on("pageerror", (error) => {
     if (!error.message.includes("Failed to fetch")) throw error;
   });
-  const fetched: string[] = [];
-  let down = true;
-  await page.route("**/pkg/split_terminal_later*.wasm", (route) => {
-    fetched.push(route.request().url());
-    return down ? route.abort("internetdisconnected") : route.continue();
-  });
-  // The terminal's own page: it loads no dashboard, whose code shares parts with the tools.
-  await visit(page, "/terminal?namespace=default&pod=toolbox&container=shell");
-  const rows = page.locator(".xterm-rows");
-  await expect(page.getByTestId("session-status")).toHaveText("Connected");
-  await expect(rows).toContainText(/[#$][\s\u00a0]/);
-  // The first load did not wait for them; a moment later they are fetched (and fail here).
-  expect(fetched).toEqual([]);
-  await expect.poll(() => fetched.length, { timeout: 5_000 }).toBeGreaterThan(0);
-
-  await page.locator(".terminal-host").click();
-  await page.keyboard.press("Control+Shift+F");
-  const unloaded = page.locator(".part-unloaded");
-  await expect(unloaded).toContainText("could not be loaded: check your connection");
+  const { rows, tryAgain } = await laterPartCut(page, "**/pkg/split_terminal_later*.wasm");
   await page.locator(".terminal-host").click();
   await page.keyboard.type("echo still-''here");
   await page.keyboard.press("Enter");
   await expect(rows).toContainText("still-here");
 
-  down = false;
-  await unloaded.getByRole("button", { name: "Try again" }).click();
-  await expect(page.locator(".search-field")).toBeVisible();
-  await expect(unloaded).toHaveCount(0);
+  await tryAgain();
 });
 
 test("a terminal's later styles come with its tools; where they cannot be fetched, the tools say so and try again", async ({
   page,
 }) => {
-  const fetched: string[] = [];
-  let down = true;
-  await page.route("**/css/later.css", (route) => {
-    fetched.push(route.request().url());
-    return down ? route.abort("internetdisconnected") : route.continue();
-  });
-  await visit(page, "/terminal?namespace=default&pod=toolbox&container=shell");
-  const rows = page.locator(".xterm-rows");
-  await expect(page.getByTestId("session-status")).toHaveText("Connected");
-  await expect(rows).toContainText(/[#$][\s\u00a0]/);
-  // Not in the first load; fetched a moment after the prompt, with the tools' wasm.
-  expect(fetched).toEqual([]);
-  await expect.poll(() => fetched.length, { timeout: 5_000 }).toBeGreaterThan(0);
-
-  await page.locator(".terminal-host").click();
-  await page.keyboard.press("Control+Shift+F");
-  const unloaded = page.locator(".part-unloaded");
-  await expect(unloaded).toContainText("could not be loaded: check your connection");
+  const { tryAgain } = await laterPartCut(page, "**/css/later.css");
   await expect(page.locator(".search-field")).toHaveCount(0);
 
-  down = false;
-  await unloaded.getByRole("button", { name: "Try again" }).click();
-  await expect(page.locator(".search-field")).toBeVisible();
-  await expect(unloaded).toHaveCount(0);
+  await tryAgain();
   // Styled: the search bar floats over the terminal.
   await expect(page.locator(".search-bar")).toHaveCSS("position", "absolute");
 });

@@ -12,6 +12,9 @@ use serde_json::json;
 use testenv::{ControlPlane, User};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod both;
+use both::until_size;
+
 async fn control_plane() -> &'static ControlPlane {
     ControlPlane::shared()
         .await
@@ -180,38 +183,13 @@ async fn kube_rs_gets_a_terminal_that_resizes() {
         .unwrap();
     let mut stdin = attached.stdin().unwrap();
     let mut stdout = attached.stdout().unwrap();
-    // The size has a stream of its own beside stdin's: ask until it has arrived.
-    let mut buf = [0u8; 4096];
-    let mut seen = Vec::new();
-    for _ in 0..20 {
-        stdin.write_all(b"stty size\n").await.unwrap();
-        let sized = tokio::time::timeout(Duration::from_secs(1), async {
-            while !String::from_utf8_lossy(&seen).contains("40 100") {
-                let n = stdout.read(&mut buf).await.unwrap();
-                assert!(n > 0, "the shell ended: {}", String::from_utf8_lossy(&seen));
-                seen.extend_from_slice(&buf[..n]);
-            }
-        });
-        if sized.await.is_ok() {
-            break;
-        }
-    }
+    until_size(&mut stdin, &mut stdout, "40 100").await;
     stdin.write_all(b"exit 7\n").await.unwrap();
-    let read = async {
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = stdout.read(&mut buf).await.unwrap();
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&buf[..n]);
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(20), read)
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stdout.read_to_end(&mut rest))
         .await
-        .expect("the shell ended");
-    let text = String::from_utf8_lossy(&seen);
-    assert!(text.contains("40 100"), "{text}");
+        .expect("the shell ended")
+        .unwrap();
     let status = attached.take_status().unwrap().await.unwrap();
     assert_eq!(status.status.as_deref(), Some("Failure"), "{status:?}");
     let causes = status.details.unwrap().causes.unwrap();

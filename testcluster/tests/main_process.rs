@@ -7,10 +7,10 @@ use std::time::Duration;
 use futures::{AsyncBufReadExt, SinkExt, StreamExt};
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use kube::api::{Api, AttachParams, LogParams, TerminalSize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 mod both;
-use both::{Side, wait_for};
+use both::{Side, read_within, until_size, wait_for};
 
 const PODS: &str = r#"
 - name: crasher
@@ -297,48 +297,6 @@ async fn read_until(stdout: &mut (impl tokio::io::AsyncRead + Unpin), needle: &s
         .unwrap_or_else(|text| panic!("no {needle:?} within 20 s: {text:?}"))
 }
 
-/// Reads until `needle` shows up; what was read instead if it did not within `time`.
-async fn read_within(
-    stdout: &mut (impl tokio::io::AsyncRead + Unpin),
-    needle: &str,
-    time: Duration,
-) -> Result<String, String> {
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    let deadline = tokio::time::Instant::now() + time;
-    while !String::from_utf8_lossy(&seen).contains(needle) {
-        let read = tokio::time::timeout_at(deadline, stdout.read(&mut buf)).await;
-        let text = String::from_utf8_lossy(&seen).into_owned();
-        let n = read.map_err(|_| text.clone())?.unwrap();
-        assert!(n > 0, "ended before {needle:?}: {text:?}");
-        seen.extend_from_slice(&buf[..n]);
-    }
-    Ok(String::from_utf8_lossy(&seen).into_owned())
-}
-
-/// Asks the shell for its terminal size until it has the one sent. The size travels on
-/// a stream of its own (through the API server, a SPDY stream beside stdin's), so the
-/// first command may be read before it is applied, as with a real kubelet.
-async fn until_size(
-    stdin: &mut (impl tokio::io::AsyncWrite + Unpin),
-    stdout: &mut (impl tokio::io::AsyncRead + Unpin),
-    size: &str,
-) {
-    let needle = format!("main is 1 of {size}");
-    let mut seen = Vec::new();
-    for _ in 0..20 {
-        stdin
-            .write_all(b"echo main is $$ of $(stty size)\n")
-            .await
-            .unwrap();
-        match read_within(stdout, &needle, Duration::from_secs(1)).await {
-            Ok(_) => return,
-            Err(text) => seen.push(text),
-        }
-    }
-    panic!("the shell never had the size {size}: {seen:?}");
-}
-
 /// Attaching reaches the main process itself: a terminal that resizes, a detach that
 /// leaves it running, and stdin without a terminal through kubectl.
 async fn attach(real: bool) {
@@ -364,7 +322,8 @@ async fn attach(real: bool) {
         .unwrap();
     let mut stdin = attached.stdin().unwrap();
     let mut stdout = attached.stdout().unwrap();
-    until_size(&mut stdin, &mut stdout, "40 100").await;
+    let said = until_size(&mut stdin, &mut stdout, "40 100").await;
+    assert_eq!(said, "shell 1 has 40 100", "the main process itself");
     stdin
         .write_all(b"x=remembered; echo set-$((1+1))\n")
         .await

@@ -125,6 +125,32 @@ impl Cluster {
         }
     }
 
+    /// Waits up to 30 s until every container of the pod runs.
+    pub async fn running(&self, namespace: &str, name: &str) {
+        use k8s_openapi::api::core::v1::Pod;
+        let pods: kube::Api<Pod> = kube::Api::namespaced(self.admin_client().await, namespace);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let up = pods
+                .get(name)
+                .await
+                .ok()
+                .and_then(|p| p.status?.container_statuses)
+                .is_some_and(|all| {
+                    all.iter()
+                        .all(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()))
+                });
+            if up {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{namespace}/{name} did not run within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// A kube-rs client as the demo's admin.
     pub async fn admin_client(&self) -> kube::Client {
         let kubeconfig = kube::config::Kubeconfig::from_yaml(self.kubeconfig_yaml()).unwrap();

@@ -6,9 +6,9 @@ use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 
-use super::FileError;
 use super::begin::{Begun, Use, begin, target};
 use super::reach::Place;
+use super::{FileError, no_store};
 use crate::files::{Cwd, FilesQuery, Via, clean_path};
 use crate::model::Target;
 use crate::server::AppState;
@@ -30,7 +30,7 @@ pub async fn handler(
 ) -> Response {
     let target = target(names, &query);
     match cwd(&state, &caller, &target, query.session.as_deref()).await {
-        Ok(cwd) => Json(cwd).into_response(),
+        Ok(cwd) => no_store(Json(cwd).into_response()),
         Err(e) => e.into_response(),
     }
 }

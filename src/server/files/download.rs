@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::begin::{Use, begin, target};
 use super::reach::Place;
 use super::run::RunError;
-use super::{Audited, FileError, stderr_failure};
+use super::{Audited, FileError, no_store, stderr_failure};
 use crate::files::{FilesQuery, base_name, clean_path, parent};
 use crate::model::Target;
 use crate::server::AppState;
@@ -90,10 +90,9 @@ async fn download(
         }
     };
     let stream = tokio_stream_from(rx);
-    let mut response = (StatusCode::OK, Body::from_stream(stream)).into_response();
+    let mut response = no_store((StatusCode::OK, Body::from_stream(stream)).into_response());
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(length) = length {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use super::begin::{Use, begin, target};
 use super::reach::Place;
 use super::stat::{Stat, stat_all};
-use super::{FileError, stderr_failure};
+use super::{FileError, no_store, stderr_failure};
 use crate::files::{EntryKind, FileEntry, FilesQuery, Listing, MAX_ENTRIES, clean_path};
 use crate::model::Target;
 use crate::server::AppState;
@@ -22,14 +22,7 @@ pub async fn handler(
     Query(query): Query<FilesQuery>,
 ) -> Response {
     match list(&state, &caller, target(names, &query), query.path).await {
-        Ok(listing) => {
-            let mut response = Json(listing).into_response();
-            response.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-store"),
-            );
-            response
-        }
+        Ok(listing) => no_store(Json(listing).into_response()),
         Err(e) => e.into_response(),
     }
 }

@@ -138,13 +138,18 @@ impl FileError {
 
 impl IntoResponse for FileError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, self.message).into_response();
-        response.headers_mut().insert(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-        response
+        no_store((self.status, self.message).into_response())
     }
+}
+
+/// Asks every cache, the browser's included, to keep no copy of the answer (a container's
+/// files and names): every answer of these routes carries it.
+pub(super) fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 /// What a program's error says about `path`, as a refusal with the right status.

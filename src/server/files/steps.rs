@@ -7,6 +7,7 @@
 use axum::http::StatusCode;
 
 use super::reach::Place;
+use super::run::{Output, RunError};
 use super::{FileError, stderr_failure, write_failure};
 use crate::files::{Check, FilesQuery, Via, parent};
 
@@ -135,6 +136,13 @@ async fn by_script(
     })
 }
 
+/// `sha256sum`'s line when it ran and succeeded; `None` when the container has none or it
+/// failed, and the size is checked instead, as `SETTLE` does: a missing digest tool is not
+/// a corrupted file.
+fn digest_line(ran: Result<Output, RunError>) -> Option<Vec<u8>> {
+    ran.ok().filter(|out| out.code == 0).map(|out| out.stdout)
+}
+
 /// Whether a `sha256sum` line gives `digest`. GNU's starts the line with `\` when the name
 /// holds a newline or a backslash.
 fn agrees(line: &[u8], digest: &str) -> bool {
@@ -171,14 +179,8 @@ async fn verify(
     (bytes, digest): (u64, &str),
     hash: bool,
 ) -> (Check, Option<bool>) {
-    if hash {
-        match place.runner.output(&["sha256sum", seen]).await {
-            Ok(out) if out.code == 0 => {
-                return (Check::Sha256, Some(agrees(&out.stdout, digest)));
-            }
-            Ok(_) => return (Check::Sha256, Some(false)),
-            Err(_) => {}
-        }
+    if hash && let Some(line) = digest_line(place.runner.output(&["sha256sum", seen]).await) {
+        return (Check::Sha256, Some(agrees(&line, digest)));
     }
     match place.runner.output(&["stat", "-c", "%s", seen]).await {
         Ok(out) if out.code == 0 => {
@@ -191,12 +193,76 @@ async fn verify(
 
 #[cfg(test)]
 mod tests {
-    use super::agrees;
+    use super::*;
 
     #[test]
     fn sha256sum_lines_of_busybox_and_gnu_agree() {
         assert!(agrees(b"abc12  /tmp/a\n", "abc12"));
         assert!(agrees(b"\\abc12  /tmp/a\\nb\n", "abc12"));
         assert!(!agrees(b"abd12  /tmp/a\n", "abc12"));
+    }
+
+    /// Runs `SETTLE` here, hashing, with `sha256sum` as `tool` says (a script, or none).
+    fn settle_here(tool: Option<&str>) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        for program in ["mv", "stat"] {
+            let found = ["/usr/bin", "/bin"]
+                .iter()
+                .map(|d| std::path::Path::new(d).join(program))
+                .find(|p| p.exists())
+                .unwrap();
+            std::os::unix::fs::symlink(found, bin.join(program)).unwrap();
+        }
+        if let Some(script) = tool {
+            use std::os::unix::fs::PermissionsExt;
+            let tool = bin.join("sha256sum");
+            std::fs::write(&tool, format!("#!/bin/sh\n{script}\n")).unwrap();
+            std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let part = dir.path().join(".part");
+        let seen = dir.path().join("file");
+        std::fs::write(&part, b"hello").unwrap();
+        let out = std::process::Command::new("/bin/sh")
+            .args(["-c", SETTLE, "sh"])
+            .args([&part, &seen])
+            .args(["", "", "h"])
+            .env("PATH", &bin)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// With `sha256sum` missing or failing, both ways of settling check the size.
+    #[test]
+    fn without_a_working_sha256sum_the_size_is_checked_both_ways() {
+        assert_eq!(settle_here(None), "size 5\n");
+        assert_eq!(settle_here(Some("exit 1")), "size 5\n");
+        assert_eq!(
+            settle_here(Some("echo abc12  \"$1\""))
+                .split_whitespace()
+                .next(),
+            Some("abc12")
+        );
+
+        let ran = |code: i32| {
+            Ok(Output {
+                code,
+                stdout: b"abc12  /tmp/a\n".to_vec(),
+                stderr: String::new(),
+                cut: false,
+            })
+        };
+        assert_eq!(
+            digest_line(Err(RunError::Missing("sha256sum".into()))),
+            None
+        );
+        assert_eq!(digest_line(ran(1)), None);
+        assert_eq!(
+            digest_line(ran(0)).as_deref(),
+            Some(&b"abc12  /tmp/a\n"[..])
+        );
     }
 }

@@ -16,7 +16,7 @@ use super::download::too_large;
 use super::reach::Place;
 use super::run::RunError;
 use super::steps;
-use super::{Audited, FileError, Transfers, write_failure};
+use super::{Audited, FileError, Transfers, no_store, write_failure};
 use crate::files::{Check, FilesQuery, Uploaded, base_name, check_name, clean_path, parent};
 use crate::model::Target;
 use crate::server::AppState;
@@ -32,7 +32,7 @@ pub async fn handler(
 ) -> Response {
     let target = target(names, &query);
     match upload(&state, &caller, target, query, &headers, body).await {
-        Ok(uploaded) => Json(uploaded).into_response(),
+        Ok(uploaded) => no_store(Json(uploaded).into_response()),
         Err(e) => e.into_response(),
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use testcluster::{ClusterSpec, Config, PodSpec, TestCluster};
 use testenv::{ControlPlane, User};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One of the two clusters, with the pods a test made in its own namespace.
 pub enum Side {
@@ -120,4 +121,51 @@ pub async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) 
         assert!(Instant::now() < deadline, "{what}: not within 30 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Reads until `needle` shows up; what was read instead if it did not within `time`.
+pub async fn read_within(
+    stdout: &mut (impl tokio::io::AsyncRead + Unpin),
+    needle: &str,
+    time: Duration,
+) -> Result<String, String> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + time;
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        let read = tokio::time::timeout_at(deadline, stdout.read(&mut buf)).await;
+        let text = String::from_utf8_lossy(&seen).into_owned();
+        let n = read.map_err(|_| text.clone())?.unwrap();
+        assert!(n > 0, "ended before {needle:?}: {text:?}");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    Ok(String::from_utf8_lossy(&seen).into_owned())
+}
+
+/// Asks the shell for its terminal size until it has `size` (`ROWS COLS`), the one sent,
+/// and gives the line that said so: `shell PID has ROWS COLS`. The size travels on a
+/// stream of its own beside stdin's (through the API server, and on to a kubelet), so the
+/// first command may be read before it is applied.
+pub async fn until_size(
+    stdin: &mut (impl tokio::io::AsyncWrite + Unpin),
+    stdout: &mut (impl tokio::io::AsyncRead + Unpin),
+    size: &str,
+) -> String {
+    // The terminal's echo of the command reads `has $(stty size)`, never this.
+    let needle = format!("has {size}");
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        stdin
+            .write_all(b"echo shell $$ has $(stty size)\n")
+            .await
+            .unwrap();
+        match read_within(stdout, &needle, Duration::from_secs(1)).await {
+            Ok(text) => {
+                let line = text.lines().find(|line| line.contains(&needle)).unwrap();
+                return line.trim_end_matches('\r').to_owned();
+            }
+            Err(text) => seen.push(text),
+        }
+    }
+    panic!("the shell never had the size {size}: {seen:?}");
 }
