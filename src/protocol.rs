@@ -23,7 +23,7 @@ use crate::model::Target;
 
 pub const VERSION: u32 = 2;
 /// Unacknowledged output the server sends before it waits for the page.
-pub const OUTPUT_WINDOW: u64 = 512 * 1024;
+pub const OUTPUT_WINDOW: u64 = 2 * 1024 * 1024;
 /// The page acknowledges at least every this many written bytes (and when it catches up).
 pub const ACK_EVERY: u64 = 64 * 1024;
 /// Both sides send a keepalive this often: the page a [`ClientMessage::Ping`], the server a

@@ -7,7 +7,9 @@
 //   PODTERM_URL=http://127.0.0.1:3000 PODTERM_TOKEN=... MB=50 RUNS=1 \
 //     node end2end/bench/render.mjs
 //
-// TRACE=DIR also writes a Chromium performance trace of each timing there.
+// TRACE=DIR also writes a Chromium performance trace of each timing there (TRACE_PODTERM_ONLY=1:
+// not of the bare page, whose traces are about a gigabyte); RENDERERS=dom times the DOM
+// renderer only (the WebGL rows are then empty).
 //
 // Each time runs from the key that starts the output (the bare page: its first write) to
 // the render that first shows the end mark, read in the page from xterm.js's onRender.
@@ -23,6 +25,7 @@ const token = process.env.PODTERM_TOKEN;
 const bytes = Number(process.env.MB ?? 50) * 1_000_000;
 const runs = Number(process.env.RUNS ?? 1);
 const traces = process.env.TRACE;
+const renderers = (process.env.RENDERERS ?? "dom,webgl").split(",");
 const pod = { namespace: "default", pod: "busybox", container: "busybox" };
 const remote = "/tmp/podterm-render.txt";
 const MARK = "render-42-done";
@@ -113,7 +116,7 @@ function watchForMark(terminal, mark) {
 
 let traceCount = 0;
 async function traced(page, name) {
-  if (traces) await browser.startTracing(page, { path: join(traces, `${traceCount++}-${name}.json`) });
+  if (traces && !(process.env.TRACE_PODTERM_ONLY && name.startsWith("bare"))) await browser.startTracing(page, { path: join(traces, `${traceCount++}-${name}.json`) });
 }
 async function untraced() {
   if (traces) await browser.stopTracing();
@@ -238,7 +241,7 @@ try {
   await login.close();
   const result = { bytes: data.length, podterm_dom: [], bare_dom: [], podterm_webgl: [], bare_webgl: [], late: [] };
   for (let i = 0; i < runs; i++) {
-    for (const renderer of ["dom", "webgl"]) {
+    for (const renderer of renderers) {
       const through = await throughPodterm(context, renderer === "dom" ? "dom" : "webgl");
       result[`podterm_${renderer}`].push(through.ms);
       result.late = through.late;

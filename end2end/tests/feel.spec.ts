@@ -328,3 +328,44 @@ test("a setting changed in one terminal applies to every open one, and each shel
     expect(after.rows).toBeLessThan(before[i].rows);
   }
 });
+
+test("a flood reaches xterm.js in batches at least 80 ms apart, all of it, and an echo after it on its own", async ({
+  page,
+}) => {
+  // Every write the bridge hands to xterm.js: when, and how many bytes.
+  await host(page).evaluate((element) => {
+    type Written = Uint8Array | string;
+    type Xterm = { write(data: Written, callback?: () => void): void };
+    const bridge = (globalThis as { podtermXterm?: { terminalOf(e: Element): Xterm } }).podtermXterm!;
+    const terminal = bridge.terminalOf(element);
+    const writes: [number, number][] = [];
+    (globalThis as { writes?: [number, number][] }).writes = writes;
+    const write = terminal.write.bind(terminal);
+    terminal.write = (data: Written, callback?: () => void) => {
+      writes.push([performance.now(), data.length]);
+      write(data, callback);
+    };
+  });
+  const writes = () => page.evaluate(() => (globalThis as { writes?: [number, number][] }).writes!.splice(0));
+  // About 7 MB, several flow-control windows.
+  await run(page, "toolbox", "seq 1 1000000; echo fini''shed");
+  await expect(screen(page, "toolbox")).toContainText(/999999\s*1000000\s*finished/, { timeout: 30_000 });
+  const flood = await writes();
+  const big = flood.filter(([, bytes]) => bytes >= 32 * 1024).length;
+  expect(big).toBeGreaterThan(5);
+  for (let i = 1; i < flood.length; i++) {
+    if (flood[i - 1][1] >= 32 * 1024) expect(flood[i][0] - flood[i - 1][0]).toBeGreaterThanOrEqual(79);
+  }
+
+  // After the flood, an echo is a small write of its own.
+  await page.waitForTimeout(200);
+  await host(page).click();
+  const typedAt = await page.evaluate(() => performance.now());
+  await page.keyboard.type("z");
+  const count = () => page.evaluate(() => (globalThis as { writes?: [number, number][] }).writes!.length);
+  await expect.poll(count).toBeGreaterThan(0);
+  const [[echoedAt, bytes]] = await writes();
+  expect(bytes).toBeLessThan(32 * 1024);
+  expect(echoedAt).toBeGreaterThan(typedAt);
+  await expect(screen(page, "toolbox")).toContainText(/[#$]\s*z/);
+});

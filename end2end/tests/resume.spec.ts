@@ -124,8 +124,8 @@ test("a short drop resumes at once", BOTH, async ({ page }) => {
 test("output larger than the flow-control window keeps flowing, across a drop", BOTH, async ({ page }) => {
   await visit(page, "/");
   await openPod(page, "toolbox");
-  // About 2 MB: several times what the server sends before the page acknowledges.
-  await run(page, "toolbox", "seq 1 300000; echo fini''shed");
+  // About 7 MB: several times what the server sends before the page acknowledges.
+  await run(page, "toolbox", "seq 1 1000000; echo fini''shed");
   // Output has started (rows of numbers read as one long run of digits; the typed line has
   // at most six), so the command line is no longer on the wire when the connection is cut.
   await expect(screen(page, "toolbox")).toContainText(/\d{12}/);
@@ -133,7 +133,7 @@ test("output larger than the flow-control window keeps flowing, across a drop", 
   await expect(screen(page, "toolbox")).toContainText("finished", { timeout: 20_000 });
   await expect(status(page, "toolbox")).toHaveText("Connected");
   const text = await screen(page, "toolbox").innerText();
-  expect(text).toMatch(/299999\s+300000\s+finished/);
+  expect(text).toMatch(/999999\s+1000000\s+finished/);
 });
 
 test("closing a terminal ends its session at once, without a grace period", BOTH, async ({ page, request }) => {

@@ -37,6 +37,62 @@ const manyLines = (text) => /[\r\n]/.test(text);
 const MAC = /^(Mac|iPhone|iPad|iPod)/.test(globalThis.navigator?.platform ?? "");
 const cmdOnly = (event) => MAC && event.metaKey && !event.ctrlKey && !event.altKey && !event.shiftKey;
 
+const encoder = new TextEncoder();
+
+// In a flood (a write of FLOOD_BYTES or more), output goes to xterm.js at most once per
+// FLOOD_GAP_MS, in one write: fewer frames, more time to parse (BENCHMARKS.md, "Output in
+// the browser"). Other output (an echo) is written at once.
+const FLOOD_BYTES = 32 * 1024;
+const FLOOD_GAP_MS = 80;
+class Batched {
+  #terminal;
+  #disposed;
+  #handed = -Infinity;
+  #handedBytes = 0;
+  #timer = 0;
+  #waiting = [];
+  #waitingBytes = 0;
+  #callbacks = [];
+
+  constructor(terminal, disposed) {
+    this.#terminal = terminal;
+    this.#disposed = disposed;
+  }
+
+  write(bytes, callback) {
+    this.#waiting.push(bytes);
+    this.#waitingBytes += bytes.length;
+    if (callback) this.#callbacks.push(callback);
+    if (this.#timer) return;
+    const wait = this.#handedBytes < FLOOD_BYTES ? 0 : this.#handed + FLOOD_GAP_MS - performance.now();
+    if (wait <= 0) this.#hand();
+    else this.#timer = setTimeout(() => this.#hand(), wait);
+  }
+
+  #hand() {
+    this.#timer = 0;
+    if (this.#disposed()) return;
+    this.#handed = performance.now();
+    const parts = this.#waiting.splice(0);
+    let bytes = parts[0];
+    if (parts.length > 1) {
+      bytes = new Uint8Array(this.#waitingBytes);
+      let at = 0;
+      for (const part of parts) {
+        bytes.set(part, at);
+        at += part.length;
+      }
+    }
+    this.#handedBytes = this.#waitingBytes;
+    this.#waitingBytes = 0;
+    const callbacks = this.#callbacks.splice(0);
+    this.#terminal.write(bytes, () => {
+      if (this.#disposed()) return;
+      for (const callback of callbacks) callback();
+    });
+  }
+}
+
 // A terminal inside `element`.
 export class TerminalHandle {
   #terminal;
@@ -47,6 +103,7 @@ export class TerminalHandle {
   #frame = 0;
   #onWindowResize;
   #disposed = false;
+  #output;
   // Keys typed before the wasm listens (a terminal opened early): sent by `earlyInput` when
   // it takes them, else handed to the first onData.
   #typed = [];
@@ -80,6 +137,7 @@ export class TerminalHandle {
       minimumContrastRatio: 4.5,
     });
     this.#terminal = terminal;
+    this.#output = new Batched(terminal, () => this.#disposed);
     this.#fitAddon = new FitAddon();
     terminal.loadAddon(this.#fitAddon);
     terminal.loadAddon(new WebLinksAddon());
@@ -129,7 +187,7 @@ export class TerminalHandle {
   // wasm memory, and xterm parses written data later, asynchronously.
   write(bytes) {
     if (this.#disposed) return;
-    this.#terminal.write(new Uint8Array(bytes));
+    this.#output.write(new Uint8Array(bytes), null);
     this.#wrote = true;
     this.#shown();
   }
@@ -140,14 +198,12 @@ export class TerminalHandle {
     if (this.#disposed) return;
     this.#wrote = true;
     this.#shown();
-    this.#terminal.write(new Uint8Array(bytes), () => {
-      if (!this.#disposed) callback();
-    });
+    this.#output.write(new Uint8Array(bytes), callback);
   }
 
   writeText(text) {
     if (this.#disposed) return;
-    this.#terminal.write(String(text));
+    this.#output.write(encoder.encode(String(text)), null);
   }
 
   onData(callback) {
@@ -519,7 +575,6 @@ export class EarlyStart {
     this.socket.onopen = keep;
     this.socket.onclose = keep;
     this.socket.onmessage = keep;
-    const encoder = new TextEncoder();
     // Keys (and the terminal's answers to the shell's queries) go out while the socket is
     // open; otherwise they wait for the wasm, which sends them once the session attaches.
     this.terminal.earlyInput = (data) => {
