@@ -50,9 +50,16 @@ pub fn frame(channel: u8, payload: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-/// The frames that carry `data` to the command's stdin.
-pub fn stdin_frames(data: &[u8]) -> impl Iterator<Item = Bytes> + '_ {
-    data.chunks(STDIN_CHUNK).map(|chunk| frame(STDIN, chunk))
+/// `data` in pieces that each fit one stdin frame (shared, not copied).
+pub fn stdin_pieces(data: Bytes) -> impl Iterator<Item = Bytes> {
+    (0..data.len())
+        .step_by(STDIN_CHUNK)
+        .map(move |at| data.slice(at..data.len().min(at + STDIN_CHUNK)))
+}
+
+/// The frame that carries one piece to the command's stdin.
+pub fn stdin_frame(piece: &[u8]) -> Bytes {
+    frame(STDIN, piece)
 }
 
 pub fn resize_frame(cols: u16, rows: u16) -> Bytes {
@@ -122,10 +129,12 @@ mod tests {
 
     #[test]
     fn stdin_is_split() {
-        let data = vec![b'x'; STDIN_CHUNK * 2 + 1];
-        let frames: Vec<Bytes> = stdin_frames(&data).collect();
+        let data = Bytes::from(vec![b'x'; STDIN_CHUNK * 2 + 1]);
+        let frames: Vec<Bytes> = stdin_pieces(data).map(|p| stdin_frame(&p)).collect();
         assert_eq!(frames.len(), 3);
         assert!(frames.iter().all(|f| f[0] == STDIN));
+        assert_eq!(frames[0].len(), STDIN_CHUNK + 1);
         assert_eq!(frames[2].len(), 2);
+        assert_eq!(stdin_pieces(Bytes::new()).count(), 0);
     }
 }

@@ -11,10 +11,12 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::{Bytes, BytesMut};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{MutexGuard, mpsc, watch};
+use tokio_tungstenite::tungstenite;
 
 use crate::protocol::{ClientMessage, DEAD_AFTER_SECS, ErrorReason, KEEPALIVE_SECS, ServerEvent};
 use crate::server::relay::session::{Input, Link, Session};
+use crate::server::relay::upstream::ToPod;
 
 /// Input held for a command that does not read it, before the connection is given up.
 const MAX_WAITING_INPUT: usize = 4 << 20;
@@ -182,6 +184,43 @@ struct Waiting {
     inputs: VecDeque<Input>,
     /// Keystroke bytes among them.
     bytes: usize,
+    /// Handed to the exec stream but not yet all sent.
+    unflushed: bool,
+}
+
+impl Waiting {
+    fn pending(&self) -> bool {
+        !self.inputs.is_empty() || self.unflushed
+    }
+}
+
+/// Writes the waiting input to the exec stream from this task, holding the session's
+/// writer only while there is something to send. Cancel-safe: input leaves `waiting` only
+/// once the stream has taken it, and the writer stays held until it is sent.
+async fn write_waiting<'a>(
+    session: &'a Session,
+    writer: &mut Option<MutexGuard<'a, ToPod>>,
+    waiting: &mut Waiting,
+) -> Result<(), tungstenite::Error> {
+    let to_pod = match writer {
+        Some(held) => held,
+        None => writer.insert(session.to_pod().lock().await),
+    };
+    while !waiting.inputs.is_empty() {
+        to_pod.ready().await?;
+        let Some(input) = waiting.inputs.pop_front() else {
+            break;
+        };
+        let typed = to_pod.start(input)?;
+        waiting.bytes -= typed;
+        waiting.unflushed = true;
+        session.count_input(typed);
+        session.touched();
+    }
+    to_pod.flush().await?;
+    waiting.unflushed = false;
+    *writer = None;
+    Ok(())
 }
 
 /// The receiving half: keys, resizes, acknowledgements and keepalives from the page, until
@@ -201,20 +240,15 @@ async fn receive(
     // Input waits here while the command does not read it, so acknowledgements and
     // pings behind it in the socket are still handled (a paste cannot freeze output).
     let mut waiting = Waiting::default();
+    let mut writer = None;
     loop {
         let next = tokio::select! {
-            permit = session.reserve(), if !waiting.inputs.is_empty() => {
-                let Some(permit) = permit else {
-                    // The session is over; the sending half delivers its end.
+            written = write_waiting(session, &mut writer, &mut waiting), if waiting.pending() => {
+                if written.is_err() {
+                    // The cluster side is gone; the session reports how and the sending
+                    // half delivers its end.
+                    drop(writer.take());
                     std::future::pending::<()>().await;
-                    unreachable!()
-                };
-                if let Some(input) = waiting.inputs.pop_front() {
-                    if let Input::Stdin(data) = &input {
-                        waiting.bytes -= data.len();
-                    }
-                    session.touched();
-                    permit.send(input);
                 }
                 continue;
             }
@@ -268,7 +302,7 @@ fn handle_input(
         });
         return ControlFlow::Break(Left::Dropped);
     }
-    waiting.inputs.push_back(Input::Stdin(data));
+    waiting.inputs.extend(Input::stdin(data));
     ControlFlow::Continue(())
 }
 

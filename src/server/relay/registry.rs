@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -13,11 +13,9 @@ use crate::model::Target;
 use crate::protocol::ErrorReason;
 use crate::server::cluster::kube_errors::Failure;
 use crate::server::relay::prestart::Prestarts;
-use crate::server::relay::session::{self, Session, Start};
+use crate::server::relay::session::{self, Lifetime, Session, Start};
+use crate::server::relay::upstream::ToPod;
 use crate::server::web::metrics::Metrics;
-
-/// Queued browser input (messages) before the browser's socket is made to wait.
-const INPUT_QUEUE: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -91,22 +89,41 @@ impl Sessions {
 
     /// Starts a session around an open exec stream; it begins attached (generation 1).
     pub fn start(self: &Arc<Self>, start: Start) -> Arc<Session> {
-        let (input, input_rx) = mpsc::channel(INPUT_QUEUE);
-        let session = Arc::new(Session::new(
-            start.id.clone(),
-            start.owner.clone(),
-            start.target.clone(),
-            start.attach,
-            input,
-            (start.audit.clone(), start.facts.clone()),
-        ));
+        let Start {
+            id,
+            owner,
+            target,
+            upstream,
+            ticket,
+            facts,
+            audit,
+            recorder,
+            client,
+            max_duration,
+            attach,
+            cleanup,
+        } = start;
+        let recorder = recorder.map(|r| Arc::new(Mutex::new(r)));
+        let (sink, up_rx) = upstream.split();
+        let to_pod = ToPod::new(sink, recorder.clone(), self.metrics.clone());
+        let trail = (audit.clone(), facts.clone());
+        let session = Arc::new(Session::new(id, owner, target, attach, to_pod, trail));
         // Written before anything the page says about the session can be.
-        start.audit.started(&start.facts);
+        audit.started(&facts);
         self.map().insert(session.id.clone(), session.clone());
+        let lifetime = Lifetime {
+            ticket,
+            facts,
+            audit,
+            recorder,
+            client,
+            max_duration,
+            cleanup,
+        };
         let sessions = self.clone();
         let running = session.clone();
         self.tasks
-            .spawn(async move { session::run(sessions, running, start, input_rx).await });
+            .spawn(async move { session::run(sessions, running, up_rx, lifetime).await });
         session
     }
 

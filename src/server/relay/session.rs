@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::StreamExt;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, watch};
 use tokio_tungstenite::tungstenite::Message as UpMessage;
 use tokio_util::sync::CancellationToken;
 
@@ -27,7 +27,7 @@ use crate::server::relay::end::{End, describe};
 use crate::server::relay::reaper;
 use crate::server::relay::registry::Sessions;
 use crate::server::relay::replay::{Read, Replay};
-use crate::server::relay::upstream::{self, Upstream};
+use crate::server::relay::upstream::{self, ToPod, Upstream};
 use crate::server::trail::admission::Ticket;
 use crate::server::trail::audit::{Audit, SessionFacts};
 use crate::server::trail::recording::Recorder;
@@ -38,6 +38,13 @@ use crate::server::web::metrics::Metrics;
 pub enum Input {
     Stdin(Bytes),
     Resize(u16, u16),
+}
+
+impl Input {
+    /// Typed bytes as inputs of at most one frame each.
+    pub fn stdin(data: Bytes) -> impl Iterator<Item = Input> {
+        channels::stdin_pieces(data).map(Input::Stdin)
+    }
 }
 
 /// Which browser connection the session belongs to right now.
@@ -53,7 +60,8 @@ pub struct Session {
     pub target: Target,
     /// On the container's main process (attach) rather than a process of its own.
     attach: bool,
-    input: mpsc::Sender<Input>,
+    /// The exec stream's writing half, held by one writer at a time.
+    to_pod: tokio::sync::Mutex<ToPod>,
     output: Mutex<Replay>,
     /// Bumped whenever output arrives or the session ends.
     progress: watch::Sender<u64>,
@@ -93,18 +101,31 @@ pub struct Start {
     pub cleanup: bool,
 }
 
+/// What the session's own task keeps from its `Start`.
+pub(super) struct Lifetime {
+    pub ticket: Ticket,
+    pub facts: SessionFacts,
+    pub audit: Arc<Audit>,
+    pub recorder: Option<SharedRecorder>,
+    pub client: kube::Client,
+    pub max_duration: Option<Duration>,
+    pub cleanup: bool,
+}
+
 /// A recording shared by the reader and the writer of the exec stream.
 pub type SharedRecorder = Arc<Mutex<Recorder>>;
+
+/// The exec stream's reading half.
+pub(super) type FromPod = futures::stream::SplitStream<Upstream>;
 
 /// One session from start to cleanup.
 pub(super) async fn run(
     sessions: Arc<Sessions>,
     session: Arc<Session>,
-    start: Start,
-    input_rx: mpsc::Receiver<Input>,
+    up_rx: FromPod,
+    lifetime: Lifetime,
 ) {
-    let Start {
-        upstream,
+    let Lifetime {
         ticket,
         facts,
         audit,
@@ -112,20 +133,10 @@ pub(super) async fn run(
         client,
         max_duration,
         cleanup,
-        ..
-    } = start;
+    } = lifetime;
     let started = Instant::now();
-    let recorder = recorder.map(|r| Arc::new(Mutex::new(r)));
-    let (up_tx, up_rx) = upstream.split();
     let writer_stop = CancellationToken::new();
-    let writer = tokio::spawn(upstream::write(
-        up_tx,
-        input_rx,
-        writer_stop.clone(),
-        session.clone(),
-        recorder.clone(),
-        sessions.metrics.clone(),
-    ));
+    let writer = tokio::spawn(upstream::keep_alive(session.clone(), writer_stop.clone()));
 
     let ending = pump(
         &sessions,
@@ -149,11 +160,8 @@ pub(super) async fn run(
     // A broadcast still on ends with the session.
     session.broadcast(false, 0);
     audit.ended(&facts, &record);
-    if let Some(recorder) = recorder.and_then(Arc::into_inner) {
-        recorder
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .finish();
+    if let Some(recorder) = recorder {
+        recorder.lock().unwrap_or_else(|e| e.into_inner()).finish();
     }
     if cleanup {
         let report = reaper::end_processes(client, &session.target, &session.id).await;
@@ -178,7 +186,11 @@ async fn pump(
     // A connection may have let go before this task started.
     let mut detached_at = (!link.borrow_and_update().attached).then(tokio::time::Instant::now);
     let limit = sleep_or_never(max_duration);
-    tokio::pin!(limit);
+    // Made once, not per message: each new one registers with its token and unregisters.
+    let closed = session.close.cancelled();
+    let ended_by_admin = ticket.end.cancelled();
+    let stopping = shutdown.cancelled();
+    tokio::pin!(limit, closed, ended_by_admin, stopping);
     loop {
         let open = session.window_open();
         let grace_over = async {
@@ -198,7 +210,8 @@ async fn pump(
                     return end;
                 }
             }
-            () = session.space.notified() => {}
+            // Acknowledgements leave a permit when they open the window, so none is lost.
+            () = session.space.notified(), if !open => {}
             changed = link.changed() => {
                 if changed.is_ok() {
                     let attached = link.borrow_and_update().attached;
@@ -212,13 +225,13 @@ async fn pump(
                     return End::Ended(format!("this session was idle for {} minutes", idle.as_secs() / 60));
                 }
             }
-            () = session.close.cancelled() => return End::Closed,
-            () = ticket.end.cancelled() => return End::Ended("an administrator ended this session".into()),
+            () = &mut closed => return End::Closed,
+            () = &mut ended_by_admin => return End::Ended("an administrator ended this session".into()),
             () = &mut limit => {
                 let minutes = max_duration.unwrap_or_default().as_secs() / 60;
                 return End::Ended(format!("this session reached its maximum length of {minutes} minutes"));
             }
-            () = shutdown.cancelled() => return End::Ended("podterm is shutting down".into()),
+            () = &mut stopping => return End::Ended("podterm is shutting down".into()),
         }
     }
 }
@@ -244,7 +257,7 @@ fn from_cluster(
                 session
                     .bytes_out
                     .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                metrics.relayed("to_browser", bytes.len() as u64);
+                metrics.relayed_to_browser(bytes.len() as u64);
                 if let Some(r) = recorder {
                     r.lock().unwrap_or_else(|e| e.into_inner()).output(&bytes);
                 }
@@ -293,7 +306,7 @@ impl Session {
         owner: String,
         target: Target,
         attach: bool,
-        input: mpsc::Sender<Input>,
+        to_pod: ToPod,
         trail: (Arc<Audit>, SessionFacts),
     ) -> Self {
         Self {
@@ -301,7 +314,7 @@ impl Session {
             owner,
             target,
             attach,
-            input,
+            to_pod: tokio::sync::Mutex::new(to_pod),
             output: Mutex::new(Replay::default()),
             progress: watch::Sender::new(0),
             space: Notify::new(),
@@ -401,13 +414,13 @@ impl Session {
         }
     }
 
-    /// Waits for room in the input queue; None once the session is over.
-    pub async fn reserve(&self) -> Option<mpsc::Permit<'_, Input>> {
-        self.input.reserve().await.ok()
+    /// The exec stream's writing half: lock it to write input.
+    pub fn to_pod(&self) -> &tokio::sync::Mutex<ToPod> {
+        &self.to_pod
     }
 
     /// Input bytes on their way to the pod, for the audit trail.
-    pub(super) fn count_input(&self, bytes: usize) {
+    pub fn count_input(&self, bytes: usize) {
         self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 

@@ -93,7 +93,8 @@ impl Recorder {
         self.event("r", &format!("{cols}x{rows}"));
     }
 
-    pub fn finish(mut self) {
+    /// Writes out what is buffered (the recording is shared with the session's writer).
+    pub fn finish(&mut self) {
         let _ = self.file.flush();
     }
 }

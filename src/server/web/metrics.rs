@@ -46,7 +46,10 @@ pub struct Metrics {
     pub started: Counter,
     pub ended: Family<Outcome, Counter>,
     pub resumed: Counter,
-    pub bytes: Family<Direction, Counter<u64, AtomicU64>>,
+    /// The two directions' counters of `podterm_bytes_relayed_total`, made once: a lookup
+    /// by label on every relayed message was an allocation and a hash per keystroke.
+    to_pod: Counter<u64, AtomicU64>,
+    to_browser: Counter<u64, AtomicU64>,
     pub setup_seconds: Histogram,
     pub errors: Family<Kind, Counter>,
     active: Gauge,
@@ -69,6 +72,14 @@ impl Metrics {
         let ended = Family::<Outcome, Counter>::default();
         let resumed = Counter::default();
         let bytes = Family::<Direction, Counter<u64, AtomicU64>>::default();
+        let direction = |name: &str| {
+            bytes
+                .get_or_create(&Direction {
+                    direction: name.into(),
+                })
+                .clone()
+        };
+        let (to_pod, to_browser) = (direction("to_pod"), direction("to_browser"));
         // 5 ms to ~20 s: exec setup is an access review, a pod read and an upgrade.
         let setup_seconds = Histogram::new([
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0,
@@ -139,7 +150,8 @@ impl Metrics {
             started,
             ended,
             resumed,
-            bytes,
+            to_pod,
+            to_browser,
             setup_seconds,
             errors,
             active,
@@ -174,12 +186,14 @@ impl Metrics {
         self.errors.get_or_create(&Kind { kind }).inc();
     }
 
-    pub fn relayed(&self, direction: &str, bytes: u64) {
-        self.bytes
-            .get_or_create(&Direction {
-                direction: direction.into(),
-            })
-            .inc_by(bytes);
+    /// Keystrokes and pastes on their way to a pod.
+    pub fn relayed_to_pod(&self, bytes: u64) {
+        self.to_pod.inc_by(bytes);
+    }
+
+    /// Output on its way to the pages.
+    pub fn relayed_to_browser(&self, bytes: u64) {
+        self.to_browser.inc_by(bytes);
     }
 
     /// The text exposition, with the gauges read now.
