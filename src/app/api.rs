@@ -14,21 +14,29 @@ use crate::model::{ClusterContext, Namespaces, PodWindow};
 /// two copies of them. Same bytes and content type on the wire.
 pub struct JsonText;
 
-impl ContentType for JsonText {
-    const CONTENT_TYPE: &'static str = "application/json";
+/// JSON on the wire, written by serde_json; the two encodings differ only in how the page
+/// reads it.
+macro_rules! written_as_json {
+    ($encoding:ty) => {
+        impl ContentType for $encoding {
+            const CONTENT_TYPE: &'static str = "application/json";
+        }
+
+        impl FormatType for $encoding {
+            const FORMAT_TYPE: Format = Format::Text;
+        }
+
+        impl<T: Serialize> Encodes<T> for $encoding {
+            type Error = serde_json::Error;
+
+            fn encode(output: &T) -> Result<Bytes, Self::Error> {
+                serde_json::to_vec(output).map(Bytes::from)
+            }
+        }
+    };
 }
 
-impl FormatType for JsonText {
-    const FORMAT_TYPE: Format = Format::Text;
-}
-
-impl<T: Serialize> Encodes<T> for JsonText {
-    type Error = serde_json::Error;
-
-    fn encode(output: &T) -> Result<Bytes, Self::Error> {
-        serde_json::to_vec(output).map(Bytes::from)
-    }
-}
+written_as_json!(JsonText);
 
 impl<T: DeserializeOwned> Decodes<T> for JsonText {
     type Error = serde_json::Error;
@@ -46,21 +54,7 @@ impl<T: DeserializeOwned> Decodes<T> for JsonText {
 /// serde_json. For a server function's output and a `OnceResource`'s value alike.
 pub struct BrowserJson;
 
-impl ContentType for BrowserJson {
-    const CONTENT_TYPE: &'static str = "application/json";
-}
-
-impl FormatType for BrowserJson {
-    const FORMAT_TYPE: Format = Format::Text;
-}
-
-impl<T: Serialize> Encodes<T> for BrowserJson {
-    type Error = serde_json::Error;
-
-    fn encode(output: &T) -> Result<Bytes, Self::Error> {
-        serde_json::to_vec(output).map(Bytes::from)
-    }
-}
+written_as_json!(BrowserJson);
 
 impl<T: ReadJson> Decodes<T> for BrowserJson {
     type Error = String;
