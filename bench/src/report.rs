@@ -27,6 +27,8 @@ pub struct Browser {
     /// Empty-cache visits that navigate as soon as their new window is open, while Chromium
     /// still builds the window's own interface: the benchmark's method before it waited.
     pub unsettled: Latency,
+    /// The machine's speed during the visits: a fixed loop in Node, timed before each.
+    pub probe: Latency,
     pub assets: Vec<Asset>,
     pub assets_gzip: usize,
 }
@@ -36,6 +38,8 @@ struct Script {
     cold: Vec<f64>,
     times: Vec<f64>,
     unsettled: Vec<f64>,
+    #[serde(default)]
+    probes: Vec<f64>,
     resources: Vec<Resource>,
 }
 
@@ -122,6 +126,7 @@ pub async fn browser(
         cold: Latency::of(&durations(&script.cold)),
         repeat: Latency::of(&durations(&script.times)),
         unsettled: Latency::of(&durations(&script.unsettled)),
+        probe: Latency::of(&durations(&script.probes)),
         assets_gzip: assets.iter().map(|a| a.gzip).sum(),
         assets,
     })
@@ -484,6 +489,11 @@ pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> St
                 sizes.cold_navigations.max(1)
             ),
             &[nav_unsettled.to_string(), String::new()],
+        );
+        row(
+            &mut out,
+            "the machine's speed meanwhile: a fixed loop in Node before each visit (median), ms",
+            &[spread(&browser, |b| b.probe.p50).to_string(), String::new()],
         );
         out.push('\n');
         asset_table(&mut out, "asset (first run)", &first.assets);

@@ -113,11 +113,25 @@ async function settled() {
   }
 }
 
+// The machine's speed at the moment: milliseconds for a fixed piece of work (integer
+// arithmetic in a loop), timed before each visit. A virtual machine's speed moves with
+// its host's load, which no process here can see.
+let sink = 0;
+function probe() {
+  const start = performance.now();
+  let x = sink;
+  for (let i = 0; i < 20_000_000; i++) x = (x * 31 + i) | 0;
+  sink = x;
+  return performance.now() - start;
+}
+const probes = [];
+
 // Opens the terminal page and returns when its prompt showed; the first visit also returns
 // what the page downloaded, as the browser counted it, once it has hydrated (a terminal's
 // own page loads its wasm after the prompt).
 async function visit(context, countResources, settle = true) {
   const page = await context.newPage();
+  probes.push(probe());
   if (settle) await settled();
   page.on("pageerror", (error) => {
     throw error;
@@ -179,7 +193,7 @@ try {
     context = await loggedIn();
     unsettled.push((await visit(context, false, false)).time);
   }
-  console.log(JSON.stringify({ cold, times, unsettled, resources }));
+  console.log(JSON.stringify({ cold, times, unsettled, probes, resources }));
 } finally {
   await browser.close();
 }
