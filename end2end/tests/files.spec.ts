@@ -4,7 +4,7 @@
 // nothing behind, the tab's designed states, and containers without tar or a shell.
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +20,17 @@ test.beforeEach(async ({ page }) => {
 
 test.afterEach(() => {
   expect(violations).toEqual([]);
+});
+
+// Local folders the tests write (one holds a 48 MB file), removed when the worker is done.
+const scratchDirs: string[] = [];
+const scratch = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+};
+test.afterAll(() => {
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
@@ -106,7 +117,7 @@ test("files dropped onto a terminal land in the shell's directory, checked", BOT
 
 test("a folder uploaded keeps its structure; a file and the folder download byte for byte", BOTH, async ({ page }) => {
   // On the disk: a folder with a subfolder, names with spaces, Unicode and a leading dash.
-  const local = mkdtempSync(join(tmpdir(), "podterm-files-"));
+  const local = scratch("podterm-files-");
   const top = fresh("tree");
   const made: Record<string, Buffer> = {
     "a.txt": Buffer.from("alpha\n"),
@@ -148,7 +159,7 @@ test("a folder uploaded keeps its structure; a file and the folder download byte
   await expect(files(page).getByLabel("Folder path")).toHaveValue(`/tmp/${top}`);
   const folder = await saved(page, () => files(page).getByRole("link", { name: "Download folder (.tar.gz)" }).click());
   expect(folder.name).toBe(`${top}.tar.gz`);
-  const out = mkdtempSync(join(tmpdir(), "podterm-unpacked-"));
+  const out = scratch("podterm-unpacked-");
   execFileSync("tar", ["-xzf", folder.path, "-C", out]);
   for (const [path, data] of Object.entries(made)) {
     expect(sha256(readFileSync(join(out, top, path))), path).toBe(sha256(data));
@@ -233,7 +244,7 @@ test("a cancelled upload leaves nothing behind", BOTH, async ({ page, baseURL })
   test.setTimeout(60_000);
   // Uploads through a proxy that passes 2 MiB/s from the browser: time to cancel halfway.
   const proxy = await SlowProxy.start(baseURL!, 2 * 1024 * 1024);
-  const local = mkdtempSync(join(tmpdir(), "podterm-big-"));
+  const local = scratch("podterm-big-");
   const name = `${fresh("big")}.bin`;
   writeFileSync(join(local, name), Buffer.alloc(48 * 1024 * 1024, "podterm "));
   try {
@@ -291,7 +302,7 @@ for (const [namespace, pod, container, via] of [
     const file = await saved(page, () => entry(page, "x y.txt").getByRole("link", { name: "x y.txt", exact: true }).click());
     expect(readFileSync(file.path, "utf8")).toBe(text);
     const tarball = await saved(page, () => files(page).getByRole("link", { name: "Download folder (.tar.gz)" }).click());
-    const out = mkdtempSync(join(tmpdir(), "podterm-unpacked-"));
+    const out = scratch("podterm-unpacked-");
     execFileSync("tar", ["-xzf", tarball.path, "-C", out]);
     expect(readFileSync(join(out, folder, "x y.txt"), "utf8")).toBe(text);
   });
@@ -306,7 +317,7 @@ test("where shells may not be opened, files may not be reached, and the button s
 
 // A folder on the disk holding `made` (relative path → text); its path.
 function writeTree(name: string, made: Record<string, string>) {
-  const root = join(mkdtempSync(join(tmpdir(), "podterm-tree-")), name);
+  const root = join(scratch("podterm-tree-"), name);
   for (const [path, text] of Object.entries(made)) {
     mkdirSync(join(root, path, ".."), { recursive: true });
     writeFileSync(join(root, path), text);
