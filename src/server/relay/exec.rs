@@ -2,7 +2,7 @@
 //! itself as the person), takes the one started while its page rendered (`prestart`), or
 //! re-attaches to one, and hands the connection to `connection`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, Path, RawQuery, State};
@@ -17,7 +17,7 @@ use crate::server::cluster::access::{may_attach, may_exec};
 use crate::server::cluster::kube_errors::{Failure, classify};
 use crate::server::cluster::pods::{recent_pod, summarize};
 use crate::server::relay::reaper;
-use crate::server::relay::session::Start;
+use crate::server::relay::session::{Lifetime, Start};
 use crate::server::relay::shell::{default_command, shell_command};
 use crate::server::relay::upstream::Upstream;
 use crate::server::relay::{connection, prestart};
@@ -306,14 +306,16 @@ pub(super) async fn start(
         owner: caller.identity.cache_key(),
         target: facts.target.clone(),
         upstream,
-        ticket,
-        facts,
-        audit: state.audit.clone(),
-        recorder,
-        client,
-        max_duration: state.admissions.max_duration(),
         attach: target.attach,
-        cleanup,
+        lifetime: Lifetime {
+            ticket,
+            facts,
+            audit: state.audit.clone(),
+            recorder: recorder.map(|r| Arc::new(Mutex::new(r))),
+            client,
+            max_duration: state.admissions.max_duration(),
+            cleanup,
+        },
     });
     drop(setting_up);
     Ok(session)

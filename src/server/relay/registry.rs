@@ -13,7 +13,7 @@ use crate::model::Target;
 use crate::protocol::ErrorReason;
 use crate::server::cluster::kube_errors::Failure;
 use crate::server::relay::prestart::Prestarts;
-use crate::server::relay::session::{self, Lifetime, Session, Start};
+use crate::server::relay::session::{self, Session, Start};
 use crate::server::relay::upstream::ToPod;
 use crate::server::web::metrics::Metrics;
 
@@ -94,32 +94,16 @@ impl Sessions {
             owner,
             target,
             upstream,
-            ticket,
-            facts,
-            audit,
-            recorder,
-            client,
-            max_duration,
             attach,
-            cleanup,
+            lifetime,
         } = start;
-        let recorder = recorder.map(|r| Arc::new(Mutex::new(r)));
         let (sink, up_rx) = upstream.split();
-        let to_pod = ToPod::new(sink, recorder.clone(), self.metrics.clone());
-        let trail = (audit.clone(), facts.clone());
+        let to_pod = ToPod::new(sink, lifetime.recorder.clone(), self.metrics.clone());
+        let trail = (lifetime.audit.clone(), lifetime.facts.clone());
         let session = Arc::new(Session::new(id, owner, target, attach, to_pod, trail));
         // Written before anything the page says about the session can be.
-        audit.started(&facts);
+        lifetime.audit.started(&lifetime.facts);
         self.map().insert(session.id.clone(), session.clone());
-        let lifetime = Lifetime {
-            ticket,
-            facts,
-            audit,
-            recorder,
-            client,
-            max_duration,
-            cleanup,
-        };
         let sessions = self.clone();
         let running = session.clone();
         self.tasks

@@ -88,27 +88,23 @@ pub struct Start {
     pub owner: String,
     pub target: Target,
     pub upstream: Upstream,
+    /// On the container's main process.
+    pub attach: bool,
+    /// What the session's own task keeps.
+    pub lifetime: Lifetime,
+}
+
+/// What a session's own task needs from its start to its cleanup.
+pub struct Lifetime {
     pub ticket: Ticket,
     pub facts: SessionFacts,
     pub audit: Arc<Audit>,
-    pub recorder: Option<Recorder>,
+    /// Shared with the exec stream's writer, which records the input.
+    pub recorder: Option<SharedRecorder>,
     /// The cluster client acting as the person, for the cleanup exec.
     pub client: kube::Client,
     pub max_duration: Option<Duration>,
-    /// On the container's main process.
-    pub attach: bool,
     /// Its marked processes are ended with it.
-    pub cleanup: bool,
-}
-
-/// What the session's own task keeps from its `Start`.
-pub(super) struct Lifetime {
-    pub ticket: Ticket,
-    pub facts: SessionFacts,
-    pub audit: Arc<Audit>,
-    pub recorder: Option<SharedRecorder>,
-    pub client: kube::Client,
-    pub max_duration: Option<Duration>,
     pub cleanup: bool,
 }
 
@@ -125,15 +121,6 @@ pub(super) async fn run(
     up_rx: FromPod,
     lifetime: Lifetime,
 ) {
-    let Lifetime {
-        ticket,
-        facts,
-        audit,
-        recorder,
-        client,
-        max_duration,
-        cleanup,
-    } = lifetime;
     let started = Instant::now();
     let writer_stop = CancellationToken::new();
     let writer = tokio::spawn(upstream::keep_alive(session.clone(), writer_stop.clone()));
@@ -142,9 +129,9 @@ pub(super) async fn run(
         &sessions,
         &session,
         up_rx,
-        &ticket,
-        max_duration,
-        recorder.as_ref(),
+        &lifetime.ticket,
+        lifetime.max_duration,
+        lifetime.recorder.as_ref(),
     )
     .await;
     let settings = sessions.settings();
@@ -153,6 +140,15 @@ pub(super) async fn run(
     session.finish(event);
     writer_stop.cancel();
     let _ = writer.await;
+    let Lifetime {
+        ticket,
+        facts,
+        audit,
+        recorder,
+        client,
+        cleanup,
+        ..
+    } = lifetime;
     drop(ticket);
     record.duration_ms = started.elapsed().as_millis();
     record.bytes_in = session.bytes_in.load(Ordering::Relaxed);
@@ -175,7 +171,7 @@ pub(super) async fn run(
 async fn pump(
     sessions: &Sessions,
     session: &Session,
-    mut up_rx: futures::stream::SplitStream<Upstream>,
+    mut up_rx: FromPod,
     ticket: &Ticket,
     max_duration: Option<Duration>,
     recorder: Option<&SharedRecorder>,
