@@ -111,6 +111,11 @@ pub struct Lifetime {
 /// A recording shared by the reader and the writer of the exec stream.
 pub type SharedRecorder = Arc<Mutex<Recorder>>;
 
+/// The shared recording, to write to (one that panicked mid-line is written on).
+pub fn recording(recorder: &SharedRecorder) -> std::sync::MutexGuard<'_, Recorder> {
+    recorder.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The exec stream's reading half.
 pub(super) type FromPod = futures::stream::SplitStream<Upstream>;
 
@@ -125,15 +130,7 @@ pub(super) async fn run(
     let writer_stop = CancellationToken::new();
     let writer = tokio::spawn(upstream::keep_alive(session.clone(), writer_stop.clone()));
 
-    let ending = pump(
-        &sessions,
-        &session,
-        up_rx,
-        &lifetime.ticket,
-        lifetime.max_duration,
-        lifetime.recorder.as_ref(),
-    )
-    .await;
+    let ending = pump(&sessions, &session, up_rx, &lifetime).await;
     let settings = sessions.settings();
     let (event, mut record) = describe(&ending, settings.grace);
     sessions.metrics.ended(ending.outcome());
@@ -157,7 +154,7 @@ pub(super) async fn run(
     session.broadcast(false, 0);
     audit.ended(&facts, &record);
     if let Some(recorder) = recorder {
-        recorder.lock().unwrap_or_else(|e| e.into_inner()).finish();
+        recording(&recorder).finish();
     }
     if cleanup {
         let report = reaper::end_processes(client, &session.target, &session.id).await;
@@ -172,10 +169,15 @@ async fn pump(
     sessions: &Sessions,
     session: &Session,
     mut up_rx: FromPod,
-    ticket: &Ticket,
-    max_duration: Option<Duration>,
-    recorder: Option<&SharedRecorder>,
+    lifetime: &Lifetime,
 ) -> End {
+    let Lifetime {
+        ticket,
+        max_duration,
+        recorder,
+        ..
+    } = lifetime;
+    let (max_duration, recorder) = (*max_duration, recorder.as_ref());
     let settings = sessions.settings();
     let shutdown = sessions.stopping();
     let mut link = session.link.subscribe();
@@ -255,7 +257,7 @@ fn from_cluster(
                     .fetch_add(bytes.len() as u64, Ordering::Relaxed);
                 metrics.relayed_to_browser(bytes.len() as u64);
                 if let Some(r) = recorder {
-                    r.lock().unwrap_or_else(|e| e.into_inner()).output(&bytes);
+                    recording(r).output(&bytes);
                 }
                 session.push(bytes);
                 ControlFlow::Continue(())

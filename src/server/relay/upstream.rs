@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::server::cluster::exec_channels as channels;
 pub use crate::server::cluster::exec_stream::Upstream;
-use crate::server::relay::session::{Input, Session, SharedRecorder};
+use crate::server::relay::session::{Input, Session, SharedRecorder, recording};
 use crate::server::web::metrics::Metrics;
 
 /// Pings to the cluster keep load balancers between podterm and the API server from
@@ -45,22 +45,20 @@ impl ToPod {
         poll_fn(|cx| self.sink.poll_ready_unpin(cx)).await
     }
 
-    /// Hands one input (at most one frame: see `Input::split`) to the stream, after
+    /// Hands one input (at most one frame: see `Input::stdin`) to the stream, after
     /// `ready`; it leaves with the next `flush`.
     pub fn start(&mut self, input: Input) -> Result<usize, Error> {
         let (frame, typed) = match input {
             Input::Stdin(data) => {
                 self.metrics.relayed_to_pod(data.len() as u64);
                 if let Some(r) = &self.recorder {
-                    r.lock().unwrap_or_else(|e| e.into_inner()).input(&data);
+                    recording(r).input(&data);
                 }
                 (channels::stdin_frame(&data), data.len())
             }
             Input::Resize(cols, rows) => {
                 if let Some(r) = &self.recorder {
-                    r.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .resize(cols, rows);
+                    recording(r).resize(cols, rows);
                 }
                 (channels::resize_frame(cols, rows), 0)
             }
