@@ -131,8 +131,11 @@ const probes = [];
 // own page loads its wasm after the prompt).
 async function visit(context, countResources, settle = true) {
   const page = await context.newPage();
-  probes.push(probe());
-  if (settle) await settled();
+  if (settle) {
+    // Before the wait, so its own work is waited out; not for the visits that navigate at once.
+    probes.push(probe());
+    await settled();
+  }
   page.on("pageerror", (error) => {
     throw error;
   });
