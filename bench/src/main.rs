@@ -10,6 +10,7 @@ mod report;
 mod servers;
 mod slowloris;
 mod stats;
+mod steps;
 mod terminal;
 
 use std::path::PathBuf;

@@ -29,6 +29,8 @@ pub struct Browser {
     pub unsettled: Latency,
     /// The machine's speed during the visits: a fixed loop in Node, timed before each.
     pub probe: Latency,
+    /// When each step on the way to the prompt happened, per settled visit.
+    pub steps: crate::steps::Visits,
     pub assets: Vec<Asset>,
     pub assets_gzip: usize,
 }
@@ -40,6 +42,8 @@ struct Script {
     unsettled: Vec<f64>,
     #[serde(default)]
     probes: Vec<f64>,
+    #[serde(default)]
+    steps: crate::steps::Visits,
     resources: Vec<Resource>,
 }
 
@@ -127,6 +131,7 @@ pub async fn browser(
         repeat: Latency::of(&durations(&script.times)),
         unsettled: Latency::of(&durations(&script.unsettled)),
         probe: Latency::of(&durations(&script.probes)),
+        steps: script.steps,
         assets_gzip: assets.iter().map(|a| a.gzip).sum(),
         assets,
     })
@@ -495,6 +500,8 @@ pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> St
             "the machine's speed meanwhile: a fixed loop in Node before each visit (median), ms",
             &[spread(&browser, |b| b.probe.p50).to_string(), String::new()],
         );
+        let steps: Vec<_> = browser.iter().map(|b| &b.steps).collect();
+        crate::steps::table(&mut out, &steps, (nav_first, nav_repeat));
         out.push('\n');
         asset_table(&mut out, "asset (first run)", &first.assets);
     }

@@ -24,18 +24,49 @@ if (!url || !token || !target) {
 
 const browser = await chromium.launch(chromiumLaunch);
 
-// Reports the milliseconds since the navigation started when the terminal first shows a
-// prompt: a MutationObserver added before the page's own scripts, so the time is taken in the
-// task that rendered the prompt. (Playwright's `waitForFunction` polled once per frame and
+// Reports, when the terminal first shows a prompt, the milliseconds since the navigation
+// started: a MutationObserver added before the page's own scripts, so the time is taken in
+// the task that rendered the prompt. (Playwright's `waitForFunction` polled once per frame and
 // first compiled its injected script on the page's main thread while the page loaded: it
-// added up to a frame, and its own work, to every sample.)
+// added up to a frame, and its own work, to every sample.) Beside it, when each step on the
+// way happened (`steps`): the page's first byte and last byte, the document made (this
+// script runs: Chromium committed the navigation), the WebSocket made, open,
+// its first message (attached) and first output, the xterm.js bundle loaded, the terminal's
+// rows shown. The socket is watched through a Proxy of the page's `WebSocket`.
 const PROMPT = "podterm-bench prompt ";
 function watchForPrompt(prefix) {
+  const steps = { document: performance.now() };
+  const step = (name) => {
+    steps[name] ??= performance.now();
+  };
+  window.WebSocket = new Proxy(window.WebSocket, {
+    construct(target, args) {
+      const socket = Reflect.construct(target, args);
+      step("socket");
+      socket.addEventListener("open", () => step("open"));
+      socket.addEventListener("message", (event) =>
+        step(typeof event.data === "string" ? "attached" : "output"),
+      );
+      return socket;
+    },
+  });
   const observer = new MutationObserver(() => {
     const rows = document.querySelector(".xterm-rows");
-    if (rows && /[#$][\s\u00a0]/.test(rows.textContent ?? "")) {
+    if (!rows) return;
+    step("terminal");
+    if (/[#$][\s\u00a0]/.test(rows.textContent ?? "")) {
       observer.disconnect();
-      console.log(prefix + performance.now());
+      const prompt = performance.now();
+      const [page] = performance.getEntriesByType("navigation");
+      const bundle = performance
+        .getEntriesByType("resource")
+        .find((entry) => entry.name.includes("xterm-bundle"));
+      Object.assign(steps, {
+        response: page?.responseStart,
+        html: page?.responseEnd,
+        bundle: bundle?.responseEnd,
+      });
+      console.log(prefix + JSON.stringify({ prompt, steps }));
     }
   });
   observer.observe(document, { subtree: true, childList: true, characterData: true });
@@ -144,12 +175,12 @@ async function visit(context, countResources, settle = true) {
     page.on("console", (message) => {
       if (message.text().startsWith(PROMPT)) {
         clearTimeout(timer);
-        resolve(Number(message.text().slice(PROMPT.length)));
+        resolve(JSON.parse(message.text().slice(PROMPT.length)));
       }
     });
   });
   await page.goto(`${url}${target}`, { waitUntil: "commit" });
-  const time = await shown;
+  const { prompt: time, steps } = await shown;
   let resources = [];
   if (countResources) {
     await page.locator("html[data-hydrated]").waitFor({ state: "attached", timeout: 30_000 });
@@ -163,7 +194,7 @@ async function visit(context, countResources, settle = true) {
     );
   }
   await page.close();
-  return { time, resources };
+  return { time, steps, resources };
 }
 
 async function loggedIn() {
@@ -178,6 +209,7 @@ async function loggedIn() {
 try {
   const cold = [];
   const times = [];
+  const steps = { cold: [], cached: [] };
   let resources = [];
   let context;
   for (let i = 0; i < Math.max(coldRuns, 1); i++) {
@@ -185,10 +217,13 @@ try {
     context = await loggedIn();
     const first = await visit(context, i === 0);
     cold.push(first.time);
+    steps.cold.push(first.steps);
     if (i === 0) resources = first.resources;
   }
   for (let i = 0; i < runs; i++) {
-    times.push((await visit(context, false)).time);
+    const cached = await visit(context, false);
+    times.push(cached.time);
+    steps.cached.push(cached.steps);
   }
   const unsettled = [];
   for (let i = 0; i < Math.max(coldRuns, 1); i++) {
@@ -196,7 +231,7 @@ try {
     context = await loggedIn();
     unsettled.push((await visit(context, false, false)).time);
   }
-  console.log(JSON.stringify({ cold, times, unsettled, probes, resources }));
+  console.log(JSON.stringify({ cold, times, unsettled, probes, steps, resources }));
 } finally {
   await browser.close();
 }
