@@ -1,6 +1,7 @@
 //! podterm-bench: measures podterm against exec straight to the same API server, side by
 //! side in one run, on loopback. See BENCHMARKS.md for what is measured and the results.
 
+mod busy;
 mod files;
 mod http;
 mod logs;

@@ -8,12 +8,14 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::Error;
 use crate::servers::{CONTAINER, CROWDED, NAMESPACE, POD, Podterm, Process};
 use crate::stats::Latency;
 use crate::terminal::{Endpoints, Path, Read, Terminal};
+use crate::{Error, busy};
 
 const PATIENCE: Duration = Duration::from_secs(30);
+/// The crowd's sessions open in rounds of this many, through podterm and straight in turns.
+const OPEN_ROUND: usize = 100;
 /// How often a busy session types: 50 keys a second, faster than any person.
 pub const KEYSTROKE: Duration = Duration::from_millis(20);
 
@@ -150,15 +152,64 @@ pub struct Crowd {
     pub bytes_per_idle_session: f64,
     pub seconds_to_open_idle: f64,
     /// The same number of sessions opened straight at the API server, as many at a time,
-    /// in the same run (each then ended with `exit`).
+    /// in turns with podterm's, a round of 100 each (each then ended with `exit`).
     pub seconds_to_open_direct: f64,
     pub busy_echo: Latency,
     pub busy_echo_direct: Latency,
     /// While the busy sessions were timed through podterm, and straight at the API server.
-    pub busy_cpu: BusyCpu,
-    pub busy_cpu_direct: BusyCpu,
+    pub busy_cpu: busy::BusyCpu,
+    pub busy_cpu_direct: busy::BusyCpu,
     /// `/healthz` with the idle sessions open, without and with half-sent requests held.
     pub slowloris: crate::slowloris::Slowloris,
+}
+
+/// One idle page through podterm: opens (at most as many at a time as `gate` lets), says
+/// so on `ready`, then reads what comes and pings every 20 s until `stop`.
+fn idle_page(
+    ends: &Endpoints,
+    gate: &Arc<tokio::sync::Semaphore>,
+    fail: &(impl Fn(Error) + Clone + Send + 'static),
+    mut stop: watch::Receiver<bool>,
+    ready: tokio::sync::mpsc::Sender<bool>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let (ends, gate, fail) = (ends.clone(), gate.clone(), fail.clone());
+    async move {
+        let permit = gate.acquire_owned().await;
+        let mut term = match shell(&ends, Path::Podterm).await {
+            Ok(term) => term,
+            Err(e) => {
+                fail(e);
+                let _ = ready.send(false).await;
+                return;
+            }
+        };
+        drop(permit);
+        let _ = ready.send(true).await;
+        let mut keepalive = tokio::time::interval(Duration::from_secs(20));
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                _ = keepalive.tick() => {
+                    if let Err(e) = term.ping().await {
+                        fail(e);
+                        return;
+                    }
+                }
+                read = term.read() => match read {
+                    Ok(Read::Output(_)) => {}
+                    Ok(Read::Ended(code)) => {
+                        fail(format!("an idle shell ended (exit code {code:?})").into());
+                        return;
+                    }
+                    Err(e) => {
+                        fail(e);
+                        return;
+                    }
+                },
+            }
+        }
+        term.close().await;
+    }
 }
 
 /// How long opening `count` shells straight at the API server takes, 32 at a time as the
@@ -190,7 +241,8 @@ async fn open_direct(ends: &Endpoints, count: usize) -> Result<f64, Error> {
     Ok(seconds)
 }
 
-/// `idle` open shells that only keep alive, then `busy` more that echo for `busy_time`.
+/// `idle` open shells that only keep alive, then `busy` more through podterm and as many
+/// straight at the API server, each path echoing for `busy_time` in turns (`busy`).
 /// Meanwhile, `/healthz` (`half_sent.1` times) while `half_sent.0` half-sent requests are held.
 pub async fn crowd(
     ends: &Endpoints,
@@ -206,7 +258,6 @@ pub async fn crowd(
         shell(ends, Path::Podterm).await?.close().await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let seconds_to_open_direct = open_direct(ends, idle).await?;
     let rss_before = podterm.process.rss()?;
 
     let failures = Arc::new(AtomicUsize::new(0));
@@ -222,88 +273,44 @@ pub async fn crowd(
         }
     };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let opening = Instant::now();
     let gate = Arc::new(tokio::sync::Semaphore::new(32));
     let mut idle_tasks = Vec::new();
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<bool>(idle.max(1));
-    for _ in 0..idle {
-        let (ends, gate, fail, mut stop, ready) = (
-            ends.clone(),
-            gate.clone(),
-            fail.clone(),
-            stop_rx.clone(),
-            ready_tx.clone(),
-        );
-        idle_tasks.push(tokio::spawn(async move {
-            let permit = gate.acquire_owned().await;
-            let mut term = match shell(&ends, Path::Podterm).await {
-                Ok(term) => term,
-                Err(e) => {
-                    fail(e);
-                    let _ = ready.send(false).await;
-                    return;
-                }
-            };
-            drop(permit);
-            let _ = ready.send(true).await;
-            // An idle page: reads what comes, pings every 20 s.
-            let mut keepalive = tokio::time::interval(Duration::from_secs(20));
-            loop {
-                tokio::select! {
-                    _ = stop.changed() => break,
-                    _ = keepalive.tick() => {
-                        if let Err(e) = term.ping().await {
-                            fail(e);
-                            return;
-                        }
-                    }
-                    read = term.read() => match read {
-                        Ok(Read::Output(_)) => {}
-                        Ok(Read::Ended(code)) => {
-                            fail(format!("an idle shell ended (exit code {code:?})").into());
-                            return;
-                        }
-                        Err(e) => {
-                            fail(e);
-                            return;
-                        }
-                    },
-                }
+    // Both paths open in turns, a round at a time (the order swapped each round), so both
+    // open beside as many open sessions and in the same minutes.
+    let (mut seconds_to_open_idle, mut seconds_to_open_direct) = (0.0, 0.0);
+    for round in 0..idle.div_ceil(OPEN_ROUND) {
+        let count = OPEN_ROUND.min(idle - round * OPEN_ROUND);
+        let direct_first = round % 2 == 0;
+        if direct_first {
+            seconds_to_open_direct += open_direct(ends, count).await?;
+        }
+        let opening = Instant::now();
+        for _ in 0..count {
+            let page = idle_page(ends, &gate, &fail, stop_rx.clone(), ready_tx.clone());
+            idle_tasks.push(tokio::spawn(page));
+        }
+        for _ in 0..count {
+            if ready_rx.recv().await.is_none() {
+                break;
             }
-            term.close().await;
-        }));
-    }
-    drop(ready_tx);
-    for _ in 0..idle {
-        if ready_rx.recv().await.is_none() {
-            break;
+        }
+        seconds_to_open_idle += opening.elapsed().as_secs_f64();
+        if !direct_first {
+            seconds_to_open_direct += open_direct(ends, count).await?;
         }
     }
-    let seconds_to_open_idle = opening.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = podterm.process.rss()?;
     let slowloris = crate::slowloris::measure(podterm, half_sent.0, half_sent.1).await?;
 
     let mut rss_busy = 0;
-    let watched = |path| Watched {
+    let watched = busy::Watched {
         podterm: &podterm.process,
         cluster,
-        path,
     };
-    let (busy_echo, busy_cpu) = busy_phase(
-        ends,
-        watched(Path::Podterm),
-        busy,
-        busy_time,
-        &fail,
-        Some(&mut rss_busy),
-    )
-    .await;
-    settle(podterm, idle).await?;
-    // The same load straight at the API server, the idle sessions still open: what part of
-    // the latency under load is podterm's.
-    let (busy_echo_direct, busy_cpu_direct) =
-        busy_phase(ends, watched(Path::Direct), busy, busy_time, &fail, None).await;
+    let [through_podterm, direct] =
+        busy::phase(ends, watched, busy, busy_time, &fail, &mut rss_busy).await;
     let _ = stop_tx.send(true);
     for task in idle_tasks {
         let _ = task.await;
@@ -320,156 +327,12 @@ pub async fn crowd(
         bytes_per_idle_session: (rss_idle.saturating_sub(rss_before)) as f64 / idle.max(1) as f64,
         seconds_to_open_idle,
         seconds_to_open_direct,
-        busy_echo,
-        busy_echo_direct,
-        busy_cpu,
-        busy_cpu_direct,
+        busy_echo: through_podterm.echo,
+        busy_echo_direct: direct.echo,
+        busy_cpu: through_podterm.cpu,
+        busy_cpu_direct: direct.cpu,
         slowloris,
     })
-}
-
-/// Waits until podterm has only `sessions` left (the ended ones' clean-up done), so one
-/// phase's ends do not load the next phase.
-async fn settle(podterm: &Podterm, sessions: usize) -> Result<(), Error> {
-    let started = Instant::now();
-    loop {
-        let metrics = crate::http::get(podterm.addr, "/metrics", Some(&podterm.token)).await?;
-        let active = String::from_utf8_lossy(&metrics.body)
-            .lines()
-            .find_map(|line| line.strip_prefix("podterm_sessions_active "))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .ok_or("podterm's metrics have no podterm_sessions_active")?;
-        if active <= sessions as f64 {
-            return Ok(());
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            return Err(
-                format!("{active} sessions still active 120 s after the busy ones ended").into(),
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-/// CPU seconds used while the busy sessions were timed.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct BusyCpu {
-    /// podterm's (0 on the direct path).
-    pub podterm: f64,
-    /// The API server's (with the testcluster, its node's work too).
-    pub cluster: f64,
-}
-
-/// The processes whose CPU a busy phase measures.
-struct Watched<'a> {
-    podterm: &'a Process,
-    cluster: &'a Process,
-    path: Path,
-}
-
-impl Watched<'_> {
-    fn cpu(&self) -> (Duration, Duration) {
-        let podterm = match self.path {
-            Path::Podterm => self.podterm.cpu().unwrap_or_default(),
-            Path::Direct => Duration::ZERO,
-        };
-        (podterm, self.cluster.cpu().unwrap_or_default())
-    }
-}
-
-/// `busy` shells echoing for `time`; samples RSS meanwhile when given a process.
-async fn busy_phase(
-    ends: &Endpoints,
-    watched: Watched<'_>,
-    busy: usize,
-    time: Duration,
-    fail: &(impl Fn(Error) + Clone + Send + 'static),
-    rss: Option<&mut u64>,
-) -> (Latency, BusyCpu) {
-    let path = watched.path;
-    // Timing starts once every busy shell is open: the load is the sessions, not their
-    // start-up.
-    // Closing waits until every shell has stopped timing: an end costs the pod a clean-up
-    // exec, which would otherwise load the sessions still being timed. This task waits
-    // at both too, to read the CPU used between them.
-    let barrier = Arc::new(tokio::sync::Barrier::new(busy + 1));
-    let timed = Arc::new(tokio::sync::Barrier::new(busy + 1));
-    let clock = {
-        let (barrier, timed) = (barrier.clone(), timed.clone());
-        let watched = &watched;
-        async move {
-            barrier.wait().await;
-            let (podterm, cluster) = watched.cpu();
-            timed.wait().await;
-            let (podterm_after, cluster_after) = watched.cpu();
-            BusyCpu {
-                podterm: (podterm_after.saturating_sub(podterm)).as_secs_f64(),
-                cluster: (cluster_after.saturating_sub(cluster)).as_secs_f64(),
-            }
-        }
-    };
-    let mut tasks = Vec::new();
-    for _ in 0..busy {
-        let (ends, barrier, timed) = (ends.clone(), barrier.clone(), timed.clone());
-        tasks.push(tokio::spawn(async move {
-            let opened = async {
-                let mut term = shell(&ends, path).await?;
-                echo_rounds(&mut term, 20, 0).await?;
-                Ok::<_, Error>(term)
-            }
-            .await;
-            barrier.wait().await;
-            let mut term = match opened {
-                Ok(term) => term,
-                Err(e) => {
-                    timed.wait().await;
-                    return Err(e);
-                }
-            };
-            let timing = async {
-                let mut samples = Vec::new();
-                let until = Instant::now() + time;
-                let mut keys = tokio::time::interval(KEYSTROKE);
-                keys.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                while Instant::now() < until {
-                    keys.tick().await;
-                    samples.extend(echo_rounds(&mut term, 0, 1).await?);
-                }
-                Ok::<_, Error>(samples)
-            }
-            .await;
-            timed.wait().await;
-            term.close().await;
-            timing
-        }));
-    }
-    let mut samples = Vec::new();
-    let joined = async {
-        for task in tasks {
-            match task.await {
-                Ok(Ok(s)) => samples.extend(s),
-                Ok(Err(e)) => fail(e),
-                Err(e) => fail(e.to_string().into()),
-            }
-        }
-    };
-    let cpu = match rss {
-        Some(peak) => {
-            let sampler = async {
-                loop {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    *peak = (*peak).max(watched.podterm.rss().unwrap_or(0));
-                }
-            };
-            let measured = async { tokio::join!(joined, clock).1 };
-            tokio::select! {
-                cpu = measured => cpu,
-                _ = sampler => unreachable!("the sampler never ends"),
-            }
-        }
-        None => tokio::join!(joined, clock).1,
-    };
-    (Latency::of(&samples), cpu)
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]

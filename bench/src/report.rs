@@ -354,7 +354,7 @@ pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> St
         );
         row(
             &mut out,
-            "the same number opened straight at the API server, same run",
+            "the same number opened straight at the API server, in turns with podterm's",
             &[
                 spread(&crowd, |c| c.seconds_to_open_direct).to_string(),
                 String::new(),
@@ -382,14 +382,14 @@ pub fn markdown(sizes: &Sizes, runs: &[Run], api_server: crate::ApiServer) -> St
         row(
             &mut out,
             &format!(
-                "echo under load, a key every {} ms per busy session, through podterm: p50 / p99 / max, ms",
+                "echo under load, a key every {} ms per busy session (spread over the interval), through podterm: p50 / p99 / max, ms",
                 measure::KEYSTROKE.as_millis()
             ),
             &[lat(|c| &c.busy_echo), String::new()],
         );
         row(
             &mut out,
-            "the same load straight to the API server, ms",
+            "the same load straight to the API server, in turns with podterm's, ms",
             &[lat(|c| &c.busy_echo_direct), String::new()],
         );
         crowd_costs(&mut out, &crowd);
