@@ -4,11 +4,26 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The script that sourced this one, by a path that holds after a `cd`.
+SCRIPT="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 # Builds outside the checkout, so fresh clones (CI) reuse compiled dependencies.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/podterm-target}"
 PYTHON_KUBERNETES_VERSION="37.0.2"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Runs the calling script again with a temporary directory of its own (TMPDIR), removed
+# when it ends: servers stopped by a signal, and clusters held until their process exits,
+# leave their folders in it. Open to all like /tmp, since containers run as other users.
+run_with_own_tmpdir() {
+    [ -n "${PODTERM_OWN_TMPDIR:-}" ] && return 0
+    local scratch status=0
+    scratch=$(mktemp -d "${TMPDIR:-/tmp}/podterm-$(basename "$SCRIPT").XXXXXX")
+    chmod 1777 "$scratch"
+    PODTERM_OWN_TMPDIR="$scratch" TMPDIR="$scratch" "$SCRIPT" "$@" || status=$?
+    rm -rf "$scratch"
+    exit "$status"
+}
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
