@@ -275,7 +275,6 @@ pub async fn crowd(
     let (stop_tx, stop_rx) = watch::channel(false);
     let gate = Arc::new(tokio::sync::Semaphore::new(32));
     let mut idle_tasks = Vec::new();
-    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<bool>(idle.max(1));
     // Both paths open in turns, a round at a time (the order swapped each round), so both
     // open beside as many open sessions and in the same minutes.
     let (mut seconds_to_open_idle, mut seconds_to_open_direct) = (0.0, 0.0);
@@ -286,10 +285,13 @@ pub async fn crowd(
             seconds_to_open_direct += open_direct(ends, count).await?;
         }
         let opening = Instant::now();
+        // One channel per round: it closes once the round's pages have all said or ended.
+        let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<bool>(count);
         for _ in 0..count {
             let page = idle_page(ends, &gate, &fail, stop_rx.clone(), ready_tx.clone());
             idle_tasks.push(tokio::spawn(page));
         }
+        drop(ready_tx);
         for _ in 0..count {
             if ready_rx.recv().await.is_none() {
                 break;
