@@ -27,6 +27,8 @@ pub struct Steps {
     pub bundle: Option<f64>,
     /// The terminal's rows shown.
     pub terminal: Option<f64>,
+    /// The prompt shown: the visit's own time, kept beside its steps.
+    pub prompt: Option<f64>,
 }
 
 /// The visits of one run: with an empty cache, then cached.

@@ -32,7 +32,8 @@ const browser = await chromium.launch(chromiumLaunch);
 // way happened (`steps`): the page's first byte and last byte, the document made (this
 // script runs: Chromium committed the navigation), the WebSocket made, open,
 // its first message (attached) and first output, the xterm.js bundle loaded, the terminal's
-// rows shown. The socket is watched through a Proxy of the page's `WebSocket`.
+// rows shown, and the prompt itself (so each visit's gaps can be read). The socket is
+// watched through a Proxy of the page's `WebSocket`.
 const PROMPT = "podterm-bench prompt ";
 function watchForPrompt(prefix) {
   const steps = { document: performance.now() };
@@ -65,6 +66,7 @@ function watchForPrompt(prefix) {
         response: page?.responseStart,
         html: page?.responseEnd,
         bundle: bundle?.responseEnd,
+        prompt,
       });
       console.log(prefix + JSON.stringify({ prompt, steps }));
     }
