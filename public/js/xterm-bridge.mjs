@@ -66,7 +66,8 @@ class Batched {
     if (this.#timer) return;
     const wait = this.#handedBytes < FLOOD_BYTES ? 0 : this.#handed + FLOOD_GAP_MS - performance.now();
     if (wait <= 0) this.#hand();
-    else this.#timer = setTimeout(() => this.#hand(), wait);
+    // Rounded up: setTimeout takes whole milliseconds, dropping the fraction.
+    else this.#timer = setTimeout(() => this.#hand(), Math.ceil(wait));
   }
 
   #hand() {
