@@ -1,6 +1,7 @@
 // The terminal's keys and clipboard in Firefox, where they may differ from Chromium: copy
 // and paste through the real clipboard, OSC 52, the question before a multi-line paste, a
-// setting across a reload, and the shortcuts beside the shell's own Ctrl+W.
+// setting across a reload, the shortcuts beside the shell's own Ctrl+W, and the early
+// screen where xterm.js draws its rows (fonts are measured the browser's own way).
 //
 //   PODTERM_URL=http://127.0.0.1:3000 PODTERM_TOKEN=... node --test end2end/firefox/*.test.mjs
 import assert from "node:assert/strict";
@@ -23,6 +24,7 @@ import {
   sttySize,
   statusOf,
   until,
+  url,
 } from "./support.mjs";
 
 const TIMEOUT = { timeout: 40_000 };
@@ -171,4 +173,49 @@ test("Alt+PageUp/PageDown switch tabs from inside a terminal; Ctrl+W is the shel
   assert.deepEqual(dialogs, []);
   await page.close({ runBeforeUnload: true });
   await until(async () => dialogs, (seen) => seen.includes("beforeunload"), "the question before leaving");
+});
+
+test("the shell's first output shows before xterm.js, where xterm.js then draws it", TIMEOUT, async () => {
+  // xterm.js held back until the shell's output is in; the early screen's text and its
+  // prompt line's place noted when it is drawn (Firefox measures fonts its own way).
+  let release = () => {};
+  const held = new Promise((resolve) => (release = resolve));
+  await page.setRequestInterception(true);
+  page.on("request", (request) => {
+    if (request.isInterceptResolutionHandled()) return;
+    if (request.url().includes("/vendor/xterm/xterm-bundle.mjs")) void held.then(() => request.continue());
+    else void request.continue();
+  });
+  await page.evaluateOnNewDocument(() => {
+    const seen = new MutationObserver(() => {
+      const screen = document.querySelector(".early-screen");
+      if (!screen) return;
+      seen.disconnect();
+      const spans = [...screen.querySelectorAll("span")].filter((s) => s.textContent.trim());
+      const last = spans[spans.length - 1].getBoundingClientRect();
+      globalThis.earlyScreen = { text: screen.textContent, x: last.x, y: last.y };
+    });
+    seen.observe(document, { childList: true, subtree: true });
+  });
+  // The page's load waits for xterm.js: not awaited until it is let through.
+  const loading = page.goto(`${url}/terminal?namespace=default&pod=busybox&container=busybox`);
+  await page.waitForFunction(() => globalThis.podtermEarlySocket?.events.some((e) => e.data instanceof ArrayBuffer));
+  release();
+  await loading;
+  const early = await (await page.waitForFunction(() => globalThis.earlyScreen)).jsonValue();
+  assert.match(early.text, /[#$] +$/);
+  const prompt = await until(
+    () =>
+      page.$$eval(".xterm-rows > div", (rows) =>
+        rows
+          .filter((row) => /[#$][\s\u00a0]*$/.test(row.textContent) && row.textContent.trim())
+          .map((row) => ({ text: row.textContent, ...row.getBoundingClientRect().toJSON() }))
+          .pop(),
+      ),
+    (row) => row !== undefined,
+    "xterm.js's prompt row",
+  );
+  assert.ok(Math.abs(prompt.x - early.x) <= 2, `x: ${prompt.x} against ${early.x}`);
+  assert.ok(Math.abs(prompt.y - early.y) <= 3, `y: ${prompt.y} against ${early.y}`);
+  await until(() => page.$(".early-screen"), (screen) => screen === null, "the early screen gone");
 });

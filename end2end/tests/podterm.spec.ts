@@ -173,6 +173,51 @@ test("a terminal's own page works before its wasm has loaded, and hands over", B
   expect((await rows.textContent())?.match(/early-42/g)).toHaveLength(1);
 });
 
+test("the shell's first output shows before xterm.js has loaded, where xterm.js then draws it", async ({ page }) => {
+  // Keep xterm.js back until the shell's output is in, and note the early screen's lines
+  // and where they were drawn (it is gone once xterm.js has drawn them).
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/vendor/xterm/xterm-bundle.mjs", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.addInitScript(() => {
+    const seen = new MutationObserver(() => {
+      const screen = document.querySelector(".early-screen");
+      if (!screen) return;
+      seen.disconnect();
+      const spans = [...screen.querySelectorAll("span")].filter((s) => s.textContent?.trim());
+      const last = spans[spans.length - 1].getBoundingClientRect();
+      Object.assign(globalThis, { earlyScreen: { text: screen.textContent, last: { x: last.x, y: last.y } } });
+    });
+    seen.observe(document, { childList: true, subtree: true });
+  });
+  await page.goto("/terminal?namespace=default&pod=busybox&container=busybox", { waitUntil: "commit" });
+  await page.waitForFunction(() =>
+    (globalThis as any).podtermEarlySocket?.events.some((e: MessageEvent) => e.data instanceof ArrayBuffer),
+  );
+  // Typed ahead, before the terminal is made: kept for it, not lost.
+  await page.keyboard.type("echo ahead-$((6*7))");
+  await page.keyboard.press("Enter");
+  release();
+
+  const early = await page.waitForFunction(() => (globalThis as any).earlyScreen).then((h) => h.jsonValue());
+  expect(early.text).toMatch(/[#$] +$/);
+  const rows = page.locator(".xterm-rows");
+  await expect(rows).toContainText("ahead-42");
+  await expect(page.locator(".early-screen")).toHaveCount(0);
+  // xterm.js drew the same prompt in the same place.
+  const prompt = rows.locator("div", { hasText: /[#$][\s\u00a0]+echo ahead/ }).first();
+  const drawn = (await prompt.boundingBox())!;
+  expect(Math.abs(drawn.x - early.last.x)).toBeLessThanOrEqual(2);
+  expect(Math.abs(drawn.y - early.last.y)).toBeLessThanOrEqual(3);
+  expect((await prompt.textContent())?.replace(/\u00a0/g, " ")).toContain(early.text.split("\n").pop().trimEnd());
+  await page.keyboard.type("echo typed-$((6*7))");
+  await page.keyboard.press("Enter");
+  await expect(rows).toContainText("typed-42");
+});
+
 test("errors read as messages in the terminal area", BOTH, async ({ page }) => {
   await visit(page, "/terminal?namespace=default&pod=toolbox&container=nope");
   await expect(page.getByTestId("session-status")).toHaveText("Not found");

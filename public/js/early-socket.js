@@ -42,6 +42,23 @@
     socket.onopen = socket.onmessage = socket.onclose = function (event) {
       started.events.push(event);
     };
+    // Keys typed ahead with nothing focused, until the terminal is made (xterm-bridge.mjs
+    // sends them then): text, Enter, Backspace, Tab, Escape. The browser keeps the others
+    // (its shortcuts among them).
+    var named = { Enter: "\r", Backspace: "\x7f", Tab: "\t", Escape: "\x1b" };
+    started.typed = [];
+    var keep = function (event) {
+      if (event.isComposing || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (document.activeElement && document.activeElement !== document.body) return;
+      var data = event.key.length === 1 ? event.key : named[event.key];
+      if (!data) return;
+      event.preventDefault();
+      started.typed.push(data);
+    };
+    document.addEventListener("keydown", keep);
+    started.stopKeeping = function () {
+      document.removeEventListener("keydown", keep);
+    };
     window.podtermEarlySocket = started;
   } catch (error) {
     console.warn("podterm: could not connect early", error);

@@ -7,6 +7,7 @@
 // `globalThis.podtermXterm`. xterm.js and its addons are served from ../vendor/xterm/
 // (filled by scripts/vendor-xterm.mjs); relative imports keep the site's path prefix.
 import { FitAddon, Terminal, Unicode11Addon, WebLinksAddon } from "../vendor/xterm/xterm-bundle.mjs";
+import * as earlyScreen from "./early-screen.mjs";
 import * as chosen from "./terminal-settings.mjs";
 
 // The open terminals, for settings to reach them all.
@@ -151,9 +152,7 @@ export class TerminalHandle {
     for (const type of ["keydown", "keypress", "paste", "input", "compositionend"]) {
       element.addEventListener(type, () => this.#personTyping(), true);
     }
-    this.#typing = terminal.onData((data) => {
-      if (!this.earlyInput?.(data)) this.#typed.push(data);
-    });
+    this.#typing = terminal.onData((data) => this.typedEarly(data));
     this.#disposables.push(
       terminal.onSelectionChange(() => {
         if (chosen.settings().copyOnSelect && terminal.hasSelection()) this.copySelection();
@@ -202,9 +201,22 @@ export class TerminalHandle {
     this.#output.write(new Uint8Array(bytes), callback);
   }
 
+  // Calls `callback` once everything written so far is parsed (rendered at the next
+  // frame); at once when the terminal is gone.
+  afterWritten(callback) {
+    if (this.#disposed) callback();
+    else this.#output.write(new Uint8Array(0), callback);
+  }
+
   writeText(text) {
     if (this.#disposed) return;
     this.#output.write(encoder.encode(String(text)), null);
+  }
+
+  // Keys typed before the wasm listens: sent by `earlyInput` when it takes them, else kept
+  // for the first onData. Also the keys typed before this terminal was made.
+  typedEarly(data) {
+    if (!this.earlyInput?.(data)) this.#typed.push(data);
   }
 
   onData(callback) {
@@ -610,6 +622,12 @@ export class EarlyStart {
 }
 
 let early = null;
+// Makes the early start's terminal at once, when it waits for the shell's first output.
+let makeEarly = null;
+
+// How long the early start waits for the shell's first output, to show it on the early
+// screen before making xterm.js's terminal (which then takes the main thread a while).
+const FIRST_OUTPUT_WAIT_MS = 150;
 
 function startEarly() {
   const started = globalThis.podtermEarlySocket;
@@ -619,20 +637,74 @@ function startEarly() {
   // parsed).
   const host = document.querySelector(".terminal-host[data-socket]");
   if (host?.dataset.socket !== started.path) {
+    started.stopKeeping?.();
     started.socket.close();
     return;
   }
+  let screen = null;
+  let timer = 0;
+  const make = () => {
+    if (makeEarly !== make) return;
+    makeEarly = null;
+    stopWaiting();
+    // Keys typed ahead, kept by the page's early script until now.
+    started.stopKeeping?.();
+    try {
+      early = new EarlyStart(started, host);
+      for (const data of started.typed ?? []) early.terminal.typedEarly(data);
+    } catch (error) {
+      // The wasm starts the terminal as on any other page.
+      started.socket.close();
+      console.warn("podterm: could not start the terminal early", error);
+    }
+    // Gone once xterm.js has the same output (it draws it in the next frame).
+    if (screen && early) early.terminal.afterWritten(() => screen.remove());
+    else screen?.remove();
+  };
+  makeEarly = make;
+  // The shell's output: on the early screen, and xterm.js's terminal made after the frame
+  // that paints it.
+  const show = () => {
+    stopWaiting();
+    screen = drawScreen(host, started.events.filter((e) => e.data instanceof ArrayBuffer), chosen.terminalOptions());
+    if (screen) requestAnimationFrame(() => setTimeout(make));
+    else make();
+  };
+  const heard = (event) => {
+    if (event.data instanceof ArrayBuffer) show();
+  };
+  const stopWaiting = () => {
+    clearTimeout(timer);
+    started.socket.removeEventListener("message", heard);
+    started.socket.removeEventListener("close", make);
+  };
+  // A resumed session's output may be a whole screen: xterm.js draws it.
+  if (started.resume) return make();
+  if (started.events.some((e) => e.data instanceof ArrayBuffer)) return show();
+  started.socket.addEventListener("message", heard);
+  started.socket.addEventListener("close", make);
+  timer = setTimeout(make, FIRST_OUTPUT_WAIT_MS);
+}
+
+// The early screen for the output of `events` over `host`, or null.
+function drawScreen(host, events, options) {
+  const bytes = new Uint8Array(events.reduce((n, e) => n + e.data.byteLength, 0));
+  let at = 0;
+  for (const event of events) {
+    bytes.set(new Uint8Array(event.data), at);
+    at += event.data.byteLength;
+  }
   try {
-    early = new EarlyStart(started, host);
+    return earlyScreen.draw(host, bytes, options);
   } catch (error) {
-    // The wasm starts the terminal as on any other page.
-    started.socket.close();
-    console.warn("podterm: could not start the terminal early", error);
+    console.warn("podterm: could not show the early screen", error);
+    return null;
   }
 }
 
 // The early start for `element`, once; undefined when there is none.
 export function takeEarly(element) {
+  makeEarly?.();
   if (!early || early.terminal.element !== element) return undefined;
   const taken = early;
   early = null;

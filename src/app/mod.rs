@@ -126,6 +126,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Fetched at once rather than when the bridge below imports it.
                 <link rel="modulepreload" href=format!("{base}/vendor/xterm/xterm-bundle.mjs")/>
                 <link rel="modulepreload" href=format!("{base}/js/terminal-settings.mjs")/>
+                <link rel="modulepreload" href=format!("{base}/js/early-screen.mjs")/>
                 // Before the hydration script, so it has run when the wasm needs it; on a
                 // terminal's own page it starts the terminal before the wasm has loaded.
                 <script type="module" src=format!("{base}/js/xterm-bridge.mjs")></script>
