@@ -27,6 +27,9 @@ pub struct Steps {
     pub bundle: Option<f64>,
     /// The terminal's rows shown.
     pub terminal: Option<f64>,
+    /// The frame that showed the shell's first output on the early screen (before
+    /// xterm.js drew it), when the page drew one.
+    pub screen: Option<f64>,
     /// The prompt shown: the visit's own time, kept beside its steps.
     pub prompt: Option<f64>,
 }
@@ -40,7 +43,7 @@ pub struct Visits {
 
 type Step = (&'static str, fn(&Steps) -> Option<f64>);
 
-const STEPS: [Step; 9] = [
+const STEPS: [Step; 10] = [
     ("the page's first byte", |s| s.response),
     ("the page's last byte", |s| s.html),
     (
@@ -53,6 +56,10 @@ const STEPS: [Step; 9] = [
     ("the shell's first output arrived", |s| s.output),
     ("xterm.js loaded", |s| s.bundle),
     ("the terminal's rows shown", |s| s.terminal),
+    (
+        "the early screen shown (the visits that showed the output before xterm.js)",
+        |s| s.screen,
+    ),
 ];
 
 /// The median of one step over `visits`.
@@ -119,7 +126,7 @@ mod tests {
             cached: vec![],
         };
         table(&mut out, &[&visits], prompt);
-        assert_eq!(out.lines().filter(|l| l.starts_with("| ")).count(), 11);
+        assert_eq!(out.lines().filter(|l| l.starts_with("| ")).count(), 12);
         assert!(out.contains("| the WebSocket open | 50.0 | — |"), "{out}");
     }
 }

@@ -51,25 +51,40 @@ function watchForPrompt(prefix) {
       return socket;
     },
   });
+  const prompted = (element) => /[#$][\s\u00a0]/.test(element?.textContent ?? "");
+  // Reported once both the prompt and xterm.js's rows have shown (the prompt may show
+  // first, on the early screen).
+  const report = () => {
+    if (steps.prompt === undefined || steps.terminal === undefined) return;
+    observer.disconnect();
+    const [page] = performance.getEntriesByType("navigation");
+    const bundle = performance
+      .getEntriesByType("resource")
+      .find((entry) => entry.name.includes("xterm-bundle"));
+    Object.assign(steps, {
+      response: page?.responseStart,
+      html: page?.responseEnd,
+      bundle: bundle?.responseEnd,
+    });
+    console.log(prefix + JSON.stringify({ prompt: steps.prompt, steps }));
+  };
+  const shown = (time) => {
+    steps.prompt ??= time;
+    report();
+  };
   const observer = new MutationObserver(() => {
     const rows = document.querySelector(".xterm-rows");
-    if (!rows) return;
-    step("terminal");
-    if (/[#$][\s\u00a0]/.test(rows.textContent ?? "")) {
-      observer.disconnect();
-      const prompt = performance.now();
-      const [page] = performance.getEntriesByType("navigation");
-      const bundle = performance
-        .getEntriesByType("resource")
-        .find((entry) => entry.name.includes("xterm-bundle"));
-      Object.assign(steps, {
-        response: page?.responseStart,
-        html: page?.responseEnd,
-        bundle: bundle?.responseEnd,
-        prompt,
+    if (rows) step("terminal");
+    const screen = document.querySelector(".early-screen");
+    if (prompted(rows)) shown(performance.now());
+    else if (prompted(screen) && steps.screen === undefined) {
+      // Drawn in a task, not in a frame as xterm.js draws: it shows in the next frame.
+      steps.screen = null;
+      requestAnimationFrame((frame) => {
+        steps.screen = frame;
+        shown(frame);
       });
-      console.log(prefix + JSON.stringify({ prompt, steps }));
-    }
+    } else report();
   });
   observer.observe(document, { subtree: true, childList: true, characterData: true });
 }
