@@ -1400,6 +1400,16 @@ fn containerfile_builds_with_the_pinned_tools_and_runs_as_non_root() {
         build.from
     );
     assert!(
+        build
+            .all("RUN")
+            .any(|r| r.contains("scripts/pack-site target/site")),
+        "the build stage should minify and compress the site as scripts/test serves it"
+    );
+    assert!(
+        build.copied("node_modules").is_some(),
+        "scripts/pack-site needs esbuild from the npm packages"
+    );
+    assert!(
         build.all("ENV").all(|e| !e.contains("CARGO_TARGET_DIR")),
         "the build stage should leave CARGO_TARGET_DIR unset: the runtime stage copies ./target"
     );

@@ -88,7 +88,7 @@ pub fn router(state: AppState) -> Router {
         // Pages, server functions and assets (the wasm shrinks to a third); the default
         // predicate leaves the event stream, images and tiny bodies alone.
         // Built files are sent as their gzip copies when the build made them
-        // (scripts/precompress-site); this compresses pages and anything else.
+        // (scripts/pack-site); this compresses pages and anything else.
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state);
     // Layers run after routing, so the prefix comes off in an outer router.
