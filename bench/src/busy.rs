@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::Error;
 use crate::measure::{KEYSTROKE, echo_rounds, shell};
-use crate::servers::Process;
+use crate::servers::{Process, kernel_threads_cpu};
 use crate::stats::Latency;
 use crate::terminal::{Endpoints, Path};
 
@@ -29,6 +29,9 @@ pub struct BusyCpu {
     pub podterm: f64,
     /// The API server's (with the testcluster, its node's work too).
     pub cluster: f64,
+    /// The kernel's own threads' (memory reclaim among them): the machine's share that
+    /// neither path asked for, which both wait behind.
+    pub kernel: f64,
 }
 
 /// One path's share of the busy phase.
@@ -45,12 +48,16 @@ pub struct Watched<'a> {
 }
 
 impl Watched<'_> {
-    fn cpu(&self, path: Path) -> (Duration, Duration) {
+    fn cpu(&self, path: Path) -> [Duration; 3] {
         let podterm = match path {
             Path::Podterm => self.podterm.cpu().unwrap_or_default(),
             Path::Direct => Duration::ZERO,
         };
-        (podterm, self.cluster.cpu().unwrap_or_default())
+        [
+            podterm,
+            self.cluster.cpu().unwrap_or_default(),
+            kernel_threads_cpu(),
+        ]
     }
 }
 
@@ -96,8 +103,10 @@ pub async fn phase(
             turn_tx.send_replace(Turn::Type(PATHS[index], until));
             tokio::time::sleep_until(until + GAP).await;
             let after = watched.cpu(PATHS[index]);
-            cpu[index].podterm += after.0.saturating_sub(before.0).as_secs_f64();
-            cpu[index].cluster += after.1.saturating_sub(before.1).as_secs_f64();
+            let used = |i: usize| after[i].saturating_sub(before[i]).as_secs_f64();
+            cpu[index].podterm += used(0);
+            cpu[index].cluster += used(1);
+            cpu[index].kernel += used(2);
         }
         turn_tx.send_replace(Turn::Done);
         cpu

@@ -718,6 +718,18 @@ fn crowd_costs(out: &mut String, crowd: &[&measure::Crowd]) {
             String::new(),
         ],
     );
+    row(
+        out,
+        "the kernel's own threads meanwhile (memory reclaim among them), in podterm's turns / the direct ones, s",
+        &[
+            format!(
+                "{} / {}",
+                spread(crowd, |c| c.busy_cpu.kernel),
+                spread(crowd, |c| c.busy_cpu_direct.kernel)
+            ),
+            String::new(),
+        ],
+    );
     let share = spread(crowd, |c| {
         100.0 * c.busy_cpu.podterm / c.busy_cpu.cluster.max(f64::EPSILON)
     });

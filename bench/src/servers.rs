@@ -101,18 +101,50 @@ impl Process {
     pub fn cpu(&self) -> Result<Duration, Error> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
             .map_err(|e| format!("cannot read {}'s CPU time: {e}", self.name))?;
-        // The command name may hold spaces; fields after it are fixed.
-        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
-        // utime and stime are fields 14 and 15 of the whole line (11 and 12 after the name).
-        let (user, system) = ticks(11).zip(ticks(12)).ok_or("malformed /proc stat")?;
-        let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-            .ok()
-            .flatten()
-            .unwrap_or(100) as f64;
-        Ok(Duration::from_secs_f64((user + system) as f64 / hz))
+        let (_, ticks) = parent_and_ticks(&stat).ok_or("malformed /proc stat")?;
+        Ok(ticks_to_time(ticks))
     }
+}
+
+/// CPU time used so far by the kernel's own threads (those kthreadd starts: memory
+/// reclaim, workqueues, softirqs). On a virtual machine they can take a core's share in
+/// long stretches, which the processes measured then wait for.
+pub fn kernel_threads_cpu() -> Duration {
+    const KTHREADD: u64 = 2;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Duration::ZERO;
+    };
+    let ticks = entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter_map(|stat| parent_and_ticks(&stat))
+        .filter(|&(parent, _)| parent == KTHREADD)
+        .map(|(_, ticks)| ticks)
+        .sum();
+    ticks_to_time(ticks)
+}
+
+/// The parent's pid and the user plus system ticks of a `/proc/PID/stat` line.
+fn parent_and_ticks(stat: &str) -> Option<(u64, u64)> {
+    // The command name may hold spaces; fields after it are fixed.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let number = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+    // ppid, utime and stime are fields 4, 14 and 15 of the line (1, 11 and 12 after the name).
+    Some((number(1)?, number(11)? + number(12)?))
+}
+
+fn ticks_to_time(ticks: u64) -> Duration {
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as f64;
+    Duration::from_secs_f64(ticks as f64 / hz)
 }
 
 /// Where the binaries and the built site are.
@@ -336,4 +368,17 @@ pub fn raise_open_files() -> Result<u64, Error> {
     let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
     setrlimit(Resource::RLIMIT_NOFILE, hard, hard)?;
     Ok(hard)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_parent_and_ticks_past_a_name_with_spaces_and_parentheses() {
+        let stat = "75 (kdamond (0) x) S 2 0 0 0 -1 2129984 0 0 0 0 25900 31 0 0 20 0 1 0";
+        assert_eq!(parent_and_ticks(stat), Some((2, 25931)));
+        assert_eq!(parent_and_ticks("75 (cut"), None);
+        assert_eq!(parent_and_ticks("75 (x) S two 0"), None);
+    }
 }
