@@ -466,11 +466,16 @@ fn file_body(path: &Path, ended: Arc<Mutex<Option<Instant>>>) -> Result<Body, Er
     Ok(BodyExt::boxed(StreamBody::new(stream)))
 }
 
-/// A warm-up request's status and whole answer.
+/// A warm-up request's status and whole answer. The connection is waited for first: a
+/// second request sent while hyper is still finishing the first is refused as canceled.
 async fn answered(
     sender: &mut Sender,
     request: hyper::Request<Body>,
 ) -> Result<(hyper::StatusCode, Bytes), Error> {
+    sender
+        .ready()
+        .await
+        .map_err(|e| format!("podterm's warm-up: the connection closed: {e}"))?;
     let response = sender
         .send_request(request)
         .await
