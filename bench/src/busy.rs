@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::Error;
 use crate::measure::{KEYSTROKE, echo_rounds, shell};
-use crate::servers::{Process, kernel_threads_cpu};
+use crate::servers::{MachineCpu, Process, kernel_threads_cpu};
 use crate::stats::Latency;
 use crate::terminal::{Endpoints, Path};
 
@@ -32,6 +32,17 @@ pub struct BusyCpu {
     /// The kernel's own threads' (memory reclaim among them): the machine's share that
     /// neither path asked for, which both wait behind.
     pub kernel: f64,
+    /// The whole machine's, all cores: busy, taken by the host, and the cores' whole time.
+    pub machine_busy: f64,
+    pub machine_stolen: f64,
+    pub machine_all: f64,
+}
+
+impl BusyCpu {
+    /// How busy the machine's cores were, in %: busy or taken by the host.
+    pub fn machine_load(&self) -> f64 {
+        100.0 * (self.machine_busy + self.machine_stolen) / self.machine_all.max(f64::EPSILON)
+    }
 }
 
 /// One path's share of the busy phase.
@@ -48,15 +59,19 @@ pub struct Watched<'a> {
 }
 
 impl Watched<'_> {
-    fn cpu(&self, path: Path) -> [Duration; 3] {
+    fn cpu(&self, path: Path) -> [Duration; 6] {
         let podterm = match path {
             Path::Podterm => self.podterm.cpu().unwrap_or_default(),
             Path::Direct => Duration::ZERO,
         };
+        let machine = MachineCpu::now();
         [
             podterm,
             self.cluster.cpu().unwrap_or_default(),
             kernel_threads_cpu(),
+            machine.busy,
+            machine.stolen,
+            machine.all,
         ]
     }
 }
@@ -107,6 +122,9 @@ pub async fn phase(
             cpu[index].podterm += used(0);
             cpu[index].cluster += used(1);
             cpu[index].kernel += used(2);
+            cpu[index].machine_busy += used(3);
+            cpu[index].machine_stolen += used(4);
+            cpu[index].machine_all += used(5);
         }
         turn_tx.send_replace(Turn::Done);
         cpu

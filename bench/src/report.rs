@@ -730,6 +730,18 @@ fn crowd_costs(out: &mut String, crowd: &[&measure::Crowd]) {
             String::new(),
         ],
     );
+    row(
+        out,
+        "the machine's cores busy (the host's steal among it), in podterm's turns / the direct ones, %",
+        &[
+            format!(
+                "{} / {}",
+                spread(crowd, |c| c.busy_cpu.machine_load()),
+                spread(crowd, |c| c.busy_cpu_direct.machine_load())
+            ),
+            String::new(),
+        ],
+    );
     let share = spread(crowd, |c| {
         100.0 * c.busy_cpu.podterm / c.busy_cpu.cluster.max(f64::EPSILON)
     });

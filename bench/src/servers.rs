@@ -129,6 +129,47 @@ pub fn kernel_threads_cpu() -> Duration {
     ticks_to_time(ticks)
 }
 
+/// The whole machine's CPU time so far, all cores together (`/proc/stat`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MachineCpu {
+    /// Running anything: users', the kernel's, interrupts'.
+    pub busy: Duration,
+    /// Taken by the virtual machine's host while this machine wanted to run.
+    pub stolen: Duration,
+    /// Busy, stolen, idle and waiting for disks: the cores' whole time.
+    pub all: Duration,
+}
+
+impl MachineCpu {
+    pub fn now() -> MachineCpu {
+        std::fs::read_to_string("/proc/stat")
+            .ok()
+            .and_then(|stat| machine_ticks(&stat))
+            .map(|[busy, stolen, all]| MachineCpu {
+                busy: ticks_to_time(busy),
+                stolen: ticks_to_time(stolen),
+                all: ticks_to_time(all),
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Busy, stolen and all ticks from the `cpu` line of `/proc/stat`.
+fn machine_ticks(stat: &str) -> Option<[u64; 3]> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal (guest time is already in user's).
+    let [user, nice, system, idle, iowait, irq, softirq, steal] = *fields.get(..8)? else {
+        return None;
+    };
+    let busy = user + nice + system + irq + softirq;
+    Some([busy, steal, busy + steal + idle + iowait])
+}
+
 /// The parent's pid and the user plus system ticks of a `/proc/PID/stat` line.
 fn parent_and_ticks(stat: &str) -> Option<(u64, u64)> {
     // The command name may hold spaces; fields after it are fixed.
@@ -380,5 +421,13 @@ mod tests {
         assert_eq!(parent_and_ticks(stat), Some((2, 25931)));
         assert_eq!(parent_and_ticks("75 (cut"), None);
         assert_eq!(parent_and_ticks("75 (x) S two 0"), None);
+    }
+
+    #[test]
+    fn reads_the_machines_busy_stolen_and_whole_time() {
+        let stat = "cpu  100 5 30 800 10 2 3 50 0 0\ncpu0 50 2 15 400 5 1 1 25 0 0\n";
+        assert_eq!(machine_ticks(stat), Some([140, 50, 1000]));
+        assert_eq!(machine_ticks("cpu  1 2 3\n"), None);
+        assert_eq!(machine_ticks("intr 1 2 3 4 5 6 7 8\n"), None);
     }
 }
