@@ -12,6 +12,7 @@ use tokio::sync::{Barrier, watch};
 use tokio::time::Instant;
 
 use crate::Error;
+use crate::held::Held;
 use crate::measure::{KEYSTROKE, echo_rounds, shell};
 use crate::servers::{MachineCpu, Process, kernel_threads_cpu};
 use crate::stats::Latency;
@@ -49,6 +50,8 @@ impl BusyCpu {
 #[derive(Debug, Clone, Copy)]
 pub struct Timed {
     pub echo: Latency,
+    /// The keys that met no stretch in which a kernel thread held a core (`held`).
+    pub echo_clear: Latency,
     pub cpu: BusyCpu,
 }
 
@@ -135,10 +138,19 @@ pub async fn phase(
             *rss = (*rss).max(watched.podterm.rss().unwrap_or(0));
         }
     };
-    let cpu = tokio::select! {
-        cpu = turns => cpu,
-        () = sampler => unreachable!("the sampler never ends"),
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let held = Held::watch(async {
+        let _ = done_rx.await;
+    });
+    let timed = async {
+        let cpu = tokio::select! {
+            cpu = turns => cpu,
+            () = sampler => unreachable!("the sampler never ends"),
+        };
+        let _ = done_tx.send(());
+        cpu
     };
+    let (cpu, held) = tokio::join!(timed, held);
     let mut samples = [Vec::new(), Vec::new()];
     for (index, task) in tasks {
         match task.await {
@@ -147,9 +159,18 @@ pub async fn phase(
             Err(e) => fail(e.to_string().into()),
         }
     }
-    [0, 1].map(|i| Timed {
-        echo: Latency::of(&samples[i]),
-        cpu: cpu[i],
+    [0, 1].map(|i| {
+        let all: Vec<Duration> = samples[i].iter().map(|&(_, took)| took).collect();
+        let clear: Vec<Duration> = samples[i]
+            .iter()
+            .filter(|&&(at, took)| !held.met(at, took))
+            .map(|&(_, took)| took)
+            .collect();
+        Timed {
+            echo: Latency::of(&all),
+            echo_clear: Latency::of(&clear),
+            cpu: cpu[i],
+        }
     })
 }
 
@@ -165,7 +186,7 @@ async fn typist(
     offset: Duration,
     opened: Arc<Barrier>,
     mut turn: watch::Receiver<Turn>,
-) -> Result<Vec<Duration>, Error> {
+) -> Result<Vec<(Instant, Duration)>, Error> {
     let term = async {
         let mut term = shell(&ends, path).await?;
         echo_rounds(&mut term, 20, 0).await?;
@@ -184,7 +205,13 @@ async fn typist(
                 if Instant::now() >= until {
                     break;
                 }
-                samples.extend(echo_rounds(&mut term, 0, 1).await?);
+                let at = Instant::now();
+                samples.extend(
+                    echo_rounds(&mut term, 0, 1)
+                        .await?
+                        .into_iter()
+                        .map(|d| (at, d)),
+                );
             }
         }
         Ok::<_, Error>(())

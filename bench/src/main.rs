@@ -3,6 +3,7 @@
 
 mod busy;
 mod files;
+mod held;
 mod http;
 mod logs;
 mod measure;

@@ -156,6 +156,9 @@ pub struct Crowd {
     pub seconds_to_open_direct: f64,
     pub busy_echo: Latency,
     pub busy_echo_direct: Latency,
+    /// The same, only the keys that met no stretch in which a kernel thread held a core.
+    pub busy_echo_clear: Latency,
+    pub busy_echo_direct_clear: Latency,
     /// While the busy sessions were timed through podterm, and straight at the API server.
     pub busy_cpu: busy::BusyCpu,
     pub busy_cpu_direct: busy::BusyCpu,
@@ -331,6 +334,8 @@ pub async fn crowd(
         seconds_to_open_direct,
         busy_echo: through_podterm.echo,
         busy_echo_direct: direct.echo,
+        busy_echo_clear: through_podterm.echo_clear,
+        busy_echo_direct_clear: direct.echo_clear,
         busy_cpu: through_podterm.cpu,
         busy_cpu_direct: direct.cpu,
         slowloris,

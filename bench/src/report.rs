@@ -698,6 +698,29 @@ fn crowd_costs(out: &mut String, crowd: &[&measure::Crowd]) {
             ),
         ],
     );
+    let clear_p50 = spread(crowd, |c| {
+        c.busy_echo_clear.p50 - c.busy_echo_direct_clear.p50
+    });
+    let clear_p99 = spread(crowd, |c| {
+        c.busy_echo_clear.p99 - c.busy_echo_direct_clear.p99
+    });
+    let share =
+        |clear: &Latency, all: &Latency| 100.0 * clear.samples as f64 / all.samples.max(1) as f64;
+    row(
+        out,
+        "the same, keys that met no stretch of a kernel thread holding a core: p50 / p99, ms (share of podterm's keys / the direct ones, %)",
+        &[
+            format!(
+                "{clear_p50} / {clear_p99} ({} / {})",
+                spread(crowd, |c| share(&c.busy_echo_clear, &c.busy_echo)),
+                spread(crowd, |c| share(
+                    &c.busy_echo_direct_clear,
+                    &c.busy_echo_direct
+                ))
+            ),
+            String::new(),
+        ],
+    );
     row(
         out,
         "CPU while the busy sessions were timed through podterm: podterm / API server, s",

@@ -110,23 +110,31 @@ impl Process {
 /// reclaim, workqueues, softirqs). On a virtual machine they can take a core's share in
 /// long stretches, which the processes measured then wait for.
 pub fn kernel_threads_cpu() -> Duration {
+    kernel_thread_pids().into_iter().filter_map(ticks_of).sum()
+}
+
+/// The kernel's own threads: the processes whose parent is kthreadd.
+pub fn kernel_thread_pids() -> Vec<u32> {
     const KTHREADD: u64 = 2;
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Duration::ZERO;
+        return Vec::new();
     };
-    let ticks = entries
+    entries
         .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| parent_and_ticks(&stat))
+                .is_some_and(|(parent, _)| parent == KTHREADD)
         })
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-        .filter_map(|stat| parent_and_ticks(&stat))
-        .filter(|&(parent, _)| parent == KTHREADD)
-        .map(|(_, ticks)| ticks)
-        .sum();
-    ticks_to_time(ticks)
+        .collect()
+}
+
+/// A process's user plus system CPU time so far; `None` once it has gone.
+pub fn ticks_of(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parent_and_ticks(&stat).map(|(_, ticks)| ticks_to_time(ticks))
 }
 
 /// The whole machine's CPU time so far, all cores together (`/proc/stat`).
