@@ -44,6 +44,18 @@ impl BusyCpu {
     pub fn machine_load(&self) -> f64 {
         100.0 * (self.machine_busy + self.machine_stolen) / self.machine_all.max(f64::EPSILON)
     }
+
+    /// Adds what was used between two readings (a counter that went back, as a kernel
+    /// thread's sum does when one ends, adds nothing).
+    fn add_between(&mut self, before: &BusyCpu, after: &BusyCpu) {
+        let used = |field: fn(&BusyCpu) -> f64| (field(after) - field(before)).max(0.0);
+        self.podterm += used(|c| c.podterm);
+        self.cluster += used(|c| c.cluster);
+        self.kernel += used(|c| c.kernel);
+        self.machine_busy += used(|c| c.machine_busy);
+        self.machine_stolen += used(|c| c.machine_stolen);
+        self.machine_all += used(|c| c.machine_all);
+    }
 }
 
 /// One path's share of the busy phase.
@@ -62,20 +74,21 @@ pub struct Watched<'a> {
 }
 
 impl Watched<'_> {
-    fn cpu(&self, path: Path) -> [Duration; 6] {
+    /// The CPU time used so far, each counter read now.
+    fn cpu(&self, path: Path) -> BusyCpu {
         let podterm = match path {
             Path::Podterm => self.podterm.cpu().unwrap_or_default(),
             Path::Direct => Duration::ZERO,
         };
         let machine = MachineCpu::now();
-        [
-            podterm,
-            self.cluster.cpu().unwrap_or_default(),
-            kernel_threads_cpu(),
-            machine.busy,
-            machine.stolen,
-            machine.all,
-        ]
+        BusyCpu {
+            podterm: podterm.as_secs_f64(),
+            cluster: self.cluster.cpu().unwrap_or_default().as_secs_f64(),
+            kernel: kernel_threads_cpu().as_secs_f64(),
+            machine_busy: machine.busy.as_secs_f64(),
+            machine_stolen: machine.stolen.as_secs_f64(),
+            machine_all: machine.all.as_secs_f64(),
+        }
     }
 }
 
@@ -120,14 +133,7 @@ pub async fn phase(
             let until = Instant::now() + SLICE;
             turn_tx.send_replace(Turn::Type(PATHS[index], until));
             tokio::time::sleep_until(until + GAP).await;
-            let after = watched.cpu(PATHS[index]);
-            let used = |i: usize| after[i].saturating_sub(before[i]).as_secs_f64();
-            cpu[index].podterm += used(0);
-            cpu[index].cluster += used(1);
-            cpu[index].kernel += used(2);
-            cpu[index].machine_busy += used(3);
-            cpu[index].machine_stolen += used(4);
-            cpu[index].machine_all += used(5);
+            cpu[index].add_between(&before, &watched.cpu(PATHS[index]));
         }
         turn_tx.send_replace(Turn::Done);
         cpu
@@ -138,19 +144,12 @@ pub async fn phase(
             *rss = (*rss).max(watched.podterm.rss().unwrap_or(0));
         }
     };
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-    let held = Held::watch(async {
-        let _ = done_rx.await;
-    });
-    let timed = async {
-        let cpu = tokio::select! {
-            cpu = turns => cpu,
-            () = sampler => unreachable!("the sampler never ends"),
-        };
-        let _ = done_tx.send(());
-        cpu
+    let mut held = Held::default();
+    let cpu = tokio::select! {
+        cpu = turns => cpu,
+        () = sampler => unreachable!("the sampler never ends"),
+        () = held.watch() => unreachable!("the watch never ends"),
     };
-    let (cpu, held) = tokio::join!(timed, held);
     let mut samples = [Vec::new(), Vec::new()];
     for (index, task) in tasks {
         match task.await {

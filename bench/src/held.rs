@@ -19,36 +19,30 @@ const HELD_SHARE: f64 = 0.5;
 pub struct Held(Vec<(Instant, Instant)>);
 
 impl Held {
-    /// Reads until `stop` resolves. The kernel's threads are listed once: they are made
-    /// at boot, and one made later is missed, not miscounted.
-    pub async fn watch(stop: impl Future<Output = ()>) -> Held {
+    /// Adds the stretches as they are read; never ends (its caller stops polling it). The
+    /// kernel's threads are listed once, so that a reading is a few small files: the
+    /// memory monitor is made at boot; a workqueue thread made later is missed, not
+    /// miscounted.
+    pub async fn watch(&mut self) {
         let pids = kernel_thread_pids();
         let used = || {
             pids.iter()
                 .filter_map(|&pid| ticks_of(pid))
                 .sum::<Duration>()
         };
-        let mut held = Held::default();
-        let watching = async {
-            let mut ticks = tokio::time::interval(TICK);
-            let (mut at, mut before) = (Instant::now(), used());
-            loop {
-                ticks.tick().await;
-                let (now, total) = (Instant::now(), used());
-                let span = now.duration_since(at);
-                let share = total.saturating_sub(before).as_secs_f64() / span.as_secs_f64();
-                // The interval's first tick is at once: too short a span to read a share.
-                if span >= TICK / 2 && share >= HELD_SHARE {
-                    held.add(at, now);
-                }
-                (at, before) = (now, total);
+        let mut ticks = tokio::time::interval(TICK);
+        let (mut at, mut before) = (Instant::now(), used());
+        loop {
+            ticks.tick().await;
+            let (now, total) = (Instant::now(), used());
+            let span = now.duration_since(at);
+            let share = total.saturating_sub(before).as_secs_f64() / span.as_secs_f64();
+            // The interval's first tick is at once: too short a span to read a share.
+            if span >= TICK / 2 && share >= HELD_SHARE {
+                self.add(at, now);
             }
-        };
-        tokio::select! {
-            () = stop => {}
-            () = watching => {}
+            (at, before) = (now, total);
         }
-        held
     }
 
     fn add(&mut self, from: Instant, to: Instant) {

@@ -704,7 +704,7 @@ fn crowd_costs(out: &mut String, crowd: &[&measure::Crowd]) {
     let clear_p99 = spread(crowd, |c| {
         c.busy_echo_clear.p99 - c.busy_echo_direct_clear.p99
     });
-    let share =
+    let kept =
         |clear: &Latency, all: &Latency| 100.0 * clear.samples as f64 / all.samples.max(1) as f64;
     row(
         out,
@@ -712,8 +712,8 @@ fn crowd_costs(out: &mut String, crowd: &[&measure::Crowd]) {
         &[
             format!(
                 "{clear_p50} / {clear_p99} ({} / {})",
-                spread(crowd, |c| share(&c.busy_echo_clear, &c.busy_echo)),
-                spread(crowd, |c| share(
+                spread(crowd, |c| kept(&c.busy_echo_clear, &c.busy_echo)),
+                spread(crowd, |c| kept(
                     &c.busy_echo_direct_clear,
                     &c.busy_echo_direct
                 ))

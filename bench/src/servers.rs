@@ -99,10 +99,7 @@ impl Process {
 
     /// User plus system CPU time used so far.
     pub fn cpu(&self) -> Result<Duration, Error> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
-            .map_err(|e| format!("cannot read {}'s CPU time: {e}", self.name))?;
-        let (_, ticks) = parent_and_ticks(&stat).ok_or("malformed /proc stat")?;
-        Ok(ticks_to_time(ticks))
+        ticks_of(self.pid()).ok_or_else(|| format!("cannot read {}'s CPU time", self.name).into())
     }
 }
 
@@ -110,25 +107,27 @@ impl Process {
 /// reclaim, workqueues, softirqs). On a virtual machine they can take a core's share in
 /// long stretches, which the processes measured then wait for.
 pub fn kernel_threads_cpu() -> Duration {
-    kernel_thread_pids().into_iter().filter_map(ticks_of).sum()
+    ticks_to_time(kernel_threads().map(|(_, ticks)| ticks).sum())
 }
 
 /// The kernel's own threads: the processes whose parent is kthreadd.
 pub fn kernel_thread_pids() -> Vec<u32> {
+    kernel_threads().map(|(pid, _)| pid).collect()
+}
+
+/// Each kernel thread's pid and its user plus system ticks, from one read of its stat.
+fn kernel_threads() -> impl Iterator<Item = (u32, u64)> {
     const KTHREADD: u64 = 2;
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|stat| parent_and_ticks(&stat))
-                .is_some_and(|(parent, _)| parent == KTHREADD)
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (parent, ticks) = parent_and_ticks(&stat)?;
+            (parent == KTHREADD).then_some((pid, ticks))
         })
-        .collect()
 }
 
 /// A process's user plus system CPU time so far; `None` once it has gone.
